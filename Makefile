@@ -1,0 +1,32 @@
+# make demo: install into .venv and run the main job end to end on the embedded defaults.
+# make test: install into .venv (and Debian's Chromium for the browser tests) and run the tests.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install chromium demo test pipeline-json bench
+
+$(STAMP): requirements.txt setup.py
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -U pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	$(VENV)/bin/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: install
+	$(PY) scripts/demo.py
+
+test: install chromium
+	$(PY) -m pytest
+
+pipeline-json: install
+	$(PY) scripts/build_pipeline_json.py
+
+bench: install
+	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done

@@ -1,0 +1,3 @@
+from sagelocal.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""``sagelocal``: one command, one sub-command group per room.
+
+Each room's ``cli`` module has ``register(subparsers)``, which adds its group and sets ``handler`` on the
+parsed arguments. Handlers return an exit status. Rooms import their heavy dependencies inside handlers so
+that ``sagelocal --help`` and the fast paths stay fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sagelocal import __version__
+from sagelocal.errors import UserError
+
+COMMAND_GROUPS = (
+    "sagelocal.engine.cli",
+    "sagelocal.monitor.cli",
+    "sagelocal.api.cli",
+    "sagelocal.review.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sagelocal", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"sagelocal {__version__}")
+    subparsers = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
+    for module in COMMAND_GROUPS:
+        importlib.import_module(module).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as exc:
+        print(f"sagelocal: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

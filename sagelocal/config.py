@@ -1,0 +1,43 @@
+"""Where the runtime keeps its files, and the identity (region, account) it answers as."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOME = ".sagelocal"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings.
+
+    ``home`` holds everything the runtime writes: ``home/s3/<bucket>/<key>`` is the local S3, and
+    ``home/<name>.db`` the SQLite store of each room. Set it with ``SAGELOCAL_HOME``; the default is
+    ``.sagelocal`` under the working directory.
+    """
+
+    home: Path
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        home = Path(env.get("SAGELOCAL_HOME", DEFAULT_HOME)).resolve()
+        return cls(
+            home=home,
+            region=env.get("SAGELOCAL_REGION", cls.region),
+            account_id=env.get("SAGELOCAL_ACCOUNT_ID", cls.account_id),
+        )
+
+    @property
+    def s3_root(self) -> Path:
+        return self.home / "s3"
+
+    def db_path(self, name: str) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home / f"{name}.db"
+
+    def arn(self, resource_type: str, name: str, service: str = "sagemaker") -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource_type}/{name}"

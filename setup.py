@@ -1,0 +1,25 @@
+"""The breast-cancer MLOps project and its offline SageMaker runtime, ``sagelocal``."""
+from setuptools import find_packages, setup
+
+setup(
+    name="sagelocal",
+    version="0.1.0",
+    description="Run a SageMaker Pipelines project offline: pipeline, registry, hosting with data capture, "
+    "Model Monitor-compatible data-quality checks and A2I-compatible human review.",
+    packages=find_packages(include=["sagelocal", "sagelocal.*", "pipelines", "pipelines.*"]),
+    package_data={"sagelocal": ["**/*.html", "**/*.css", "**/*.js", "**/*.liquid"]},
+    python_requires=">=3.10",
+    # The runtime needs none of the SageMaker SDK: it interprets pipeline.json itself.
+    install_requires=[
+        "boto3",
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "xgboost",
+        "fastapi",
+        "uvicorn",
+        "python-liquid",
+        "python-multipart",
+    ],
+    entry_points={"console_scripts": ["sagelocal=sagelocal.cli:main"]},
+)
