@@ -14,13 +14,16 @@ from sagelocal.api.credentials import load_or_create
 from sagelocal.api.protocol import error_response
 from sagelocal.api.sagemaker_json import SageMakerJsonApi
 from sagelocal.config import Settings
+from sagelocal.hosting import HostingBackend
+from sagelocal.hosting.routes import install as install_runtime_routes
 from sagelocal.registry import RegistryBackend
 
 
 def build_backends(settings: Settings) -> dict:
     """Every room's backend, by name. The sagemaker JSON API serves their methods by operation name."""
     registry = RegistryBackend(settings)
-    return {"registry": registry}
+    hosting = HostingBackend(settings, registry)
+    return {"registry": registry, "hosting": hosting}
 
 
 async def signed_request(request: Request) -> str:
@@ -39,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access_key = load_or_create(settings)
     app.state.backends = build_backends(settings)
     sagemaker_api = SageMakerJsonApi(list(app.state.backends.values()))
+    install_runtime_routes(app, app.state.backends["hosting"])
 
     @app.exception_handler(AuthError)
     async def _auth_failed(request: Request, error: AuthError):

@@ -1,0 +1,322 @@
+"""Hosting backend: models, endpoint configs and endpoints, shaped like SageMaker's API.
+
+Methods are named after the operations (``create_endpoint(request) -> response``). State is in
+``hosting.db``; live endpoints (loaded boosters, open capture files) are kept in memory and rebuilt lazily
+after a restart, so an endpoint that was InService serves again as soon as it is invoked.
+Errors follow AWS: a missing model, config or endpoint is a ValidationException ("Could not find ...").
+"""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+
+from sagelocal.config import Settings
+from sagelocal.errors import UserError, ValidationError
+from sagelocal.hosting.capture import CapturePolicy, CaptureWriter
+from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
+from sagelocal.hosting.serving import XGBoostServer, load_booster
+from sagelocal.paging import paginate, with_token
+from sagelocal.storage import LocalS3
+from sagelocal.storage.sqlite import Database
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS models (
+    name TEXT PRIMARY KEY, arn TEXT NOT NULL, creation_time TEXT NOT NULL,
+    request TEXT NOT NULL, container TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS endpoint_configs (
+    name TEXT PRIMARY KEY, arn TEXT NOT NULL, creation_time TEXT NOT NULL, request TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS endpoints (
+    name TEXT PRIMARY KEY, arn TEXT NOT NULL, config_name TEXT NOT NULL, status TEXT NOT NULL,
+    failure_reason TEXT, creation_time TEXT NOT NULL, last_modified_time TEXT NOT NULL,
+    config TEXT NOT NULL, pending_config_name TEXT
+);
+"""
+_SETTLING = ("Creating", "Updating")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class HostingBackend:
+    """Models, endpoint configs, endpoints; ``invoke`` answers sagemaker-runtime's InvokeEndpoint."""
+
+    def __init__(self, settings: Settings, registry):
+        self.settings = settings
+        self.registry = registry
+        self.s3 = LocalS3(settings.s3_root)
+        self.db = Database(settings.db_path("hosting"), _SCHEMA)
+        self._live: dict[str, LiveEndpoint] = {}
+        self._boosters: dict[str, object] = {}
+        self._lock = threading.Lock()
+        # Endpoints caught mid-transition by a restart finish it now.
+        for row in self.db.query("SELECT name FROM endpoints WHERE status IN ('Creating', 'Updating')"):
+            self._settle_async(row["name"])
+
+    # -- models -------------------------------------------------------------------------------
+    def create_model(self, request: dict) -> dict:
+        name = request["ModelName"]
+        arn = self.settings.arn("model", name.lower())
+        container = self._resolve_container(request)
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM models WHERE name = ?", (name,)).fetchone():
+                raise ValidationError(f'Cannot create already existing model "{arn}".')
+            conn.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)",
+                         (name, arn, _now().isoformat(), json.dumps(request), json.dumps(container)))
+        return {"ModelArn": arn}
+
+    def describe_model(self, request: dict) -> dict:
+        row = self._model(request["ModelName"])
+        stored = json.loads(row["request"])
+        response = {k: v for k, v in stored.items() if k not in ("Tags",)}
+        return response | {"ModelArn": row["arn"], "CreationTime": datetime.fromisoformat(row["creation_time"]),
+                           "DeploymentRecommendation": {"RecommendationStatus": "NOT_APPLICABLE"}}
+
+    def delete_model(self, request: dict) -> dict:
+        row = self._model(request["ModelName"])
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM models WHERE name = ?", (row["name"],))
+        return {}
+
+    def _resolve_container(self, request: dict) -> dict:
+        """The image and model artifact a model serves, from the container or its model package."""
+        containers = [request["PrimaryContainer"]] if request.get("PrimaryContainer") else request.get("Containers")
+        if not containers:
+            raise ValidationError("A model needs PrimaryContainer or Containers.")
+        if len(containers) > 1:
+            raise ValidationError("sagelocal serves single-container models only (inference pipelines are not "
+                                  "supported).")
+        container = containers[0]
+        if container.get("ModelPackageName"):
+            package = self.registry.describe_model_package({"ModelPackageName": container["ModelPackageName"]})
+            spec = (package.get("InferenceSpecification") or {}).get("Containers") or [{}]
+            image, data_url = spec[0].get("Image"), spec[0].get("ModelDataUrl")
+        else:
+            image, data_url = container.get("Image"), container.get("ModelDataUrl")
+        if not image or not data_url:
+            raise ValidationError("The model's container needs an Image and a ModelDataUrl (an s3:// URI of "
+                                  "model.tar.gz).")
+        try:
+            self.s3.path(data_url)
+        except UserError as error:
+            raise ValidationError(f"Invalid ModelDataUrl: {error}") from None
+        return {"Image": image, "ModelDataUrl": data_url, "Environment": container.get("Environment", {})}
+
+    # -- endpoint configs ---------------------------------------------------------------------
+    def create_endpoint_config(self, request: dict) -> dict:
+        name = request["EndpointConfigName"]
+        arn = self.settings.arn("endpoint-config", name.lower())
+        variants = request["ProductionVariants"]
+        if len({v["VariantName"] for v in variants}) != len(variants):
+            raise ValidationError("VariantName must be unique within an endpoint config.")
+        for variant in variants:
+            if not variant.get("ModelName"):
+                raise ValidationError(f"Variant {variant['VariantName']} needs a ModelName.")
+            self._model(variant["ModelName"])
+        capture = request.get("DataCaptureConfig")
+        if capture:
+            try:
+                self.s3.path(capture["DestinationS3Uri"])
+            except UserError as error:
+                raise ValidationError(f"Invalid DataCaptureConfig.DestinationS3Uri: {error}") from None
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM endpoint_configs WHERE name = ?", (name,)).fetchone():
+                raise ValidationError(f'Cannot create already existing endpoint configuration "{arn}".')
+            conn.execute("INSERT INTO endpoint_configs VALUES (?, ?, ?, ?)",
+                         (name, arn, _now().isoformat(), json.dumps(request)))
+        return {"EndpointConfigArn": arn}
+
+    def describe_endpoint_config(self, request: dict) -> dict:
+        row = self._config(request["EndpointConfigName"])
+        stored = {k: v for k, v in json.loads(row["request"]).items() if k != "Tags"}
+        return stored | {"EndpointConfigArn": row["arn"],
+                         "CreationTime": datetime.fromisoformat(row["creation_time"])}
+
+    def delete_endpoint_config(self, request: dict) -> dict:
+        row = self._config(request["EndpointConfigName"])
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM endpoint_configs WHERE name = ?", (row["name"],))
+        return {}
+
+    # -- endpoints ----------------------------------------------------------------------------
+    def create_endpoint(self, request: dict) -> dict:
+        name = request["EndpointName"]
+        arn = self.settings.arn("endpoint", name.lower())
+        config = self._config(request["EndpointConfigName"])
+        now = _now().isoformat()
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM endpoints WHERE name = ?", (name,)).fetchone():
+                raise ValidationError(f'Cannot create already existing endpoint "{arn}".')
+            conn.execute("INSERT INTO endpoints VALUES (?, ?, ?, 'Creating', NULL, ?, ?, ?, NULL)",
+                         (name, arn, config["name"], now, now, config["request"]))
+        self._settle_async(name)
+        return {"EndpointArn": arn}
+
+    def update_endpoint(self, request: dict) -> dict:
+        row = self._endpoint(request["EndpointName"])
+        if row["status"] != "InService":
+            raise ValidationError(f'Cannot update in-progress endpoint "{row["arn"]}".')
+        config = self._config(request["EndpointConfigName"])
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE endpoints SET status = 'Updating', pending_config_name = ?, "
+                         "last_modified_time = ? WHERE name = ?", (config["name"], _now().isoformat(), row["name"]))
+        self._settle_async(row["name"])
+        return {"EndpointArn": row["arn"]}
+
+    def describe_endpoint(self, request: dict) -> dict:
+        row = self._endpoint(request["EndpointName"])
+        config = json.loads(row["config"])
+        response = {
+            "EndpointName": row["name"], "EndpointArn": row["arn"], "EndpointConfigName": row["config_name"],
+            "ProductionVariants": [self._variant_summary(v, row) for v in config["ProductionVariants"]],
+            "EndpointStatus": row["status"],
+            "CreationTime": datetime.fromisoformat(row["creation_time"]),
+            "LastModifiedTime": datetime.fromisoformat(row["last_modified_time"]),
+        }
+        capture = config.get("DataCaptureConfig")
+        if capture:
+            response["DataCaptureConfig"] = {
+                "EnableCapture": bool(capture.get("EnableCapture")),
+                "CaptureStatus": "Started" if capture.get("EnableCapture") else "Stopped",
+                "CurrentSamplingPercentage": capture.get("InitialSamplingPercentage", 0),
+                "DestinationS3Uri": capture["DestinationS3Uri"],
+            } | ({"KmsKeyId": capture["KmsKeyId"]} if capture.get("KmsKeyId") else {})
+        if row["failure_reason"]:
+            response["FailureReason"] = row["failure_reason"]
+        return response
+
+    def list_endpoints(self, request: dict) -> dict:
+        rows = self.db.query("SELECT * FROM endpoints")
+        items = [{"EndpointName": r["name"], "EndpointArn": r["arn"], "EndpointStatus": r["status"],
+                  "CreationTime": datetime.fromisoformat(r["creation_time"]),
+                  "LastModifiedTime": datetime.fromisoformat(r["last_modified_time"])} for r in rows]
+        if request.get("NameContains"):
+            items = [i for i in items if request["NameContains"] in i["EndpointName"]]
+        if request.get("StatusEquals"):
+            items = [i for i in items if i["EndpointStatus"] == request["StatusEquals"]]
+        key = {"Name": "EndpointName", "CreationTime": "CreationTime", "Status": "EndpointStatus"}[
+            request.get("SortBy", "CreationTime")]
+        items.sort(key=lambda i: i[key], reverse=request.get("SortOrder", "Descending") == "Descending")
+        page, token = paginate(items, request)
+        return with_token({"Endpoints": page}, token)
+
+    def delete_endpoint(self, request: dict) -> dict:
+        row = self._endpoint(request["EndpointName"])
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM endpoints WHERE name = ?", (row["name"],))
+        with self._lock:
+            live = self._live.pop(row["name"], None)
+        if live is not None:
+            live.close()
+        return {}
+
+    def endpoint_capture_config(self, name: str) -> dict | None:
+        """The DataCaptureConfig an endpoint runs with (for monitoring schedules), or ValidationException."""
+        return json.loads(self._endpoint(name)["config"]).get("DataCaptureConfig")
+
+    # -- runtime ------------------------------------------------------------------------------
+    def live_endpoint(self, name: str) -> LiveEndpoint:
+        """The endpoint's in-memory server; loaded on first use after a restart."""
+        live = self._live.get(name)
+        if live is not None:
+            return live
+        row = self.db.query_one("SELECT * FROM endpoints WHERE name = ?", (name,))
+        if row is None:
+            raise RuntimeValidationError(f"Endpoint {name} of account {self.settings.account_id} not found.")
+        if row["status"] not in ("InService", "Updating"):
+            raise RuntimeValidationError(f"Endpoint {name} is not in service (status {row['status']}); it cannot "
+                                         "be invoked yet.")
+        with self._lock:
+            if name not in self._live:
+                self._live[name] = self._build(name, json.loads(row["config"]))
+            return self._live[name]
+
+    def _build(self, name: str, config: dict) -> LiveEndpoint:
+        capture = config.get("DataCaptureConfig")
+        policy = CapturePolicy(capture) if capture and capture.get("EnableCapture") else None
+        variants = []
+        for spec in config["ProductionVariants"]:
+            container = json.loads(self._model(spec["ModelName"])["container"])
+            writer = None
+            if policy is not None:
+                writer = CaptureWriter(self.s3.path(policy.destination), name, spec["VariantName"])
+            variants.append(LiveVariant(spec["VariantName"], float(spec.get("InitialVariantWeight", 1.0)),
+                                        XGBoostServer(self._booster(container["ModelDataUrl"])), writer))
+        log_group = (f"/aws/sagemaker/Endpoints/{name} (local server log) in account "
+                     f"{self.settings.account_id}")
+        return LiveEndpoint(name, variants, policy, log_group)
+
+    def _booster(self, uri: str):
+        if uri not in self._boosters:
+            path = self.s3.path(uri)
+            if not path.is_file():
+                raise ValueError(f"model artifact {uri} does not exist")
+            self._boosters[uri] = load_booster(path)
+        return self._boosters[uri]
+
+    def _settle_async(self, name: str) -> None:
+        threading.Thread(target=self._settle, args=(name,), name=f"endpoint-{name}", daemon=True).start()
+
+    def _settle(self, name: str) -> None:
+        """Finish Creating/Updating: load the models, then go InService (or Failed, with the reason)."""
+        row = self.db.query_one("SELECT * FROM endpoints WHERE name = ?", (name,))
+        if row is None or row["status"] not in _SETTLING:
+            return
+        config_name = row["pending_config_name"] or row["config_name"]
+        try:
+            config_row = self._config(config_name)
+            config = json.loads(config_row["request"])
+            live = self._build(name, config)
+        except Exception as error:  # any load failure is the endpoint's FailureReason, as on AWS
+            reason = f"Failed to load the model: {error}"
+            with self.db.transaction() as conn:
+                if row["status"] == "Creating":
+                    conn.execute("UPDATE endpoints SET status = 'Failed', failure_reason = ? WHERE name = ?",
+                                 (reason, name))
+                else:  # a failed update rolls back to the running config
+                    conn.execute("UPDATE endpoints SET status = 'InService', failure_reason = ?, "
+                                 "pending_config_name = NULL WHERE name = ?", (reason, name))
+            return
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE endpoints SET status = 'InService', failure_reason = NULL, config_name = ?, "
+                         "config = ?, pending_config_name = NULL, last_modified_time = ? WHERE name = ?",
+                         (config_name, config_row["request"], _now().isoformat(), name))
+        with self._lock:
+            old, self._live[name] = self._live.get(name), live
+        if old is not None:
+            old.close()
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _variant_summary(self, variant: dict, row) -> dict:
+        model = self.db.query_one("SELECT container FROM models WHERE name = ?", (variant["ModelName"],))
+        weight = float(variant.get("InitialVariantWeight", 1.0))
+        count = variant.get("InitialInstanceCount", 1)
+        summary = {"VariantName": variant["VariantName"], "CurrentWeight": weight, "DesiredWeight": weight,
+                   "CurrentInstanceCount": count, "DesiredInstanceCount": count}
+        if model is not None:
+            image = json.loads(model["container"])["Image"]
+            summary["DeployedImages"] = [{"SpecifiedImage": image, "ResolvedImage": image,
+                                          "ResolutionTime": datetime.fromisoformat(row["creation_time"])}]
+        return summary
+
+    def _model(self, name: str):
+        row = self.db.query_one("SELECT * FROM models WHERE name = ?", (name,))
+        if row is None:
+            raise ValidationError(f'Could not find model "{self.settings.arn("model", name.lower())}".')
+        return row
+
+    def _config(self, name: str):
+        row = self.db.query_one("SELECT * FROM endpoint_configs WHERE name = ?", (name,))
+        if row is None:
+            arn = self.settings.arn("endpoint-config", name.lower())
+            raise ValidationError(f'Could not find endpoint configuration "{arn}".')
+        return row
+
+    def _endpoint(self, name: str):
+        row = self.db.query_one("SELECT * FROM endpoints WHERE name = ?", (name,))
+        if row is None:
+            raise ValidationError(f'Could not find endpoint "{self.settings.arn("endpoint", name.lower())}".')
+        return row

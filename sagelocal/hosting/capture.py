@@ -1,0 +1,150 @@
+"""Data capture files, as a SageMaker endpoint writes them for Model Monitor.
+
+One record per invocation, one JSON object per line, keys in AWS's order (``captureData``, ``eventMetadata``,
+``eventVersion``). Files live at ``{destination}/{endpoint}/{variant}/yyyy/mm/dd/hh/{mm}-{ss}-{mmm}-{uuid}.jsonl``
+and roll over every UTC minute, so the hour folder and the file name always match the records inside.
+
+Each record is appended with one ``os.write`` on an ``O_APPEND`` descriptor before the request is answered:
+once the call returns the bytes are in the kernel, so killing the process loses nothing acknowledged. A
+crash can only tear the line being written; :func:`read_capture_file` skips such a last line with a warning.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import random
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_MODES = {"Input": (True, False), "Output": (False, True), "InputAndOutput": (True, True)}
+
+
+class CapturePolicy:
+    """What DataCaptureConfig asks for: whether to sample a request, what to keep, how to encode it."""
+
+    def __init__(self, config: dict):
+        self.enabled = bool(config.get("EnableCapture"))
+        self.percentage = int(config.get("InitialSamplingPercentage", 0))
+        self.destination = config["DestinationS3Uri"].rstrip("/")
+        self.capture_input = self.capture_output = False
+        for option in config.get("CaptureOptions", []):
+            want_input, want_output = _MODES[option["CaptureMode"]]
+            self.capture_input |= want_input
+            self.capture_output |= want_output
+        headers = config.get("CaptureContentTypeHeader") or {}
+        self.csv_types = {_media_type(t) for t in headers.get("CsvContentTypes", [])}
+        self.json_types = {_media_type(t) for t in headers.get("JsonContentTypes", [])}
+
+    def sampled(self) -> bool:
+        return self.enabled and (self.percentage >= 100 or random.random() * 100 < self.percentage)
+
+    def encode(self, content_type: str, data: bytes) -> tuple[str, str]:
+        """``(encoding, data)``. Without CaptureContentTypeHeader AWS base64-encodes everything."""
+        media = _media_type(content_type)
+        if media in self.csv_types or media in self.json_types:
+            try:
+                return ("CSV" if media in self.csv_types else "JSON"), data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass  # not text after all: keep the bytes exactly
+        return "BASE64", base64.b64encode(data).decode("ascii")
+
+
+def _media_type(content_type: str) -> str:
+    # "text/csv; charset=utf-8" is captured as CSV when text/csv is listed: match on the media type only.
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def build_record(policy: CapturePolicy, request_type: str, request_body: bytes, response_type: str,
+                 response_body: bytes, inference_time: str, inference_id: str | None,
+                 custom_attributes: str | None) -> bytes:
+    """One capture line (compact JSON, newline-terminated) in AWS's key order."""
+    capture = {}
+    if policy.capture_input:
+        encoding, data = policy.encode(request_type, request_body)
+        capture["endpointInput"] = {"observedContentType": request_type, "mode": "INPUT", "data": data,
+                                    "encoding": encoding}
+    if policy.capture_output:
+        encoding, data = policy.encode(response_type, response_body)
+        capture["endpointOutput"] = {"observedContentType": response_type, "mode": "OUTPUT", "data": data,
+                                     "encoding": encoding}
+    metadata = {"eventId": str(uuid.uuid4())}
+    if inference_id is not None:
+        metadata["inferenceId"] = inference_id
+    metadata["inferenceTime"] = inference_time
+    if custom_attributes is not None:
+        metadata["customAttributes"] = custom_attributes
+    record = {"captureData": capture, "eventMetadata": metadata, "eventVersion": "0"}
+    return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class CaptureWriter:
+    """Appends records for one endpoint variant under ``root`` (the local path of the destination URI)."""
+
+    def __init__(self, root: Path, endpoint: str, variant: str):
+        self.folder = Path(root) / endpoint / variant
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._minute: int | None = None  # epoch minute of the open file
+
+    def write(self, record: bytes, now: float) -> None:
+        minute = int(now // 60)
+        with self._lock:
+            if minute != self._minute:
+                self._open(now, minute)
+            written = os.write(self._fd, record)
+            if written != len(record):  # regular files write fully unless the disk is full: make it loud
+                raise OSError(f"short write to capture file ({written} of {len(record)} bytes)")
+
+    def _open(self, now: float, minute: int) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+        moment = datetime.fromtimestamp(now, timezone.utc)
+        folder = self.folder / moment.strftime("%Y/%m/%d/%H")
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{moment:%M-%S}-{moment.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
+        self._fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._minute = minute
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd, self._minute = None, None
+
+
+def inference_time(now: float) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ``: UTC, whole seconds, as in real capture files."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+
+
+def read_capture_file(path: Path | str) -> list[dict]:
+    """Every record of a capture file. A torn last line (a crash mid-write) is skipped with a warning;
+    a bad line anywhere else is corruption and raises ValueError."""
+    lines = Path(path).read_bytes().split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    records = []
+    for number, line in enumerate(complete, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            raise ValueError(f"{path}: line {number} is not a JSON record") from None
+    if tail.strip():
+        try:
+            records.append(json.loads(tail))
+        except ValueError:
+            log.warning("%s: skipping a torn last line (%d bytes), left by a crash mid-write", path, len(tail))
+    return records
+
+
+def capture_files(root: Path | str) -> list[Path]:
+    """Capture files under a folder, in key order (time order within a variant)."""
+    return sorted(Path(root).rglob("*.jsonl"))

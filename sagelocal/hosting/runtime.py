@@ -1,0 +1,100 @@
+"""Live endpoints: what answers InvokeEndpoint. Built from an endpoint's config, kept in memory.
+
+The hot path is synchronous and lean: pick a variant, score with its cached booster, append the capture
+record, return. Nothing here touches SQLite.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from sagelocal.errors import ServiceError
+from sagelocal.hosting.capture import CapturePolicy, CaptureWriter, build_record, inference_time
+from sagelocal.hosting.serving import RESPONSE_TYPE, ContainerError, XGBoostServer
+
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+
+class RuntimeValidationError(ServiceError):
+    """sagemaker-runtime's bad-request error (its code is ValidationError, not ValidationException)."""
+
+    code = "ValidationError"
+
+
+class ModelError(ServiceError):
+    """The container answered with an error: SageMaker's 424 with the container's status and message."""
+
+    code = "ModelError"
+    status = 424
+
+    def __init__(self, message: str, original_status: int, original_message: str, log_stream_arn: str):
+        super().__init__(message)
+        self.fields = {"OriginalStatusCode": original_status, "OriginalMessage": original_message,
+                       "LogStreamArn": log_stream_arn}
+
+
+@dataclass
+class Invocation:
+    body: bytes
+    content_type: str
+    variant: str
+
+
+@dataclass
+class LiveVariant:
+    name: str
+    weight: float
+    server: XGBoostServer
+    capture: CaptureWriter | None
+
+
+class LiveEndpoint:
+    """One endpoint's variants and capture policy, ready to answer requests."""
+
+    def __init__(self, name: str, variants: list[LiveVariant], policy: CapturePolicy | None, log_group: str):
+        self.name = name
+        self.variants = variants
+        self.policy = policy
+        self.log_group = log_group
+        self._total_weight = sum(v.weight for v in variants)
+
+    def invoke(self, body: bytes, content_type: str, inference_id: str | None = None,
+               custom_attributes: str | None = None, target_variant: str | None = None) -> Invocation:
+        variant = self._pick(target_variant)
+        try:
+            output = variant.server.invoke(content_type, body)
+        except ContainerError as error:
+            kind = "client" if error.status < 500 else "server"
+            raise ModelError(
+                f'Received {kind} error ({error.status}) from primary with message "{error.message}". '
+                f"See {self.log_group} for more information.",
+                error.status, error.message, self.log_group,
+            ) from None
+        if variant.capture is not None and self.policy.sampled():
+            now = time.time()
+            record = build_record(self.policy, content_type, body, RESPONSE_TYPE, output, inference_time(now),
+                                  inference_id, custom_attributes)
+            variant.capture.write(record, now)
+        return Invocation(output, RESPONSE_TYPE, variant.name)
+
+    def _pick(self, target: str | None) -> LiveVariant:
+        if target is not None:
+            for variant in self.variants:
+                if variant.name == target:
+                    return variant
+            raise RuntimeValidationError(f"Endpoint {self.name} does not have a variant named {target}.")
+        if len(self.variants) == 1:
+            return self.variants[0]
+        point = random.random() * self._total_weight
+        for variant in self.variants:
+            point -= variant.weight
+            if point < 0:
+                return variant
+        return self.variants[-1]
+
+    def close(self) -> None:
+        for variant in self.variants:
+            if variant.capture is not None:
+                variant.capture.close()
+
