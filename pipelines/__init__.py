@@ -1,0 +1,1 @@
+"""SageMaker pipeline definitions of this project, one package per pipeline."""

@@ -1,0 +1,1 @@
+"""The breast-cancer XGBoost pipeline: ``get_pipeline`` builds it (see ``pipeline.py``)."""

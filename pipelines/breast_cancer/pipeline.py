@@ -1,0 +1,276 @@
+"""The breast-cancer XGBoost training pipeline, written with the SageMaker Python SDK v3.
+
+Preprocess -> Train -> Evaluate -> DataQualityBaseline -> CheckAucThreshold -> Register or Fail,
+as in the SageMaker MLOps "model building, training and deployment" project template.
+
+Every S3 location is explicit (the step scripts are ``s3://`` URIs under the default bucket), so building
+the definition never asks AWS for a default bucket. Importing this module needs a region
+(``AWS_DEFAULT_REGION``): the SDK creates boto3 clients at import time.
+"""
+from __future__ import annotations
+
+from sagemaker.core.drift_check_baselines import DriftCheckBaselines
+from sagemaker.core.image_uris import retrieve as retrieve_image_uri
+from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+from sagemaker.core.model_monitor import DatasetFormat
+from sagemaker.core.processing import ScriptProcessor
+from sagemaker.core.shapes import (
+    ProcessingInput,
+    ProcessingOutput,
+    ProcessingS3Input,
+    ProcessingS3Output,
+)
+from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo
+from sagemaker.core.workflow.execution_variables import ExecutionVariables
+from sagemaker.core.workflow.functions import Join, JsonGet
+from sagemaker.core.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterString
+from sagemaker.core.workflow.pipeline_context import PipelineSession
+from sagemaker.core.workflow.properties import PropertyFile
+from sagemaker.mlops.workflow.check_job_config import CheckJobConfig
+from sagemaker.mlops.workflow.condition_step import ConditionStep
+from sagemaker.mlops.workflow.fail_step import FailStep
+from sagemaker.mlops.workflow.model_step import ModelStep
+from sagemaker.mlops.workflow.pipeline import Pipeline
+from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
+from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
+from sagemaker.serve.model_builder import ModelBuilder
+from sagemaker.train import ModelTrainer
+from sagemaker.train.configs import Compute, InputData, OutputDataConfig, StoppingCondition
+
+MODEL_PACKAGE_GROUP_NAME = "breast-cancer-xgboost"
+# The newest built-in XGBoost in the SDK's image config (3.2-0 also ships in v3 only); its
+# xgboost 3.x matches the xgboost package the step scripts and the offline runner use.
+XGBOOST_VERSION = "3.2-0"
+SKLEARN_VERSION = "1.9-0"
+PROCESSING_ROOT = "/opt/ml/processing"
+# The walkthrough's hyperparameters (``silent`` is gone from XGBoost >= 1.0 and is left out).
+HYPERPARAMETERS = {
+    "max_depth": "5",
+    "eta": "0.2",
+    "gamma": "4",
+    "min_child_weight": "6",
+    "subsample": "0.8",
+    "objective": "binary:logistic",
+    "num_round": "100",
+}
+MAX_RUNTIME_SECONDS = 3600
+
+
+def get_pipeline(
+    region: str,
+    role: str,
+    default_bucket: str,
+    pipeline_name: str = "BreastCancerXGBoost",
+    base_job_prefix: str = "breast-cancer",
+    model_package_group_name: str = MODEL_PACKAGE_GROUP_NAME,
+    sagemaker_session: PipelineSession | None = None,
+) -> Pipeline:
+    """Return the pipeline; ``role`` must be an IAM role ARN and ``default_bucket`` a bare bucket name."""
+    _check_arguments(region, role, default_bucket)
+    session = sagemaker_session or _pipeline_session(region, default_bucket)
+    prefix = f"s3://{default_bucket}/{pipeline_name}"
+
+    input_data_url = ParameterString(name="InputDataUrl", default_value=f"{prefix}/input/breast-cancer.csv")
+    processing_instance_type = ParameterString(name="ProcessingInstanceType", default_value="ml.m5.xlarge")
+    training_instance_type = ParameterString(name="TrainingInstanceType", default_value="ml.m5.xlarge")
+    model_approval_status = ParameterString(name="ModelApprovalStatus", default_value="PendingManualApproval")
+    auc_threshold = ParameterFloat(name="AucThreshold", default_value=0.9)
+    # The first run has no approved baseline to check against (the template's advice: skip and register).
+    skip_data_quality_check = ParameterBoolean(name="SkipDataQualityCheck", default_value=True)
+    register_new_baseline = ParameterBoolean(name="RegisterNewDataQualityBaseline", default_value=True)
+
+    def execution_uri(*parts: str) -> Join:
+        """An S3 URI under this execution's own prefix, so executions never overwrite each other."""
+        return Join(on="/", values=[prefix, ExecutionVariables.PIPELINE_EXECUTION_ID, *parts])
+
+    step_preprocess = _preprocess_step(
+        session, role, base_job_prefix, processing_instance_type, input_data_url, f"{prefix}/code", execution_uri
+    )
+    outputs = step_preprocess.properties.ProcessingOutputConfig.Outputs
+    step_train = _train_step(
+        session, region, role, base_job_prefix, training_instance_type,
+        train_uri=outputs["train"].S3Output.S3Uri,
+        validation_uri=outputs["validation"].S3Output.S3Uri,
+        output_uri=execution_uri("model"),
+    )
+    model_data_url = step_train.properties.ModelArtifacts.S3ModelArtifacts
+    evaluation_report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
+    step_evaluate = _evaluate_step(
+        session, region, role, base_job_prefix, processing_instance_type, model_data_url,
+        test_uri=outputs["test"].S3Output.S3Uri, code_prefix=f"{prefix}/code",
+        output_uri=execution_uri("evaluation"), report=evaluation_report,
+    )
+    step_data_quality = QualityCheckStep(
+        name="DataQualityBaseline",
+        quality_check_config=DataQualityCheckConfig(
+            baseline_dataset=outputs["baseline"].S3Output.S3Uri,
+            # The baseline file has no header, as the walkthrough's train.csv: columns are _c0 (label) .. _c30.
+            dataset_format=DatasetFormat.csv(header=False),
+            output_s3_uri=execution_uri("data-quality"),
+        ),
+        check_job_config=CheckJobConfig(
+            role=role, instance_count=1, instance_type="ml.m5.xlarge", volume_size_in_gb=30,
+            max_runtime_in_seconds=MAX_RUNTIME_SECONDS, base_job_name=f"{base_job_prefix}-data-quality",
+            sagemaker_session=session,
+        ),
+        skip_check=skip_data_quality_check,
+        register_new_baseline=register_new_baseline,
+        model_package_group_name=model_package_group_name,
+    )
+    step_register = _register_step(
+        session, region, role, model_data_url, model_package_group_name, model_approval_status,
+        evaluation_uri=Join(on="/", values=[
+            step_evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri,
+            "evaluation.json",
+        ]),
+        data_quality=step_data_quality,
+    )
+    auc = JsonGet(step_name=step_evaluate.name, property_file=evaluation_report,
+                  json_path="binary_classification_metrics.auc.value")
+    step_fail = FailStep(
+        name="AucBelowThreshold",
+        error_message=Join(on=" ", values=["Model AUC", auc, "is below the threshold", auc_threshold]),
+    )
+    step_condition = ConditionStep(
+        name="CheckAucThreshold",
+        conditions=[ConditionGreaterThanOrEqualTo(left=auc, right=auc_threshold)],
+        if_steps=[step_register],
+        else_steps=[step_fail],
+    )
+    return Pipeline(
+        name=pipeline_name,
+        parameters=[
+            input_data_url, processing_instance_type, training_instance_type, model_approval_status,
+            auc_threshold, skip_data_quality_check, register_new_baseline,
+        ],
+        steps=[step_preprocess, step_train, step_evaluate, step_data_quality, step_condition],
+        sagemaker_session=session,
+    )
+
+
+def _check_arguments(region: str, role: str, default_bucket: str) -> None:
+    if not region:
+        raise ValueError("region is required, e.g. 'us-east-1'")
+    if not role.startswith("arn:aws") or ":role/" not in role:
+        # A bare role name would make the SDK look the role up in IAM.
+        raise ValueError(f"role must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {role!r}")
+    if not default_bucket or "/" in default_bucket or default_bucket.startswith("s3:"):
+        raise ValueError(f"default_bucket must be a bare S3 bucket name, got {default_bucket!r}")
+
+
+def _pipeline_session(region: str, default_bucket: str) -> PipelineSession:
+    import boto3
+
+    return PipelineSession(boto_session=boto3.Session(region_name=region), default_bucket=default_bucket)
+
+
+def _processing_output(name: str, s3_uri) -> ProcessingOutput:
+    return ProcessingOutput(
+        output_name=name,
+        s3_output=ProcessingS3Output(s3_uri=s3_uri, local_path=f"{PROCESSING_ROOT}/{name}", s3_upload_mode="EndOfJob"),
+    )
+
+
+def _processing_input(name: str, s3_uri, local_path: str | None = None) -> ProcessingInput:
+    return ProcessingInput(
+        input_name=name,
+        s3_input=ProcessingS3Input(s3_uri=s3_uri, local_path=local_path or f"{PROCESSING_ROOT}/{name}",
+                                   s3_data_type="S3Prefix",
+                                   s3_input_mode="File", s3_data_distribution_type="FullyReplicated"),
+    )
+
+
+def _preprocess_step(session, role, base_job_prefix, instance_type, input_data_url, code_prefix, execution_uri):
+    processor = ScriptProcessor(
+        role=role,
+        image_uri=retrieve_image_uri("sklearn", session.boto_region_name, version=SKLEARN_VERSION),
+        command=["python3"],
+        instance_count=1,
+        instance_type=instance_type,
+        max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
+        base_job_name=f"{base_job_prefix}-preprocess",
+        sagemaker_session=session,
+    )
+    step_args = processor.run(
+        code=f"{code_prefix}/preprocess.py",
+        # Not /opt/ml/processing/input itself: the SDK puts the script in its code/ folder.
+        inputs=[_processing_input("input", input_data_url, f"{PROCESSING_ROOT}/input/data")],
+        outputs=[_processing_output(name, execution_uri(name)) for name in ("train", "validation", "test", "baseline")],
+    )
+    return ProcessingStep(name="PreprocessData", step_args=step_args)
+
+
+def _train_step(session, region, role, base_job_prefix, instance_type, train_uri, validation_uri, output_uri):
+    trainer = ModelTrainer(
+        training_image=retrieve_image_uri("xgboost", region, version=XGBOOST_VERSION),
+        role=role,
+        base_job_name=f"{base_job_prefix}-train",
+        compute=Compute(instance_type=instance_type, instance_count=1, volume_size_in_gb=30),
+        stopping_condition=StoppingCondition(max_runtime_in_seconds=MAX_RUNTIME_SECONDS),
+        output_data_config=OutputDataConfig(s3_output_path=output_uri),
+        hyperparameters=HYPERPARAMETERS,
+        sagemaker_session=session,
+    )
+    step_args = trainer.train(input_data_config=[
+        InputData(channel_name="train", data_source=train_uri, content_type="text/csv"),
+        InputData(channel_name="validation", data_source=validation_uri, content_type="text/csv"),
+    ])
+    return TrainingStep(name="TrainXGBoost", step_args=step_args)
+
+
+def _evaluate_step(session, region, role, base_job_prefix, instance_type, model_data_url, test_uri, code_prefix,
+                   output_uri, report):
+    # The XGBoost image, as in the template: it has xgboost, pandas and scikit-learn; the sklearn image lacks xgboost.
+    processor = ScriptProcessor(
+        role=role,
+        image_uri=retrieve_image_uri("xgboost", region, version=XGBOOST_VERSION),
+        command=["python3"],
+        instance_count=1,
+        instance_type=instance_type,
+        max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
+        base_job_name=f"{base_job_prefix}-evaluate",
+        sagemaker_session=session,
+    )
+    step_args = processor.run(
+        code=f"{code_prefix}/evaluate.py",
+        inputs=[_processing_input("model", model_data_url), _processing_input("test", test_uri)],
+        outputs=[_processing_output("evaluation", output_uri)],
+    )
+    return ProcessingStep(name="EvaluateModel", step_args=step_args, property_files=[report])
+
+
+def _register_step(session, region, role, model_data_url, group_name, approval_status, evaluation_uri, data_quality):
+    baseline = data_quality.properties
+    model_metrics = ModelMetrics(
+        model_statistics=MetricsSource(s3_uri=evaluation_uri, content_type="application/json"),
+        model_data_statistics=MetricsSource(s3_uri=baseline.CalculatedBaselineStatistics,
+                                            content_type="application/json"),
+        model_data_constraints=MetricsSource(s3_uri=baseline.CalculatedBaselineConstraints,
+                                             content_type="application/json"),
+    )
+    # Drift checks of later runs compare against the baseline this run actually used.
+    drift_check_baselines = DriftCheckBaselines(
+        model_data_statistics=MetricsSource(s3_uri=baseline.BaselineUsedForDriftCheckStatistics,
+                                            content_type="application/json"),
+        model_data_constraints=MetricsSource(s3_uri=baseline.BaselineUsedForDriftCheckConstraints,
+                                             content_type="application/json"),
+    )
+    builder = ModelBuilder(
+        s3_model_data_url=model_data_url,
+        image_uri=retrieve_image_uri("xgboost", region, version=XGBOOST_VERSION),
+        role_arn=role,
+        sagemaker_session=session,
+        # The default {"auto": True} would upload code (and look up a default bucket); the image needs none.
+        dependencies={},
+    )
+    step_args = builder.register(
+        model_package_group_name=group_name,
+        content_types=["text/csv"],
+        response_types=["text/csv"],
+        inference_instances=["ml.t2.medium", "ml.m5.large"],
+        transform_instances=["ml.m5.large"],
+        model_metrics=model_metrics,
+        drift_check_baselines=drift_check_baselines,
+        approval_status=approval_status,
+    )
+    return ModelStep(name="RegisterModel", step_args=step_args)

@@ -1,0 +1,76 @@
+"""Write ``pipeline.json``, the breast-cancer pipeline's definition, offline and byte-identical on every run.
+
+Usage: ``.venv/bin/python scripts/build_pipeline_json.py [--region R] [--role ARN] [--bucket B] [--output PATH]``
+(``make pipeline-json``). No AWS credentials and no network are needed: the SDK is configured below so
+that it never calls AWS (see ../shared/reference/sagemaker-sdk-v3.md §3.1).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_REGION = "us-east-1"
+# Placeholders: the AWS face (scripts/run_pipeline_on_aws.py) needs a definition built with real values.
+PLACEHOLDER_ACCOUNT = "000000000000"
+DEFAULT_ROLE = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/SageMakerExecutionRole"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS region of the images (default {DEFAULT_REGION})")
+    parser.add_argument("--role", default=DEFAULT_ROLE, help=f"SageMaker execution role ARN (default {DEFAULT_ROLE})")
+    parser.add_argument("--bucket", help=f"default bucket (default sagemaker-<region>-{PLACEHOLDER_ACCOUNT})")
+    parser.add_argument("--output", type=Path, default=ROOT / "pipeline.json", help="where to write (default ./pipeline.json)")
+    return parser.parse_args(argv)
+
+
+def configure_offline_sdk(region: str) -> None:
+    """Set what the SDK reads at import time; call before anything imports ``sagemaker``."""
+    # The SDK builds boto3 clients at import time and boto3 ignores AWS_REGION.
+    os.environ["AWS_DEFAULT_REGION"] = region
+    # No credentials: stop botocore's credential chain before it asks the EC2 metadata service.
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    # ModelTrainer would otherwise simulate the role's policies through IAM.
+    os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
+
+
+def silence_sdk() -> None:
+    """Keep the SDK's informational logs, warnings and telemetry out of a build."""
+    # SDK modules set their own logger levels at import, so only a process-wide switch silences them.
+    logging.disable(logging.WARNING)
+    warnings.filterwarnings("ignore", module=r"sagemaker\.")
+    import sagemaker.core.telemetry.telemetry_logging as telemetry_logging
+
+    # The official opt-out (a config file) slows every config lookup by seconds; every report goes through this.
+    telemetry_logging._send_telemetry_request = lambda *args, **kwargs: None
+
+
+def build_definition(region: str, role: str, bucket: str) -> str:
+    """The definition as indented JSON in the SDK's own key order, with a final newline."""
+    configure_offline_sdk(region)
+    silence_sdk()
+    sys.path.insert(0, str(ROOT))
+    from pipelines.breast_cancer.pipeline import get_pipeline
+
+    definition = get_pipeline(region=region, role=role, default_bucket=bucket).definition()
+    return json.dumps(json.loads(definition), indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    bucket = args.bucket or f"sagemaker-{args.region}-{PLACEHOLDER_ACCOUNT}"
+    text = build_definition(args.region, args.role, bucket)
+    args.output.write_text(text, encoding="utf-8")
+    steps = len(json.loads(text)["Steps"])
+    print(f"wrote {args.output} ({len(text.encode())} bytes, {steps} top-level steps, region {args.region}, bucket {bucket})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
