@@ -65,7 +65,11 @@ def build_definition(region: str, role: str, bucket: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     bucket = args.bucket or f"sagemaker-{args.region}-{PLACEHOLDER_ACCOUNT}"
-    text = build_definition(args.region, args.role, bucket)
+    try:
+        text = build_definition(args.region, args.role, bucket)
+    except ValueError as error:  # get_pipeline's own checks of region, role and bucket
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     args.output.write_text(text, encoding="utf-8")
     steps = len(json.loads(text)["Steps"])
     print(f"wrote {args.output} ({len(text.encode())} bytes, {steps} top-level steps, region {args.region}, bucket {bucket})")

@@ -1,0 +1,195 @@
+"""Deploy and start the pipeline on SageMaker: upload the step scripts, upsert the pipeline, start an execution.
+
+Usage: ``python scripts/run_pipeline_on_aws.py [--definition pipeline.json] [--param Name=Value ...] [--wait]
+[--region R] [--endpoint-url URL]``. Build the definition first with your role and bucket
+(``scripts/build_pipeline_json.py --role ARN --bucket B``). The scripts go to exactly the ``s3://`` URIs the
+definition's processing steps name as their ``code`` input. ``--endpoint-url`` points both clients elsewhere,
+e.g. at a local server that speaks the same API.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PIPELINE_NAME = "BreastCancerXGBoost"
+PLACEHOLDER_ACCOUNT = ":000000000000:"
+CODE_INPUT_NAME = "code"
+TERMINAL_STATUSES = {"Succeeded", "Failed", "Stopped"}
+
+
+class DeployError(Exception):
+    """A problem with the definition or the arguments, explained for the operator."""
+
+
+def load_definition(path: Path) -> tuple[str, dict]:
+    """The definition's text (sent as is) and its parsed form."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DeployError(f"cannot read the pipeline definition {path}: {error.strerror}") from error
+    try:
+        definition = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DeployError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(definition, dict) or not isinstance(definition.get("Steps"), list):
+        raise DeployError(f"{path} is not a pipeline definition (no Steps list)")
+    return text, definition
+
+
+def iter_steps(steps: list[dict]) -> Iterator[dict]:
+    """Every step, including those nested in condition branches."""
+    for step in steps:
+        yield step
+        arguments = step.get("Arguments", {})
+        if step.get("Type") == "Condition":
+            yield from iter_steps(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not uri.startswith("s3://") or not bucket or not key:
+        raise DeployError(f"expected an s3://bucket/key URI, got {uri!r}")
+    return bucket, key
+
+
+def script_uploads(definition: dict, steps_dir: Path) -> list[tuple[Path, str]]:
+    """(local script, S3 URI) for every processing step's code input, the script found by file name."""
+    uploads = []
+    for step in iter_steps(definition["Steps"]):
+        if step.get("Type") != "Processing":
+            continue
+        for processing_input in step["Arguments"].get("ProcessingInputs", []):
+            if processing_input.get("InputName") != CODE_INPUT_NAME:
+                continue
+            uri = processing_input["S3Input"]["S3Uri"]
+            if not isinstance(uri, str):
+                raise DeployError(f"step {step['Name']}: the code input must be a fixed S3 URI, got {uri!r}")
+            script = steps_dir / uri.rsplit("/", 1)[-1]
+            if not script.is_file():
+                raise DeployError(f"step {step['Name']} runs {uri}, but {script} does not exist")
+            uploads.append((script, uri))
+    if not uploads:
+        raise DeployError("the definition has no processing step with a code input: nothing to upload")
+    return uploads
+
+
+def pipeline_role(definition: dict) -> str:
+    """The execution role the steps use, which the pipeline itself runs as too."""
+    roles = {step["Arguments"]["RoleArn"] for step in iter_steps(definition["Steps"])
+             if isinstance(step.get("Arguments", {}).get("RoleArn"), str)}
+    if len(roles) != 1:
+        raise DeployError(f"expected one role ARN across the steps, found {sorted(roles)}; pass --role")
+    return roles.pop()
+
+
+def execution_parameters(definition: dict, assignments: list[str]) -> list[dict]:
+    """``Name=Value`` strings as PipelineParameters, checked against the definition's parameters."""
+    known = {parameter["Name"] for parameter in definition.get("Parameters", [])}
+    parameters = []
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            raise DeployError(f"--param expects Name=Value, got {assignment!r}")
+        if name not in known:
+            raise DeployError(f"unknown pipeline parameter {name!r}; the definition has {sorted(known)}")
+        parameters.append({"Name": name, "Value": value})
+    return parameters
+
+
+def upload_scripts(s3_client, uploads: list[tuple[Path, str]]) -> None:
+    for script, uri in uploads:
+        bucket, key = split_s3_uri(uri)
+        s3_client.put_object(Bucket=bucket, Key=key, Body=script.read_bytes())
+
+
+def upsert_pipeline(sagemaker_client, name: str, definition_text: str, role_arn: str) -> tuple[str, str]:
+    """Create the pipeline, or update it when it exists; returns (ARN, "created" or "updated")."""
+    try:
+        sagemaker_client.describe_pipeline(PipelineName=name)
+    except sagemaker_client.exceptions.ResourceNotFound:
+        response = sagemaker_client.create_pipeline(
+            PipelineName=name, PipelineDefinition=definition_text, RoleArn=role_arn,
+            PipelineDescription="Breast-cancer XGBoost: preprocess, train, evaluate, data quality, register",
+        )
+        return response["PipelineArn"], "created"
+    response = sagemaker_client.update_pipeline(PipelineName=name, PipelineDefinition=definition_text,
+                                                RoleArn=role_arn)
+    return response["PipelineArn"], "updated"
+
+
+def start_execution(sagemaker_client, name: str, parameters: list[dict]) -> str:
+    response = sagemaker_client.start_pipeline_execution(PipelineName=name, PipelineParameters=parameters)
+    return response["PipelineExecutionArn"]
+
+
+def wait_for_execution(sagemaker_client, execution_arn: str, emit: Callable[[str], None] = print,
+                       poll_seconds: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> str:
+    """Poll until the execution ends, emitting each step status change; returns the final status."""
+    seen: dict[str, str] = {}
+    while True:
+        status = sagemaker_client.describe_pipeline_execution(
+            PipelineExecutionArn=execution_arn)["PipelineExecutionStatus"]
+        steps = sagemaker_client.list_pipeline_execution_steps(
+            PipelineExecutionArn=execution_arn, SortOrder="Ascending")["PipelineExecutionSteps"]
+        for step in steps:
+            if seen.get(step["StepName"]) != step["StepStatus"]:
+                seen[step["StepName"]] = step["StepStatus"]
+                reason = f" ({step['FailureReason']})" if step.get("FailureReason") else ""
+                emit(f"  {step['StepName']}: {step['StepStatus']}{reason}")
+        if status in TERMINAL_STATUSES:
+            return status
+        sleep(poll_seconds)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--definition", type=Path, default=ROOT / "pipeline.json")
+    parser.add_argument("--pipeline-name", default=DEFAULT_PIPELINE_NAME)
+    parser.add_argument("--role", help="the pipeline's role ARN (default: the role the steps use)")
+    parser.add_argument("--param", action="append", default=[], metavar="Name=Value")
+    parser.add_argument("--steps-dir", type=Path, default=ROOT / "steps", help="where the step scripts are")
+    parser.add_argument("--wait", action="store_true", help="wait for the execution, printing step statuses")
+    parser.add_argument("--region", help="AWS region (default: boto3's configuration)")
+    parser.add_argument("--endpoint-url", help="send both the S3 and the SageMaker calls to this URL")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import boto3
+
+    try:
+        text, definition = load_definition(args.definition)
+        uploads = script_uploads(definition, args.steps_dir)
+        role = args.role or pipeline_role(definition)
+        parameters = execution_parameters(definition, args.param)
+        if not args.endpoint_url and PLACEHOLDER_ACCOUNT in role + json.dumps([uri for _, uri in uploads]):
+            raise DeployError(f"{args.definition} still has the placeholder account 000000000000; rebuild it "
+                              "with scripts/build_pipeline_json.py --role <role ARN> --bucket <bucket>")
+    except DeployError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    session = boto3.Session(region_name=args.region)
+    s3_client = session.client("s3", endpoint_url=args.endpoint_url)
+    sagemaker_client = session.client("sagemaker", endpoint_url=args.endpoint_url)
+    upload_scripts(s3_client, uploads)
+    for script, uri in uploads:
+        print(f"uploaded {script.name} to {uri}")
+    pipeline_arn, action = upsert_pipeline(sagemaker_client, args.pipeline_name, text, role)
+    print(f"{action} {pipeline_arn}")
+    execution_arn = start_execution(sagemaker_client, args.pipeline_name, parameters)
+    print(f"started {execution_arn}")
+    if not args.wait:
+        return 0
+    status = wait_for_execution(sagemaker_client, execution_arn)
+    print(f"execution {status}")
+    return 0 if status == "Succeeded" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
