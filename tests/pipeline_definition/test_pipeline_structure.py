@@ -1,0 +1,161 @@
+"""The contract of pipeline.json that the offline runner and the AWS face rely on."""
+from __future__ import annotations
+
+import pytest
+
+BUCKET_PREFIX = "s3://sagemaker-us-east-1-000000000000/BreastCancerXGBoost"
+AUC_PATH = "binary_classification_metrics.auc.value"
+
+
+def steps_by_name(definition: dict) -> dict:
+    found = {}
+    for step in definition["Steps"]:
+        found[step["Name"]] = step
+        if step["Type"] == "Condition":
+            for nested in step["Arguments"]["IfSteps"] + step["Arguments"]["ElseSteps"]:
+                found[nested["Name"]] = nested
+    return found
+
+
+@pytest.fixture(scope="module")
+def steps(definition) -> dict:
+    return steps_by_name(definition)
+
+
+def test_steps_and_types(definition, steps):
+    assert [(s["Name"], s["Type"]) for s in definition["Steps"]] == [
+        ("PreprocessData", "Processing"), ("TrainXGBoost", "Training"), ("EvaluateModel", "Processing"),
+        ("DataQualityBaseline", "QualityCheck"), ("CheckAucThreshold", "Condition"),
+    ]
+    condition = steps["CheckAucThreshold"]["Arguments"]
+    assert [(s["Name"], s["Type"]) for s in condition["IfSteps"]] == [("RegisterModel", "RegisterModel")]
+    assert [(s["Name"], s["Type"]) for s in condition["ElseSteps"]] == [("AucBelowThreshold", "Fail")]
+
+
+def test_parameters_and_defaults(definition):
+    assert {p["Name"]: (p["Type"], p["DefaultValue"]) for p in definition["Parameters"]} == {
+        "InputDataUrl": ("String", f"{BUCKET_PREFIX}/input/breast-cancer.csv"),
+        "ProcessingInstanceType": ("String", "ml.m5.xlarge"),
+        "TrainingInstanceType": ("String", "ml.m5.xlarge"),
+        "ModelApprovalStatus": ("String", "PendingManualApproval"),
+        "AucThreshold": ("Float", 0.9),
+        "SkipDataQualityCheck": ("Boolean", True),
+        "RegisterNewDataQualityBaseline": ("Boolean", True),
+    }
+
+
+def _code_uri(step: dict) -> str:
+    [code] = [i for i in step["Arguments"]["ProcessingInputs"] if i["InputName"] == "code"]
+    assert code["S3Input"]["LocalPath"] == "/opt/ml/processing/input/code"
+    return code["S3Input"]["S3Uri"]
+
+
+def _local_paths(items: list, key: str) -> dict:
+    return {item[f"{key}Name"]: item[f"S3{key}"]["LocalPath"] for item in items}
+
+
+def test_preprocess_runs_the_script_on_the_sklearn_image(steps):
+    arguments = steps["PreprocessData"]["Arguments"]
+    assert arguments["AppSpecification"]["ImageUri"].endswith("/sagemaker-scikit-learn:1.9-0-cpu-py3")
+    assert arguments["AppSpecification"]["ContainerEntrypoint"] == [
+        "python3", "/opt/ml/processing/input/code/preprocess.py"]
+    assert _code_uri(steps["PreprocessData"]) == f"{BUCKET_PREFIX}/code/preprocess.py"
+    assert _local_paths(arguments["ProcessingInputs"], "Input")["input"] == "/opt/ml/processing/input/data"
+    assert arguments["ProcessingInputs"][0]["S3Input"]["S3Uri"] == {"Get": "Parameters.InputDataUrl"}
+    assert _local_paths(arguments["ProcessingOutputConfig"]["Outputs"], "Output") == {
+        name: f"/opt/ml/processing/{name}" for name in ("train", "validation", "test", "baseline")}
+    assert arguments["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+
+
+def test_outputs_land_under_the_execution_id(steps):
+    [train] = [o for o in steps["PreprocessData"]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+               if o["OutputName"] == "train"]
+    assert train["S3Output"]["S3Uri"] == {"Std:Join": {"On": "/", "Values": [
+        BUCKET_PREFIX, {"Get": "Execution.PipelineExecutionId"}, "train"]}}
+
+
+def test_training_uses_the_builtin_xgboost_with_the_walkthrough_hyperparameters(steps):
+    arguments = steps["TrainXGBoost"]["Arguments"]
+    assert arguments["AlgorithmSpecification"]["TrainingImage"].endswith("/sagemaker-xgboost:3.2-0")
+    assert arguments["HyperParameters"] == {
+        "max_depth": "5", "eta": "0.2", "gamma": "4", "min_child_weight": "6", "subsample": "0.8",
+        "objective": "binary:logistic", "num_round": "100"}
+    channels = {c["ChannelName"]: c for c in arguments["InputDataConfig"]}
+    assert set(channels) == {"train", "validation"}
+    for name, channel in channels.items():
+        assert channel["ContentType"] == "text/csv"
+        assert channel["DataSource"]["S3DataSource"]["S3Uri"] == {
+            "Get": f"Steps.PreprocessData.ProcessingOutputConfig.Outputs['{name}'].S3Output.S3Uri"}
+    assert arguments["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+    assert arguments["ResourceConfig"]["InstanceType"] == {"Get": "Parameters.TrainingInstanceType"}
+
+
+def test_evaluate_reads_the_model_and_test_set_and_declares_the_report(steps):
+    step = steps["EvaluateModel"]
+    arguments = step["Arguments"]
+    assert arguments["AppSpecification"]["ContainerEntrypoint"] == [
+        "python3", "/opt/ml/processing/input/code/evaluate.py"]
+    assert _code_uri(step) == f"{BUCKET_PREFIX}/code/evaluate.py"
+    inputs = {i["InputName"]: i["S3Input"] for i in arguments["ProcessingInputs"]}
+    assert inputs["model"]["S3Uri"] == {"Get": "Steps.TrainXGBoost.ModelArtifacts.S3ModelArtifacts"}
+    assert inputs["model"]["LocalPath"] == "/opt/ml/processing/model"
+    assert inputs["test"]["LocalPath"] == "/opt/ml/processing/test"
+    assert _local_paths(arguments["ProcessingOutputConfig"]["Outputs"], "Output") == {
+        "evaluation": "/opt/ml/processing/evaluation"}
+    assert step["PropertyFiles"] == [
+        {"PropertyFileName": "EvaluationReport", "OutputName": "evaluation", "FilePath": "evaluation.json"}]
+
+
+def test_data_quality_baselines_the_headerless_baseline_file(steps):
+    step = steps["DataQualityBaseline"]
+    assert step["CheckType"] == "DATA_QUALITY"
+    assert step["SkipCheck"] == {"Get": "Parameters.SkipDataQualityCheck"}
+    assert step["RegisterNewBaseline"] == {"Get": "Parameters.RegisterNewDataQualityBaseline"}
+    assert step["ModelPackageGroupName"] == "breast-cancer-xgboost"
+    arguments = step["Arguments"]
+    assert arguments["AppSpecification"]["ImageUri"].endswith("/sagemaker-model-monitor-analyzer")
+    assert arguments["ProcessingInputs"][0]["S3Input"]["S3Uri"] == {
+        "Get": "Steps.PreprocessData.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"}
+    assert arguments["Environment"] == {
+        "output_path": "/opt/ml/processing/output",
+        "publish_cloudwatch_metrics": "Disabled",
+        "dataset_format": '{"csv": {"header": false, "output_columns_position": "START"}}',
+        "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
+    }
+
+
+def test_condition_compares_the_evaluated_auc_with_the_threshold(steps):
+    [condition] = steps["CheckAucThreshold"]["Arguments"]["Conditions"]
+    assert condition == {
+        "Type": "GreaterThanOrEqualTo",
+        "LeftValue": {"Std:JsonGet": {
+            "PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"}, "Path": AUC_PATH}},
+        "RightValue": {"Get": "Parameters.AucThreshold"},
+    }
+
+
+def test_fail_message_names_the_auc_and_the_threshold(steps):
+    values = steps["AucBelowThreshold"]["Arguments"]["ErrorMessage"]["Std:Join"]["Values"]
+    assert {"Get": "Parameters.AucThreshold"} in values
+    assert any(isinstance(v, dict) and v.get("Std:JsonGet", {}).get("Path") == AUC_PATH for v in values)
+
+
+def test_register_model_package(steps):
+    arguments = steps["RegisterModel"]["Arguments"]
+    assert arguments["ModelPackageGroupName"] == "breast-cancer-xgboost"
+    assert arguments["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
+    [container] = arguments["InferenceSpecification"]["Containers"]
+    assert container["Image"].endswith("/sagemaker-xgboost:3.2-0")
+    assert container["ModelDataUrl"] == {"Get": "Steps.TrainXGBoost.ModelArtifacts.S3ModelArtifacts"}
+    assert arguments["InferenceSpecification"]["SupportedContentTypes"] == ["text/csv"]
+    metrics = arguments["ModelMetrics"]
+    assert metrics["ModelQuality"]["Statistics"]["S3Uri"] == {"Std:Join": {"On": "/", "Values": [
+        {"Get": "Steps.EvaluateModel.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"},
+        "evaluation.json"]}}
+    assert metrics["ModelDataQuality"]["Statistics"]["S3Uri"] == {
+        "Get": "Steps.DataQualityBaseline.CalculatedBaselineStatistics"}
+    assert metrics["ModelDataQuality"]["Constraints"]["S3Uri"] == {
+        "Get": "Steps.DataQualityBaseline.CalculatedBaselineConstraints"}
+    drift = arguments["DriftCheckBaselines"]["ModelDataQuality"]
+    assert drift["Statistics"]["S3Uri"] == {"Get": "Steps.DataQualityBaseline.BaselineUsedForDriftCheckStatistics"}
+    assert drift["Constraints"]["S3Uri"] == {"Get": "Steps.DataQualityBaseline.BaselineUsedForDriftCheckConstraints"}
