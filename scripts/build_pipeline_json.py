@@ -26,7 +26,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS region of the images (default {DEFAULT_REGION})")
     parser.add_argument("--role", default=DEFAULT_ROLE, help=f"SageMaker execution role ARN (default {DEFAULT_ROLE})")
     parser.add_argument("--bucket", help=f"default bucket (default sagemaker-<region>-{PLACEHOLDER_ACCOUNT})")
-    parser.add_argument("--output", type=Path, default=ROOT / "pipeline.json", help="where to write (default ./pipeline.json)")
+    parser.add_argument("--output", type=Path, default=ROOT / "pipeline.json",
+                        help="where to write (default: pipeline.json at the repository root)")
     return parser.parse_args(argv)
 
 
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.output.write_text(text, encoding="utf-8")
     steps = len(json.loads(text)["Steps"])
-    print(f"wrote {args.output} ({len(text.encode())} bytes, {steps} top-level steps, region {args.region}, bucket {bucket})")
+    print(f"wrote {args.output} ({len(text.encode())} bytes, {steps} top-level steps, "
+          f"region {args.region}, bucket {bucket})")
     return 0
 
 

@@ -84,7 +84,8 @@ def get_pipeline(
         return Join(on="/", values=[prefix, ExecutionVariables.PIPELINE_EXECUTION_ID, *parts])
 
     step_preprocess = _preprocess_step(
-        session, role, base_job_prefix, processing_instance_type, input_data_url, f"{prefix}/code", execution_uri
+        session, region, role, base_job_prefix, processing_instance_type, input_data_url,
+        code_prefix=f"{prefix}/code", execution_uri=execution_uri,
     )
     outputs = step_preprocess.properties.ProcessingOutputConfig.Outputs
     step_train = _train_step(
@@ -180,10 +181,11 @@ def _processing_input(name: str, s3_uri, local_path: str | None = None) -> Proce
     )
 
 
-def _preprocess_step(session, role, base_job_prefix, instance_type, input_data_url, code_prefix, execution_uri):
+def _preprocess_step(session, region, role, base_job_prefix, instance_type, input_data_url, code_prefix,
+                     execution_uri):
     processor = ScriptProcessor(
         role=role,
-        image_uri=retrieve_image_uri("sklearn", session.boto_region_name, version=SKLEARN_VERSION),
+        image_uri=retrieve_image_uri("sklearn", region, version=SKLEARN_VERSION),
         command=["python3"],
         instance_count=1,
         instance_type=instance_type,
