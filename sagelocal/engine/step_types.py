@@ -1,0 +1,153 @@
+"""What each step type does once its arguments are evaluated: start a job, ask the registry, decide a
+branch or fail. Each handler returns a :class:`StepOutcome` or raises :class:`StepFailed`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sagelocal.engine.expressions import Scope, evaluate, evaluate_condition
+from sagelocal.errors import ServiceError
+from sagelocal.jobs.container import JobFailed
+
+
+class StepFailed(Exception):
+    """The step ended Failed. ``exception_type`` is its retry class (e.g. SageMaker.JOB_INTERNAL_ERROR)."""
+
+    def __init__(self, reason: str, exception_type: str | None = None, metadata: dict | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.exception_type = exception_type
+        self.metadata = metadata or {}
+
+
+@dataclass
+class StepOutcome:
+    properties: dict
+    metadata: dict
+    process_seconds: float = 0.0
+
+
+@dataclass
+class StepContext:
+    """What a handler may use: the runtime's settings, the execution store, the registry, the scope."""
+
+    settings: object
+    store: object
+    registry: Callable[[], object]
+    scope: Scope
+    job_name: str
+    extra: dict = field(default_factory=dict)
+
+
+def run_processing(ctx: StepContext, body: dict) -> StepOutcome:
+    from sagelocal.jobs.processing import run_processing_job
+
+    description = _job(ctx, "Processing", lambda: run_processing_job(ctx.settings, ctx.job_name, body["Arguments"]))
+    return StepOutcome(description, {"ProcessingJob": {"Arn": description["ProcessingJobArn"]}},
+                       description["ProcessSeconds"])
+
+
+def run_training(ctx: StepContext, body: dict) -> StepOutcome:
+    from sagelocal.jobs.training import run_training_job
+
+    description = _job(ctx, "Training", lambda: run_training_job(ctx.settings, ctx.job_name, body["Arguments"]))
+    return StepOutcome(description, {"TrainingJob": {"Arn": description["TrainingJobArn"]}},
+                       description["ProcessSeconds"])
+
+
+def run_quality_check(ctx: StepContext, body: dict) -> StepOutcome:
+    from sagelocal.jobs.quality_check import run_quality_check as run_check
+
+    supplied = body.get("SuppliedBaselineStatistics") and body.get("SuppliedBaselineConstraints")
+    previous = None if body.get("SkipCheck") or supplied else _approved_baseline(ctx, body.get("ModelPackageGroupName"))
+    try:
+        result = run_check(ctx.settings, ctx.job_name, body, previous)
+    except JobFailed as failure:
+        if failure.description.get("ProcessingJobName"):
+            ctx.store.put_job("Processing", failure.description)
+        raise StepFailed(failure.reason, failure.exception_type) from None
+    for job in result.pop("Jobs"):
+        ctx.store.put_job("Processing", job)
+    seconds = result.pop("ProcessSeconds", 0.0)
+    metadata = {"QualityCheck": {
+        "CheckType": body.get("CheckType"), "ModelPackageGroupName": body.get("ModelPackageGroupName"),
+        "SkipCheck": bool(body.get("SkipCheck")), "RegisterNewBaseline": bool(body.get("RegisterNewBaseline")),
+        "CheckJobArn": result["CheckJobConfig"]["ProcessingJobArns"][-1],
+        **{k: v for k, v in result.items() if k.startswith(("Calculated", "BaselineUsed", "Violation")) and v},
+    }}
+    return StepOutcome(result, metadata, seconds)
+
+
+def run_register_model(ctx: StepContext, body: dict) -> StepOutcome:
+    request = _drop_unset(body["Arguments"])
+    try:
+        arn = ctx.registry().create_model_package(request)["ModelPackageArn"]
+    except ServiceError as error:
+        kind = "Step.THROTTLING" if "Throttl" in error.code else None
+        raise StepFailed(f"{error.code}: {error.message}", kind) from None
+    return StepOutcome({"ModelPackageArn": arn}, {"RegisterModel": {"Arn": arn}})
+
+
+def run_condition(ctx: StepContext, body: dict) -> StepOutcome:
+    outcome = all(evaluate_condition(condition, ctx.scope) for condition in body["Arguments"].get("Conditions") or [])
+    return StepOutcome({"Outcome": outcome}, {"Condition": {"Outcome": "True" if outcome else "False"}})
+
+
+def run_fail(ctx: StepContext, body: dict) -> StepOutcome:
+    message = str(evaluate(body["Arguments"].get("ErrorMessage", ""), ctx.scope))
+    raise StepFailed(message, metadata={"Fail": {"ErrorMessage": message}})
+
+
+HANDLERS = {
+    "Processing": run_processing,
+    "Training": run_training,
+    "QualityCheck": run_quality_check,
+    "RegisterModel": run_register_model,
+    "Condition": run_condition,
+    "Fail": run_fail,
+}
+
+
+def _job(ctx: StepContext, kind: str, start: Callable[[], dict]) -> dict:
+    """Run a job; its description is stored either way so DescribeProcessingJob/DescribeTrainingJob answer."""
+    try:
+        description = start()
+    except JobFailed as failure:
+        if failure.description:
+            ctx.store.put_job(kind, failure.description)
+        arn_key = f"{kind}JobArn"
+        metadata = {f"{kind}Job": {"Arn": failure.description[arn_key]}} if arn_key in failure.description else {}
+        raise StepFailed(failure.reason, failure.exception_type, metadata) from None
+    ctx.store.put_job(kind, description)
+    return description
+
+
+def _approved_baseline(ctx: StepContext, group: str | None) -> tuple[str, str] | None:
+    """(statistics, constraints) URIs of the drift-check baseline of the group's latest approved version."""
+    if not group:
+        return None
+    registry = ctx.registry()
+    try:
+        packages = registry.list_model_packages({"ModelPackageGroupName": group, "ModelApprovalStatus": "Approved",
+                                                 "SortBy": "CreationTime", "SortOrder": "Descending"})
+    except ServiceError:
+        return None
+    for summary in packages.get("ModelPackageSummaryList") or []:
+        package = registry.describe_model_package({"ModelPackageName": summary["ModelPackageArn"]})
+        quality = (package.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}
+        statistics = (quality.get("Statistics") or {}).get("S3Uri")
+        constraints = (quality.get("Constraints") or {}).get("S3Uri")
+        if statistics and constraints:
+            return statistics, constraints
+    return None
+
+
+def _drop_unset(value):
+    """The request without metric sources whose S3Uri evaluated to nothing (a baseline that does not exist)."""
+    if isinstance(value, dict):
+        if "S3Uri" in value and not value["S3Uri"]:
+            return None
+        return {k: v for k, v in ((k, _drop_unset(v)) for k, v in value.items()) if v is not None}
+    if isinstance(value, list):
+        return [_drop_unset(item) for item in value]
+    return value

@@ -1,0 +1,231 @@
+"""Pipeline executions, their steps and the jobs they ran, in SQLite, behind SageMaker-shaped methods.
+
+Public methods named after SageMaker operations (``describe_pipeline_execution`` for
+DescribePipelineExecution) take the request dict and return the response dict, so the HTTP API can serve
+them unchanged. The ``record_*`` / ``start_*`` methods are the runner's side.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from datetime import datetime, timedelta, timezone
+
+from sagelocal.config import Settings
+from sagelocal.errors import ResourceNotFound, ValidationError
+from sagelocal.paging import paginate, with_token
+from sagelocal.storage.sqlite import Database
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS executions (
+    arn TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    pipeline_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_time TEXT NOT NULL,
+    end_time TEXT,
+    failure_reason TEXT,
+    parameters TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS steps (
+    execution_arn TEXT NOT NULL REFERENCES executions(arn),
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_time TEXT NOT NULL,
+    end_time TEXT,
+    failure_reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    properties TEXT NOT NULL DEFAULT '{}',
+    cache_key TEXT,
+    cache_source TEXT,
+    process_seconds REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (execution_arn, name)
+);
+CREATE INDEX IF NOT EXISTS steps_cache ON steps(cache_key, status);
+CREATE TABLE IF NOT EXISTS jobs (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    description TEXT NOT NULL
+);
+"""
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class PipelineStore:
+    """``settings.db_path("pipelines")`` holds every execution of every pipeline run offline."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.db = Database(settings.db_path("pipelines"), _SCHEMA)
+
+    # -- the runner's side ---------------------------------------------------------------------
+    def start_execution(self, pipeline_name: str, parameters: dict) -> tuple[str, str, str]:
+        """A new Executing execution: returns (id, execution ARN, start time)."""
+        execution_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+        arn = f"{self.pipeline_arn(pipeline_name)}/execution/{execution_id}"
+        started = _now()
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO executions VALUES (?, ?, ?, 'Executing', ?, NULL, NULL, ?)",
+                         (arn, execution_id, pipeline_name, started, json.dumps(parameters)))
+        return execution_id, arn, started
+
+    def finish_execution(self, arn: str, status: str, failure_reason: str | None = None) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE executions SET status = ?, end_time = ?, failure_reason = ? WHERE arn = ?",
+                         (status, _now(), failure_reason, arn))
+
+    def record_step(self, arn: str, name: str, step_type: str, status: str, **fields) -> None:
+        """Insert or update one step's row; ``fields`` are columns (metadata/properties as dicts)."""
+        for key in ("metadata", "properties"):
+            if key in fields:
+                fields[key] = json.dumps(fields[key], default=str)
+        if status != "Executing":
+            fields.setdefault("end_time", _now())
+        with self.db.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO steps (execution_arn, name, type, status, start_time) "
+                         "VALUES (?, ?, ?, ?, ?)", (arn, name, step_type, status, _now()))
+            assignments = ", ".join(f"{column} = ?" for column in ["status", *fields])
+            conn.execute(f"UPDATE steps SET {assignments} WHERE execution_arn = ? AND name = ?",
+                         (status, *fields.values(), arn, name))
+
+    def cached_step(self, pipeline_name: str, step_type: str, cache_key: str,
+                    max_age: timedelta | None) -> dict | None:
+        """The latest Succeeded step of this pipeline with the same type and cache key, if young enough."""
+        row = self.db.query_one(
+            "SELECT s.*, e.arn AS source FROM steps s JOIN executions e ON e.arn = s.execution_arn "
+            "WHERE e.pipeline_name = ? AND s.type = ? AND s.cache_key = ? AND s.status = 'Succeeded' "
+            "ORDER BY s.end_time DESC LIMIT 1", (pipeline_name, step_type, cache_key))
+        if row is None or (max_age is not None and _time(row["end_time"]) < datetime.now(timezone.utc) - max_age):
+            return None
+        return {"source": row["source"], "metadata": json.loads(row["metadata"]),
+                "properties": json.loads(row["properties"])}
+
+    def put_job(self, kind: str, description: dict) -> None:
+        name = description[f"{kind}JobName"]
+        with self.db.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?)",
+                         (name, kind, json.dumps(description, default=str)))
+
+    def pipeline_arn(self, pipeline_name: str) -> str:
+        return self.settings.arn("pipeline", pipeline_name.lower())
+
+    # -- SageMaker operations ------------------------------------------------------------------
+    def describe_pipeline_execution(self, request: dict) -> dict:
+        row = self._execution(request.get("PipelineExecutionArn", ""))
+        return self._execution_summary(row) | {
+            "PipelineArn": self.pipeline_arn(row["pipeline_name"]),
+            "PipelineExecutionDisplayName": f"execution-{row['id']}",
+            "FailureReason": row["failure_reason"],
+            "CreationTime": _time(row["start_time"]),
+            "LastModifiedTime": _time(row["end_time"] or row["start_time"]),
+            "PipelineExperimentConfig": {"ExperimentName": row["pipeline_name"], "TrialName": row["id"]},
+        }
+
+    def list_pipeline_executions(self, request: dict) -> dict:
+        name = request.get("PipelineName")
+        if not name:
+            raise ValidationError("PipelineName is required")
+        name = name.rsplit("/", 1)[-1]
+        order = "ASC" if request.get("SortOrder") == "Ascending" else "DESC"
+        rows = self.db.query(f"SELECT * FROM executions WHERE pipeline_name = ? ORDER BY start_time {order}",
+                             (name,))
+        page, token = paginate([self._execution_summary(r) for r in rows], request)
+        return with_token({"PipelineExecutionSummaries": page}, token)
+
+    def list_all_executions(self) -> list[dict]:
+        """Every execution of every pipeline, newest first (for the command line; not an AWS operation)."""
+        rows = self.db.query("SELECT * FROM executions ORDER BY start_time DESC")
+        return [self._execution_summary(r) | {"PipelineName": r["pipeline_name"]} for r in rows]
+
+    def list_pipeline_execution_steps(self, request: dict) -> dict:
+        row = self._execution(request.get("PipelineExecutionArn", ""))
+        order = "ASC" if request.get("SortOrder") == "Ascending" else "DESC"
+        steps = self.db.query(f"SELECT * FROM steps WHERE execution_arn = ? ORDER BY start_time {order}, name",
+                              (row["arn"],))
+        page, token = paginate([self._step(s) for s in steps], request)
+        return with_token({"PipelineExecutionSteps": page}, token)
+
+    def list_pipeline_parameters_for_execution(self, request: dict) -> dict:
+        row = self._execution(request.get("PipelineExecutionArn", ""))
+        values = json.loads(row["parameters"])
+        items = [{"Name": k, "Value": _parameter_text(v)} for k, v in values.items()]
+        page, token = paginate(items, request)
+        return with_token({"PipelineParameters": page}, token)
+
+    def describe_processing_job(self, request: dict) -> dict:
+        return self._job("Processing", request.get("ProcessingJobName", ""))
+
+    def describe_training_job(self, request: dict) -> dict:
+        return self._job("Training", request.get("TrainingJobName", ""))
+
+    # -- helpers -------------------------------------------------------------------------------
+    def step_properties(self, execution_arn: str) -> dict[str, dict]:
+        """The properties each step of an execution exposed to later steps (not an AWS operation)."""
+        rows = self.db.query("SELECT name, properties, process_seconds FROM steps WHERE execution_arn = ?",
+                             (execution_arn,))
+        return {r["name"]: json.loads(r["properties"]) | {"ProcessSeconds": r["process_seconds"]} for r in rows}
+
+    def resolve_execution(self, id_or_arn: str) -> str:
+        """The ARN of an execution given by its id or ARN."""
+        row = self.db.query_one("SELECT arn FROM executions WHERE arn = ? OR id = ?", (id_or_arn, id_or_arn))
+        if row is None:
+            raise ResourceNotFound(f"Pipeline execution {id_or_arn} does not exist")
+        return row["arn"]
+
+    def _execution(self, arn: str):
+        row = self.db.query_one("SELECT * FROM executions WHERE arn = ?", (arn,))
+        if row is None:
+            raise ResourceNotFound(f"Pipeline execution {arn} does not exist")
+        return row
+
+    def _job(self, kind: str, name: str) -> dict:
+        row = self.db.query_one("SELECT description FROM jobs WHERE name = ? AND kind = ?", (name, kind))
+        if row is None:
+            raise ResourceNotFound(f"Could not find job {name!r}", code="ValidationException")
+        description = json.loads(row["description"])
+        description.pop("ProcessSeconds", None)
+        description.pop("ExitCode", None)
+        return {k: (_time(v) if k.endswith("Time") and isinstance(v, str) else v) for k, v in description.items()}
+
+    @staticmethod
+    def _execution_summary(row) -> dict:
+        return {
+            "PipelineExecutionArn": row["arn"],
+            "StartTime": _time(row["start_time"]),
+            "PipelineExecutionStatus": row["status"],
+            "PipelineExecutionDisplayName": f"execution-{row['id']}",
+            **({"PipelineExecutionFailureReason": row["failure_reason"]} if row["failure_reason"] else {}),
+        }
+
+    @staticmethod
+    def _step(row) -> dict:
+        step = {
+            "StepName": row["name"],
+            "StepDisplayName": row["name"],
+            "StartTime": _time(row["start_time"]),
+            "EndTime": _time(row["end_time"]),
+            "StepStatus": row["status"],
+            "AttemptCount": row["attempts"],
+            "Metadata": json.loads(row["metadata"]),
+        }
+        if row["failure_reason"]:
+            step["FailureReason"] = row["failure_reason"]
+        if row["cache_source"]:
+            step["CacheHitResult"] = {"SourcePipelineExecutionArn": row["cache_source"]}
+        return {k: v for k, v in step.items() if v is not None}
+
+
+def _parameter_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

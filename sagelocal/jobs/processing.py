@@ -1,0 +1,122 @@
+"""CreateProcessingJob, offline: the entrypoint runs in a subprocess against a folder that stands for
+/opt/ml/processing; inputs come from local S3 before it, outputs go back after it."""
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sagelocal.config import Settings
+from sagelocal.jobs.container import (JobFailed, base_environment, download, failure_from, image_repository,
+                                      job_folder, run_process, upload)
+from sagelocal.storage.s3 import LocalS3
+
+CONTAINER_ROOT = "/opt/ml/processing"
+CONTAINER_OUTPUT = "/opt/ml/output"  # where a container leaves its exit message
+# Images whose entrypoint is a Python script the venv's interpreter can run.
+SCRIPT_IMAGES = ("sagemaker-scikit-learn", "sagemaker-xgboost")
+ANALYZER_IMAGE = "sagemaker-model-monitor-analyzer"
+RUNNABLE_IMAGES = SCRIPT_IMAGES + (ANALYZER_IMAGE,)
+_PYTHONS = ("python", "python3")
+
+
+def check_image(image_uri: str) -> None:
+    if image_repository(image_uri) not in RUNNABLE_IMAGES:
+        raise JobFailed(f"image {image_uri} cannot run offline (runnable processing images: "
+                        f"{', '.join(RUNNABLE_IMAGES)})")
+
+
+def run_processing_job(settings: Settings, job_name: str, request: dict, extra_env: dict | None = None,
+                       ok_exit_codes: tuple[int, ...] = (0,)) -> dict:
+    """Run one processing job to the end; return its DescribeProcessingJob response, or raise JobFailed.
+
+    ``ok_exit_codes``: the exit statuses that mean Completed (the analyzer's 3 is CompletedWithViolations).
+    The response's ``ExitMessage`` is the container's /opt/ml/output/message when it wrote one.
+    """
+    app = request.get("AppSpecification") or {}
+    check_image(app.get("ImageUri", ""))
+    s3 = LocalS3(settings.s3_root)
+    folder = job_folder(settings.home, job_name)
+    root = folder / "processing"
+    (folder / "output").mkdir()
+    started = _now()
+
+    for item in request.get("ProcessingInputs") or []:
+        _fetch_input(s3, root, item)
+    outputs = (request.get("ProcessingOutputConfig") or {}).get("Outputs") or []
+    for output in outputs:
+        _local(root, output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
+
+    def mapped(text):
+        text = str(text).replace(CONTAINER_ROOT, str(root))
+        return text.replace(CONTAINER_OUTPUT, str(folder / "output"))
+
+    if image_repository(app["ImageUri"]) == ANALYZER_IMAGE:
+        argv = [sys.executable, "-m", "sagelocal.monitor.analyzer"]
+    else:
+        entrypoint = app.get("ContainerEntrypoint") or []
+        if not entrypoint:
+            raise JobFailed("AppSpecification.ContainerEntrypoint is empty: nothing to run")
+        argv = [sys.executable if entrypoint[0] in _PYTHONS else mapped(entrypoint[0])]
+        argv += [mapped(arg) for arg in entrypoint[1:]]
+    argv += [mapped(arg) for arg in app.get("ContainerArguments") or []]
+    environment = {k: mapped(v) for k, v in {**(request.get("Environment") or {}), **(extra_env or {})}.items()}
+    env = base_environment({**environment, "SAGELOCAL_PROCESSING_ROOT": root})
+    timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+    result = run_process(argv, env, folder, timeout)
+
+    description = _description(settings, job_name, request, started, result.seconds)
+    message_file = folder / "output" / "message"
+    if message_file.is_file():
+        description["ExitMessage"] = message_file.read_text(errors="replace").strip()[:1024]
+    if result.returncode not in ok_exit_codes:
+        what = "the Model Monitor analyzer" if argv[1:2] == ["-m"] else f"the processing script {argv[1:2] or argv[:1]}"
+        failure = failure_from(result, what)
+        failure.description = description | {"ProcessingJobStatus": "Failed", "FailureReason": failure.reason}
+        raise failure
+    for output in outputs:
+        upload(s3, _local(root, output["S3Output"]["LocalPath"]), output["S3Output"]["S3Uri"])
+    # ExitCode is not an AWS field: it tells Completed from CompletedWithViolations for the QualityCheck step.
+    return description | {"ProcessingJobStatus": "Completed", "ExitCode": result.returncode}
+
+
+def _fetch_input(s3: LocalS3, root: Path, item: dict) -> None:
+    source = item.get("S3Input")
+    if source is None:
+        raise JobFailed(f"processing input {item.get('InputName')!r}: only S3Input is supported offline")
+    if source.get("S3DataType", "S3Prefix") != "S3Prefix":
+        raise JobFailed(f"processing input {item.get('InputName')!r}: S3DataType {source['S3DataType']} "
+                        "is not supported offline (use S3Prefix)")
+    if not download(s3, source["S3Uri"], _local(root, source["LocalPath"])):
+        raise JobFailed(f"input {item.get('InputName')!r}: {source['S3Uri']} does not exist in local S3 "
+                        f"({s3.path(source['S3Uri'])})")
+
+
+def _local(root: Path, container_path: str) -> Path:
+    """The local folder for a container path under /opt/ml/processing (others are refused)."""
+    relative = str(container_path).rstrip("/")
+    if relative != CONTAINER_ROOT and not relative.startswith(CONTAINER_ROOT + "/"):
+        raise JobFailed(f"LocalPath {container_path!r} is not under {CONTAINER_ROOT}")
+    parts = Path(relative[len(CONTAINER_ROOT):].lstrip("/")).parts
+    if ".." in parts:
+        raise JobFailed(f"LocalPath {container_path!r} leaves {CONTAINER_ROOT}")
+    return root.joinpath(*parts)
+
+
+def _description(settings: Settings, job_name: str, request: dict, started: datetime, seconds: float) -> dict:
+    ended = _now()
+    return {
+        **request,
+        "ProcessingJobName": job_name,
+        "ProcessingJobArn": settings.arn("processing-job", job_name.lower()),
+        "CreationTime": started.isoformat(),
+        "ProcessingStartTime": started.isoformat(),
+        "ProcessingEndTime": ended.isoformat(),
+        "LastModifiedTime": ended.isoformat(),
+        # Not an AWS field: the job process's own wall time, which the benchmark sets beside the runner's.
+        "ProcessSeconds": round(seconds, 4),
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,84 @@
+"""The QualityCheck step's job: the Model Monitor analyzer computes a new baseline (statistics and suggested
+constraints) and, unless SkipCheck, checks the data against the baseline in use for drift checks.
+
+The decisions follow SageMaker's QualityCheck step:
+- the baseline job always runs; its files are CalculatedBaselineStatistics / CalculatedBaselineConstraints;
+- the check compares against SuppliedBaseline*, or else the DriftCheckBaselines of the group's latest
+  approved model package; with neither, the step fails (there is nothing to check against);
+- violations fail the step when FailOnViolation is true;
+- BaselineUsedForDriftCheck* is the new baseline when RegisterNewBaseline, else the one checked against.
+"""
+from __future__ import annotations
+
+import copy
+
+from sagelocal.config import Settings
+from sagelocal.jobs.container import JobFailed
+from sagelocal.jobs.processing import run_processing_job
+
+VIOLATIONS_EXIT = 3  # the analyzer's exit status for CompletedWithViolations
+_CONTAINER_OUTPUTS = {"output_message_file": "/opt/ml/output/message",
+                      "cloudwatch_metrics_directory": "/opt/ml/output/metrics/cloudwatch"}
+_BASELINE_DIR = "/opt/ml/processing/baseline"
+
+
+def run_quality_check(settings: Settings, job_name: str, step: dict, previous: tuple[str, str] | None) -> dict:
+    """Run the check described by the evaluated step body. Returns the step's properties and job descriptions.
+
+    ``previous`` is (statistics URI, constraints URI) of the latest approved model package, if any.
+    """
+    if step.get("CheckType") != "DATA_QUALITY":
+        raise JobFailed(f"CheckType {step.get('CheckType')!r} is not supported offline (only DATA_QUALITY)")
+    request = step["Arguments"]
+    output = _single_output(request)
+    calculated = (f"{output}/statistics.json", f"{output}/constraints.json")
+    jobs = [run_processing_job(settings, job_name, request, _CONTAINER_OUTPUTS)]
+
+    supplied = (step.get("SuppliedBaselineStatistics"), step.get("SuppliedBaselineConstraints"))
+    reference = supplied if all(supplied) else previous
+    violations = False
+    if not step.get("SkipCheck"):
+        if reference is None:
+            raise JobFailed("no baseline to check against: give SuppliedBaselineStatistics and "
+                            "SuppliedBaselineConstraints, approve a model package with DriftCheckBaselines in "
+                            f"group {step.get('ModelPackageGroupName')!r}, or set SkipCheck")
+        check_request, baseline_env = _check_request(request, reference)
+        check = run_processing_job(settings, f"{job_name}-check"[:63], check_request,
+                                   _CONTAINER_OUTPUTS | baseline_env, ok_exit_codes=(0, VIOLATIONS_EXIT))
+        jobs.append(check)
+        violations = check["ExitCode"] == VIOLATIONS_EXIT
+        if violations and step.get("FailOnViolation", True):
+            raise JobFailed(f"ClientError: Quality check failed. See violation report at "
+                            f"{output}/constraint_violations.json", description=check)
+    used = calculated if step.get("RegisterNewBaseline") else reference
+    return {
+        "CalculatedBaselineStatistics": calculated[0],
+        "CalculatedBaselineConstraints": calculated[1],
+        "BaselineUsedForDriftCheckStatistics": used[0] if used else None,
+        "BaselineUsedForDriftCheckConstraints": used[1] if used else None,
+        "ViolationReport": f"{output}/constraint_violations.json" if not step.get("SkipCheck") else None,
+        "CheckJobConfig": {"ProcessingJobArns": [job["ProcessingJobArn"] for job in jobs]},
+        "Jobs": jobs,
+        "ProcessSeconds": sum(job["ProcessSeconds"] for job in jobs),
+        "Violations": violations,
+    }
+
+
+def _single_output(request: dict) -> str:
+    outputs = (request.get("ProcessingOutputConfig") or {}).get("Outputs") or []
+    if len(outputs) != 1:
+        raise JobFailed(f"a quality check job needs exactly one processing output, found {len(outputs)}")
+    return outputs[0]["S3Output"]["S3Uri"].rstrip("/")
+
+
+def _check_request(request: dict, reference: tuple[str, str]) -> tuple[dict, dict]:
+    """The baseline job's request plus the two baseline files as inputs, and the analyzer env naming them."""
+    check, env = copy.deepcopy(request), {}
+    inputs = list(check.get("ProcessingInputs") or [])
+    for kind, uri in zip(("statistics", "constraints"), reference):
+        folder = f"{_BASELINE_DIR}/{kind}"
+        inputs.append({"InputName": f"baseline_{kind}", "S3Input": {
+            "S3Uri": uri, "LocalPath": folder, "S3DataType": "S3Prefix", "S3InputMode": "File"}})
+        env[f"baseline_{kind}"] = f"{folder}/{uri.rstrip('/').rsplit('/', 1)[-1]}"
+    check["ProcessingInputs"] = inputs
+    return check, env

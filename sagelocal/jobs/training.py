@@ -1,0 +1,92 @@
+"""CreateTrainingJob, offline, for the built-in XGBoost image: channels copied into a folder standing for
+/opt/ml, the algorithm run in a subprocess, ``model.tar.gz`` uploaded where SageMaker puts it."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tarfile
+from datetime import datetime, timezone
+
+from sagelocal.config import Settings
+from sagelocal.jobs.container import (JobFailed, base_environment, download, failure_from, image_repository,
+                                      job_folder, run_process)
+from sagelocal.storage.s3 import LocalS3
+
+TRAINING_IMAGES = ("sagemaker-xgboost",)
+# The algorithm logs "[12]\ttrain-logloss:0.1\tvalidation-auc:0.98"; SageMaker's metric definitions read
+# these as train:logloss and validation:auc.
+_METRIC = re.compile(r"\b(train|validation)-([A-Za-z0-9@_\-]+?):(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)")
+
+
+def check_image(image_uri: str) -> None:
+    if image_repository(image_uri) not in TRAINING_IMAGES:
+        raise JobFailed(f"image {image_uri} cannot run offline (runnable training images: "
+                        f"{', '.join(TRAINING_IMAGES)})")
+
+
+def run_training_job(settings: Settings, job_name: str, request: dict) -> dict:
+    """Run one training job to the end; return its DescribeTrainingJob response, or raise JobFailed."""
+    check_image((request.get("AlgorithmSpecification") or {}).get("TrainingImage", ""))
+    s3 = LocalS3(settings.s3_root)
+    folder = job_folder(settings.home, job_name)
+    ml_root = folder / "ml"
+    started = datetime.now(timezone.utc)
+
+    channels = {}
+    for channel in request.get("InputDataConfig") or []:
+        name = channel["ChannelName"]
+        uri = ((channel.get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri")
+        if not uri:
+            raise JobFailed(f"channel {name!r} has no S3DataSource.S3Uri")
+        if not download(s3, uri, ml_root / "input" / "data" / name):
+            raise JobFailed(f"channel {name!r}: {uri} does not exist in local S3 ({s3.path(uri)})")
+        channels[name] = {"ContentType": channel.get("ContentType", "text/csv"),
+                          "TrainingInputMode": channel.get("InputMode", "File")}
+    config = ml_root / "input" / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "hyperparameters.json").write_text(json.dumps(request.get("HyperParameters") or {}))
+    (config / "inputdataconfig.json").write_text(json.dumps(channels))
+
+    env = base_environment({"SAGELOCAL_ML_ROOT": ml_root})
+    timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+    result = run_process([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm"], env, folder, timeout)
+    ended = datetime.now(timezone.utc)
+    description = {
+        **request,
+        "TrainingJobName": job_name,
+        "TrainingJobArn": settings.arn("training-job", job_name.lower()),
+        "CreationTime": started.isoformat(),
+        "TrainingStartTime": started.isoformat(),
+        "TrainingEndTime": ended.isoformat(),
+        "LastModifiedTime": ended.isoformat(),
+        "TrainingTimeInSeconds": max(1, round((ended - started).total_seconds())),
+        "ProcessSeconds": round(result.seconds, 4),
+    }
+    if result.returncode != 0:
+        failure_file = ml_root / "output" / "failure"
+        failure = (JobFailed(failure_file.read_text().strip()) if failure_file.is_file()
+                   else failure_from(result, "the XGBoost algorithm"))
+        failure.description = description | {"TrainingJobStatus": "Failed", "FailureReason": failure.reason}
+        raise failure
+
+    output_uri = f"{request['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{job_name}/output/model.tar.gz"
+    archive = folder / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted((ml_root / "model").iterdir()):
+            tar.add(path, arcname=path.name)
+    s3.copy_in(archive, output_uri)
+    return description | {
+        "TrainingJobStatus": "Completed",
+        "SecondaryStatus": "Completed",
+        "ModelArtifacts": {"S3ModelArtifacts": output_uri},
+        "FinalMetricDataList": final_metrics(result.stdout, ended),
+    }
+
+
+def final_metrics(log: str, when: datetime) -> list[dict]:
+    """The last value of every metric the algorithm logged, as DescribeTrainingJob's FinalMetricDataList."""
+    last: dict[str, float] = {}
+    for channel, metric, value in _METRIC.findall(log):
+        last[f"{channel}:{metric}"] = float(value)
+    return [{"MetricName": name, "Value": value, "Timestamp": when.isoformat()} for name, value in last.items()]
