@@ -142,8 +142,6 @@ def _summary(metadata: dict) -> str:
             return value["Arn"]
         if kind == "Condition":
             return f"Outcome={value.get('Outcome')}"
-        if kind == "Fail":
-            return value.get("ErrorMessage", "")
         if kind == "QualityCheck":
             return value.get("CheckJobArn", "")
     return ""
