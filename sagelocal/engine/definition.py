@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sagelocal.engine import policies
 from sagelocal.engine.expressions import step_references
 from sagelocal.errors import UserError
 
@@ -104,6 +105,11 @@ def _collect_steps(items, steps: dict[str, Step], branch, source: str) -> None:
             raise UserError(f"{source}: two steps are named {name!r}")
         if not isinstance(body.get("Arguments"), dict):
             raise UserError(f"{source}: step {name!r} has no 'Arguments' object")
+        try:  # checked now so that a bad policy stops the run before any step starts
+            policies.cache_settings(body)
+            policies.retry_rules(body)
+        except UserError as error:
+            raise UserError(f"{source}: step {name!r}: {error}") from None
         steps[name] = Step(name, kind, body, set(body.get("DependsOn") or []), branch)
         if kind == "Condition":
             _collect_steps(body["Arguments"].get("IfSteps") or [], steps, (name, True), source)

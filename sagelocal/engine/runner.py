@@ -88,6 +88,10 @@ class PipelineRunner:
         self.progress.start(list(self.definition.steps))
         try:
             failure = self._schedule()
+        except BaseException:
+            # Interrupted (Ctrl-C): the record must not stay Executing forever.
+            self.store.finish_execution(arn, "Stopped", "the runner was interrupted")
+            raise
         finally:
             self.progress.finish()
         self.store.finish_execution(arn, "Failed" if failure else "Succeeded", failure)
@@ -151,8 +155,10 @@ class PipelineRunner:
                     cache_source = cached["source"]
             if cache_source is None:
                 outcome, attempts = self._with_retries(step, body)
-        except (StepFailed, ExpressionError, UserError) as error:
-            reason = getattr(error, "reason", str(error))
+        except Exception as error:  # noqa: BLE001 - any error ends this step, not the whole runner
+            reason = getattr(error, "reason", None) or str(error)
+            if not isinstance(error, (StepFailed, ExpressionError, UserError)):
+                reason = f"InternalError: {type(error).__name__}: {error}"
             metadata = getattr(error, "metadata", {})
             self.store.record_step(self.arn, step.name, step.type, "Failed", failure_reason=reason,
                                    metadata=metadata, attempts=getattr(error, "attempts", attempts))

@@ -43,7 +43,7 @@ def run_quality_check(settings: Settings, job_name: str, step: dict, previous: t
                             "SuppliedBaselineConstraints, approve a model package with DriftCheckBaselines in "
                             f"group {step.get('ModelPackageGroupName')!r}, or set SkipCheck")
         check_request, baseline_env = _check_request(request, reference)
-        check = run_processing_job(settings, f"{job_name}-check"[:63], check_request,
+        check = run_processing_job(settings, f"{job_name[:57]}-check", check_request,
                                    _CONTAINER_OUTPUTS | baseline_env, ok_exit_codes=(0, VIOLATIONS_EXIT))
         jobs.append(check)
         violations = check["ExitCode"] == VIOLATIONS_EXIT

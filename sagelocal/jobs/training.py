@@ -28,6 +28,8 @@ def check_image(image_uri: str) -> None:
 def run_training_job(settings: Settings, job_name: str, request: dict) -> dict:
     """Run one training job to the end; return its DescribeTrainingJob response, or raise JobFailed."""
     check_image((request.get("AlgorithmSpecification") or {}).get("TrainingImage", ""))
+    if not (request.get("OutputDataConfig") or {}).get("S3OutputPath"):
+        raise JobFailed("OutputDataConfig.S3OutputPath is required: it is where model.tar.gz goes")
     s3 = LocalS3(settings.s3_root)
     folder = job_folder(settings.home, job_name)
     ml_root = folder / "ml"

@@ -45,6 +45,10 @@ def test_missing_file(tmp_path):
      "cycle: A -> B -> A"),
     ([{"Name": "A", "Type": "Fail", "Arguments": {"ErrorMessage": {"Get": "Execution.Nope"}}}],
      "unknown execution variable"),
+    ([{"Name": "A", "Type": "Processing", "Arguments": {}, "CacheConfig": {"Enabled": True, "ExpireAfter": "1h"}}],
+     "step 'A': CacheConfig ExpireAfter '1h' is not an ISO-8601 duration"),
+    ([{"Name": "A", "Type": "Processing", "Arguments": {}, "RetryPolicies": [{"MaxAttempts": 2}]}],
+     "needs a non-empty ExceptionType"),
 ])
 def test_bad_definitions(steps, message):
     with pytest.raises(UserError, match=message):
