@@ -17,6 +17,7 @@ from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
 from sagelocal.registry import RegistryBackend
+from sagelocal.s3api import S3Router
 
 
 def build_backends(settings: Settings) -> dict:
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.backends = build_backends(settings)
     sagemaker_api = SageMakerJsonApi(list(app.state.backends.values()))
     install_runtime_routes(app, app.state.backends["hosting"])
+    # S3 is recognised by its signing service, so it never collides with the routes below.
+    app.add_middleware(S3Router, settings=settings, access_key=app.state.access_key)
 
     @app.exception_handler(AuthError)
     async def _auth_failed(request: Request, error: AuthError):

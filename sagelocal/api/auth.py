@@ -9,7 +9,7 @@ import hmac
 import re
 from datetime import datetime, timedelta, timezone
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -54,7 +54,9 @@ def verify_sigv4(method: str, url: str, headers: dict[str, str], body: bytes, ke
         raise _refuse("IncompleteSignatureException", f"Signed headers are missing: {', '.join(missing)}")
     request = AWSRequest(method=method, url=url, data=body, headers={n: headers[n] for n in signed_names})
     request.context["timestamp"] = amz_date
-    signer = SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), match["service"], match["region"])
+    # S3 signs its path as sent (no normalisation) and its payload hash from X-Amz-Content-SHA256.
+    signer_class = S3SigV4Auth if match["service"] == "s3" else SigV4Auth
+    signer = signer_class(Credentials(key.access_key_id, key.secret_access_key), match["service"], match["region"])
     canonical = signer.canonical_request(request)
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
     if not hmac.compare_digest(expected, match["signature"]):

@@ -1,0 +1,26 @@
+"""S3's XML response bodies, written by hand (S3 ``RestXml``: namespace, ISO-8601 timestamps)."""
+from __future__ import annotations
+
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from starlette.responses import Response
+
+NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def http_date(moment: datetime) -> str:
+    return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def element(name: str, value) -> str:
+    return f"<{name}>{escape(str(value))}</{name}>"
+
+
+def document(root: str, inner: str) -> Response:
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root} xmlns="{NAMESPACE}">{inner}</{root}>'
+    return Response(body, media_type="application/xml")
