@@ -16,6 +16,7 @@ from sagelocal.api.sagemaker_json import SageMakerJsonApi
 from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
+from sagelocal.pipelines_api import PipelinesBackend
 from sagelocal.registry import RegistryBackend
 from sagelocal.s3api import S3Router
 
@@ -24,7 +25,8 @@ def build_backends(settings: Settings) -> dict:
     """Every room's backend, by name. The sagemaker JSON API serves their methods by operation name."""
     registry = RegistryBackend(settings)
     hosting = HostingBackend(settings, registry)
-    return {"registry": registry, "hosting": hosting}
+    pipelines = PipelinesBackend(settings)
+    return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions}
 
 
 async def signed_request(request: Request) -> str:
