@@ -1,0 +1,1 @@
+"""Data-quality monitoring as a pipeline, for accounts without Model Monitor."""

@@ -1,0 +1,23 @@
+"""Client creation shared by the scripts: AWS by default, any endpoint speaking its API with --endpoint-url."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_connection_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument("--endpoint-url", help="send every call to this URL (e.g. a local sagelocal server) "
+                       "instead of AWS")
+    group.add_argument("--region", help="AWS region (default: boto3's configuration)")
+    group.add_argument("--profile", help="AWS profile from the shared credentials/config files")
+
+
+def clients(args: argparse.Namespace, *services: str) -> list:
+    """One boto3 client per service, all with the same endpoint, region and profile."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.Session(region_name=args.region, profile_name=args.profile)
+    # Path-style S3 addressing works with AWS and with an endpoint that is not a DNS name.
+    config = Config(s3={"addressing_style": "path"}) if args.endpoint_url else None
+    return [session.client(service, endpoint_url=args.endpoint_url, config=config) for service in services]
