@@ -144,7 +144,11 @@ def run_model_monitor(args) -> int:
 def run_pipeline_monitor(args) -> int:
     s3, sagemaker, scheduler = _aws.clients(args, "s3", "sagemaker", "scheduler")
     region = sagemaker.meta.region_name
-    definition = build_monitoring_definition(region, args.role, args.bucket, args.endpoint_name, args.pipeline_name)
+    if args.definition:
+        definition = args.definition.read_text()
+    else:
+        definition = build_monitoring_definition(region, args.role, args.bucket, args.endpoint_name,
+                                                 args.pipeline_name)
     count = upload_monitoring_code(s3, f"s3://{args.bucket}/{args.pipeline_name}/code")
     pipeline_arn, action = upsert_pipeline(sagemaker, args.pipeline_name, definition, args.role)
     print(f"uploaded {count} files; {action} {pipeline_arn}")
@@ -181,6 +185,8 @@ def parse_args(argv):
     pipeline.add_argument("--statistics-uri", required=True)
     pipeline.add_argument("--constraints-uri", required=True)
     pipeline.add_argument("--pipeline-name", default="BreastCancerMonitoring")
+    pipeline.add_argument("--definition", type=Path, help="a definition built before (default: build it now "
+                          "from pipelines/monitoring/pipeline.py, offline)")
     pipeline.add_argument("--scheduler-role", help="role EventBridge Scheduler assumes (no schedule without it)")
     pipeline.add_argument("--start-now", action="store_true", help="also start one execution over all capture")
     pipeline.set_defaults(handler=run_pipeline_monitor)
