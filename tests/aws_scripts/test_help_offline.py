@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = ["deploy_endpoint.py", "send_traffic.py", "setup_monitoring.py", "setup_review.py", "cleanup.py",
-           "run_pipeline_on_aws.py"]
+CASES = [(script, ["--help"]) for script in ("deploy_endpoint.py", "send_traffic.py", "setup_monitoring.py",
+                                              "setup_review.py", "cleanup.py", "run_pipeline_on_aws.py")]
+CASES += [("setup_monitoring.py", [mode, "--help"]) for mode in ("model-monitor", "pipeline")]
 GUARDED_HELP = """
 import runpy, sys
 sys.path[:0] = [{tests!r}, {scripts!r}]
@@ -22,12 +23,8 @@ except SystemExit as exit:
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["model-monitor", "--help"], ["pipeline", "--help"]],
-                         ids=["top", "model-monitor", "pipeline"])
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize(("script", "args"), CASES, ids=[" ".join([s, *a]) for s, a in CASES])
 def test_help_makes_no_network_attempt(script, args):
-    if args != ["--help"] and script != "setup_monitoring.py":
-        pytest.skip("subcommands exist only in setup_monitoring.py")
     code = GUARDED_HELP.format(tests=str(ROOT / "tests"), scripts=str(ROOT / "scripts"),
                                script=str(ROOT / "scripts" / script), args=args)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
