@@ -24,6 +24,7 @@ ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 ENDPOINT = "breast-cancer-xgboost"
 CAPTURE = "s3://demo/datacapture"
+OWN_SCRIPTS = {"deploy_endpoint.py", "send_traffic.py", "setup_monitoring.py", "setup_review.py", "cleanup.py"}
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +35,16 @@ def server(tmp_path_factory):
 
 
 def run_script(server, name: str, *args: str) -> subprocess.CompletedProcess:
-    """``python scripts/NAME ARGS --endpoint-url URL --region us-east-1 --profile sagelocal``, as a user would."""
+    """``python scripts/NAME ARGS --endpoint-url URL --region us-east-1``, as a user would, with the server's
+    credentials file as the shared credentials file (its profile by --profile, or AWS_PROFILE for scripts
+    without that flag)."""
     env = {**os.environ, "AWS_SHARED_CREDENTIALS_FILE": str(credentials_path(server.settings)),
-           "AWS_CONFIG_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
-    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+           "AWS_CONFIG_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": PROFILE}
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(variable, None)
+    profile = ["--profile", PROFILE] if name in OWN_SCRIPTS else []
     command = [sys.executable, str(ROOT / "scripts" / name), *args, "--endpoint-url", server.url,
-               "--region", "us-east-1", "--profile", PROFILE]
+               "--region", "us-east-1", *profile]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     return result
