@@ -18,6 +18,9 @@ from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
 from sagelocal.pipelines_api import PipelinesBackend
 from sagelocal.registry import RegistryBackend
+from sagelocal.review import ReviewBackend
+from sagelocal.review import portal as review_portal
+from sagelocal.review import routes as review_routes
 from sagelocal.s3api import S3Router
 
 
@@ -26,7 +29,8 @@ def build_backends(settings: Settings) -> dict:
     registry = RegistryBackend(settings)
     hosting = HostingBackend(settings, registry)
     pipelines = PipelinesBackend(settings)
-    return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions}
+    return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions,
+            "review": ReviewBackend(settings)}
 
 
 async def signed_request(request: Request) -> str:
@@ -46,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.backends = build_backends(settings)
     sagemaker_api = SageMakerJsonApi(list(app.state.backends.values()))
     install_runtime_routes(app, app.state.backends["hosting"])
+    app.include_router(review_routes.build_router(app.state.backends["review"], signed_request))
+    app.include_router(review_portal.build_router(app.state.backends["review"], settings))
     # S3 is recognised by its signing service, so it never collides with the routes below.
     app.add_middleware(S3Router, settings=settings, access_key=app.state.access_key)
 

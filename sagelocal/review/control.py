@@ -1,0 +1,192 @@
+"""The ``sagemaker`` side of A2I: worker task UIs, private workteams and flow definitions.
+
+Methods are named after the operations; requests arrive already validated against botocore's model, so
+only what the model cannot express (name patterns, references between resources) is checked here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
+from sagelocal.paging import paginate, with_token
+from sagelocal.review.store import as_datetime, now
+
+NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
+WORKTEAM_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+WORKFORCE = "private-crowd"
+
+
+def check_name(value: str, what: str, pattern=NAME) -> None:
+    if not pattern.match(value) or len(value) > 63:
+        raise ValidationError(f"1 validation error detected: Value '{value}' at '{what}' failed to satisfy "
+                              f"constraint: Member must satisfy regular expression pattern: {pattern.pattern} "
+                              "and have length less than or equal to 63")
+
+
+def _sorted(items: list, request: dict, keys: dict, default_key: str, default_order: str) -> list:
+    key = keys[request.get("SortBy", default_key)]
+    return sorted(items, key=lambda item: item[key],
+                  reverse=request.get("SortOrder", default_order) == "Descending")
+
+
+def _in_window(items: list, request: dict, field: str) -> list:
+    after, before = request.get("CreationTimeAfter"), request.get("CreationTimeBefore")
+    return [item for item in items if (after is None or item[field].timestamp() >= _epoch(after))
+            and (before is None or item[field].timestamp() < _epoch(before))]
+
+
+def _epoch(value) -> float:
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)
+
+
+class ControlPlane:
+    """Task UIs, workteams and flow definitions in ``review.db``."""
+
+    def __init__(self, settings, db):
+        self.settings, self.db = settings, db
+
+    # -- human task UIs ---------------------------------------------------------------------------
+    def create_human_task_ui(self, request: dict) -> dict:
+        name, content = request["HumanTaskUiName"], request["UiTemplate"]["Content"]
+        check_name(name, "humanTaskUiName")
+        arn = self.settings.arn("human-task-ui", name)
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM task_uis WHERE name = ?", (name,)).fetchone():
+                raise ResourceInUse(f"HumanTaskUi already exists: {arn}")
+            conn.execute("INSERT INTO task_uis VALUES (?, ?, ?, ?, ?)",
+                         (name, arn, now(), content, hashlib.sha256(content.encode()).hexdigest()))
+        return {"HumanTaskUiArn": arn}
+
+    def describe_human_task_ui(self, request: dict) -> dict:
+        row = self.task_ui(request["HumanTaskUiName"])
+        return {"HumanTaskUiArn": row["arn"], "HumanTaskUiName": row["name"], "HumanTaskUiStatus": "Active",
+                "CreationTime": as_datetime(row["created"]),
+                "UiTemplate": {"Url": f"/portal/task-uis/{row['name']}/template", "ContentSha256": row["sha256"]}}
+
+    def list_human_task_uis(self, request: dict) -> dict:
+        items = [{"HumanTaskUiName": r["name"], "HumanTaskUiArn": r["arn"], "CreationTime": as_datetime(r["created"])}
+                 for r in self.db.query("SELECT name, arn, created FROM task_uis")]
+        items = _sorted(_in_window(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
+                        "CreationTime", "Descending")
+        page, token = paginate(items, request)
+        return with_token({"HumanTaskUiSummaries": page}, token)
+
+    def delete_human_task_ui(self, request: dict) -> dict:
+        row = self.task_ui(request["HumanTaskUiName"])
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM task_uis WHERE name = ?", (row["name"],))
+        return {}
+
+    def task_ui(self, name: str):
+        row = self.db.query_one("SELECT * FROM task_uis WHERE name = ?", (name,))
+        if row is None:
+            raise ResourceNotFound(f"HumanTaskUi {name} does not exist.")
+        return row
+
+    def task_ui_by_arn(self, arn: str) -> str:
+        row = self.db.query_one("SELECT content FROM task_uis WHERE arn = ?", (arn,))
+        if row is None:
+            raise ResourceNotFound(f"HumanTaskUi {arn} does not exist.")
+        return row["content"]
+
+    # -- workteams --------------------------------------------------------------------------------
+    def create_workteam(self, request: dict) -> dict:
+        name = request["WorkteamName"]
+        check_name(name, "workteamName", WORKTEAM_NAME)
+        groups = []
+        for member in request["MemberDefinitions"]:
+            cognito = member.get("CognitoMemberDefinition")
+            if cognito is None:
+                raise ValidationError("sagelocal's private workforce is a local Cognito user pool: every member "
+                                      "definition must be a CognitoMemberDefinition")
+            groups.append((cognito["UserPool"], cognito["UserGroup"]))
+        arn = self.settings.arn("workteam", f"{WORKFORCE}/{name}")
+        created = now()
+        stored = {k: v for k, v in request.items() if k != "Tags"}
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM workteams WHERE name = ?", (name,)).fetchone():
+                raise ResourceInUse(f"Workteam already exists: {arn}")
+            conn.execute("INSERT INTO workteams VALUES (?, ?, ?, ?, ?)",
+                         (name, arn, created, created, json.dumps(stored)))
+            conn.executemany("INSERT OR IGNORE INTO team_groups VALUES (?, ?, ?)",
+                             [(name, pool, group) for pool, group in groups])
+        return {"WorkteamArn": arn}
+
+    def describe_workteam(self, request: dict) -> dict:
+        return {"Workteam": self._workteam_shape(self.workteam(request["WorkteamName"]))}
+
+    def list_workteams(self, request: dict) -> dict:
+        items = [self._workteam_shape(r) for r in self.db.query("SELECT * FROM workteams")]
+        if request.get("NameContains"):
+            items = [i for i in items if request["NameContains"] in i["WorkteamName"]]
+        items = _sorted(items, request, {"Name": "WorkteamName", "CreateDate": "CreateDate"}, "CreateDate",
+                        "Ascending")
+        page, token = paginate(items, request)
+        return with_token({"Workteams": page}, token)
+
+    def workteam(self, name: str):
+        row = self.db.query_one("SELECT * FROM workteams WHERE name = ?", (name,))
+        if row is None:
+            raise ResourceNotFound(f"Workteam {name} does not exist.")
+        return row
+
+    def _workteam_shape(self, row) -> dict:
+        stored = json.loads(row["request"])
+        return {"WorkteamName": row["name"], "MemberDefinitions": stored["MemberDefinitions"],
+                "WorkteamArn": row["arn"], "WorkforceArn": self.settings.arn("workforce", WORKFORCE),
+                "ProductListingIds": [], "Description": stored["Description"], "SubDomain": "127.0.0.1",
+                "CreateDate": as_datetime(row["created"]), "LastUpdatedDate": as_datetime(row["updated"])}
+
+    # -- flow definitions -------------------------------------------------------------------------
+    def create_flow_definition(self, request: dict) -> dict:
+        name, config = request["FlowDefinitionName"], request["HumanLoopConfig"]
+        check_name(name, "flowDefinitionName")
+        if "HumanLoopActivationConfig" in request and "HumanLoopRequestSource" not in request:
+            raise ValidationError("HumanLoopActivationConfig is only supported with a HumanLoopRequestSource "
+                                  "(built-in task types); custom task types start loops with StartHumanLoop")
+        if not request["OutputConfig"]["S3OutputPath"].startswith("s3://"):
+            raise ValidationError("OutputConfig.S3OutputPath must be an s3:// URI")
+        for arn, kind, table in ((config["WorkteamArn"], "Workteam", "workteams"),
+                                 (config["HumanTaskUiArn"], "HumanTaskUi", "task_uis")):
+            if self.db.query_one(f"SELECT 1 FROM {table} WHERE arn = ?", (arn,)) is None:
+                raise ValidationError(f"{kind} {arn} does not exist.")
+        if config.get("TaskTimeLimitInSeconds", 3600) < 30:
+            raise ValidationError("TaskTimeLimitInSeconds must be at least 30")
+        arn = self.settings.arn("flow-definition", name)
+        stored = {k: v for k, v in request.items() if k != "Tags"}
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM flow_definitions WHERE name = ?", (name,)).fetchone():
+                raise ResourceInUse(f"FlowDefinition already exists: {arn}")
+            conn.execute("INSERT INTO flow_definitions VALUES (?, ?, ?, ?)", (name, arn, now(), json.dumps(stored)))
+        return {"FlowDefinitionArn": arn}
+
+    def describe_flow_definition(self, request: dict) -> dict:
+        row = self.flow_definition(request["FlowDefinitionName"])
+        return {"FlowDefinitionArn": row["arn"], "FlowDefinitionStatus": "Active",
+                "CreationTime": as_datetime(row["created"])} | json.loads(row["request"])
+
+    def list_flow_definitions(self, request: dict) -> dict:
+        items = [{"FlowDefinitionName": r["name"], "FlowDefinitionArn": r["arn"], "FlowDefinitionStatus": "Active",
+                  "CreationTime": as_datetime(r["created"])}
+                 for r in self.db.query("SELECT name, arn, created FROM flow_definitions")]
+        items = _sorted(_in_window(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
+                        "CreationTime", "Descending")
+        page, token = paginate(items, request)
+        return with_token({"FlowDefinitionSummaries": page}, token)
+
+    def delete_flow_definition(self, request: dict) -> dict:
+        row = self.flow_definition(request["FlowDefinitionName"])
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM human_loops WHERE flow_name = ? AND status IN ('InProgress', 'Stopping')",
+                            (row["name"],)).fetchone():
+                raise ResourceInUse(f"FlowDefinition {row['name']} has human loops in progress; stop them first.")
+            conn.execute("DELETE FROM flow_definitions WHERE name = ?", (row["name"],))
+        return {}
+
+    def flow_definition(self, name: str):
+        row = self.db.query_one("SELECT * FROM flow_definitions WHERE name = ?", (name,))
+        if row is None:
+            raise ResourceNotFound(f"FlowDefinition {name} does not exist.")
+        return row

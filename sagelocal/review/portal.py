@@ -1,0 +1,180 @@
+"""The worker portal: sign in, my tasks, open one (the flow's template, rendered), submit the answer.
+
+Authentication is a session cookie (HttpOnly, SameSite=Strict, path /portal), not SigV4. Every form carries
+a CSRF token: the session's for signed-in forms; a double-submit cookie for the sign-in form. Pages send a
+Content-Security-Policy that allows nothing from other origins.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from liquid import Environment, FileSystemLoader, Markup
+from starlette.concurrency import run_in_threadpool
+
+from sagelocal.errors import ServiceError
+from sagelocal.review.reviewers import Throttled
+from sagelocal.review.rendering import ReadGrants, TemplateRenderer
+from sagelocal.storage import LocalS3
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+SESSION_COOKIE = "sl_session"
+SIGN_IN_COOKIE = "sl_sign_in_csrf"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                               "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; "
+                               "form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class Pages:
+    """The portal's own pages, Liquid files under templates/portal with auto-escaping on."""
+
+    def __init__(self):
+        self.env = Environment(loader=FileSystemLoader(HERE / "templates" / "portal"), autoescape=True)
+
+    def html(self, name: str, status: int = 200, **data) -> HTMLResponse:
+        body = self.env.get_template(f"{name}.liquid.html").render(**data)
+        page = self.env.get_template("layout.liquid.html").render(body=Markup(body), **data)
+        return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
+
+
+def build_router(backend, settings) -> APIRouter:
+    router = APIRouter(prefix="/portal")
+    pages = Pages()
+    grants = ReadGrants(secrets.token_bytes(32))
+    renderer = TemplateRenderer(grants)
+    s3 = LocalS3(settings.s3_root)
+
+    def session_of(request: Request):
+        return backend.reviewers.session(request.cookies.get(SESSION_COOKIE))
+
+    def to_sign_in() -> RedirectResponse:
+        return RedirectResponse("/portal/sign-in", status_code=303)
+
+    @router.get("", include_in_schema=False)
+    async def home(request: Request):
+        return RedirectResponse("/portal/tasks" if session_of(request) else "/portal/sign-in", status_code=303)
+
+    @router.get("/sign-in")
+    async def sign_in_page(request: Request):
+        return _sign_in_form(pages, "")
+
+    @router.post("/sign-in")
+    async def sign_in(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form("")):
+        expected = request.cookies.get(SIGN_IN_COOKIE)
+        if not expected or not secrets.compare_digest(expected, csrf):
+            return _sign_in_form(pages, "Your sign-in form expired. Please try again.", 403)
+        try:
+            result = await run_in_threadpool(backend.reviewers.sign_in, username, password)
+        except Throttled:
+            return _sign_in_form(pages, "Too many failed sign-ins. Wait a few minutes, then try again.", 429)
+        if result is None:
+            return _sign_in_form(pages, "Wrong user name or password.", 401)
+        response = RedirectResponse("/portal/tasks", status_code=303)
+        response.set_cookie(SESSION_COOKIE, result[0], httponly=True, samesite="strict", path="/portal")
+        response.delete_cookie(SIGN_IN_COOKIE, path="/portal")
+        return response
+
+    @router.post("/sign-out")
+    async def sign_out(request: Request, csrf: str = Form("")):
+        session = session_of(request)
+        if session and secrets.compare_digest(session["csrf"], csrf):
+            backend.reviewers.sign_out(request.cookies[SESSION_COOKIE])
+        response = to_sign_in()
+        response.delete_cookie(SESSION_COOKIE, path="/portal")
+        return response
+
+    @router.get("/tasks")
+    async def my_tasks(request: Request, done: str = ""):
+        session = session_of(request)
+        if not session:
+            return to_sign_in()
+        tasks = await run_in_threadpool(backend.tasks.available, session["worker"])
+        return pages.html("tasks", worker=session["worker"], csrf=session["csrf"], tasks=tasks, done=done,
+                          title="My tasks")
+
+    @router.get("/tasks/{loop}")
+    async def open_task(request: Request, loop: str):
+        session = session_of(request)
+        if not session:
+            return to_sign_in()
+        try:
+            task = await run_in_threadpool(backend.tasks.accept, session["worker"], loop)
+        except ServiceError as error:
+            return _problem(pages, session, error)
+        flow = task["flow"]
+        template = backend.task_ui_by_arn(flow["HumanLoopConfig"]["HumanTaskUiArn"])
+        rendered = renderer.render(template, json.loads(task["loop"]["input"]))
+        return pages.html("task", worker=session["worker"], csrf=session["csrf"], loop=loop,
+                          title=flow["HumanLoopConfig"]["TaskTitle"],
+                          description=flow["HumanLoopConfig"]["TaskDescription"],
+                          deadline=int(task["deadline"]), template=Markup(rendered))
+
+    @router.post("/tasks/{loop}/submit")
+    async def submit(request: Request, loop: str, csrf: str = Form(""), answerContent: str = Form("")):
+        session = session_of(request)
+        if not session:
+            return to_sign_in()
+        if not secrets.compare_digest(session["csrf"], csrf):
+            return pages.html("problem", 403, worker=session["worker"], csrf=session["csrf"], title="Not sent",
+                              message="This form is not from your session. Open the task again and resubmit.")
+        try:
+            answer = json.loads(answerContent)
+            await run_in_threadpool(backend.tasks.submit, session["worker"], loop, answer)
+        except ValueError:
+            return pages.html("problem", 400, worker=session["worker"], csrf=session["csrf"], title="Not sent",
+                              message="The answer could not be read. Open the task again and resubmit.")
+        except ServiceError as error:
+            return _problem(pages, session, error)
+        return RedirectResponse(f"/portal/tasks?done={quote(loop)}", status_code=303)
+
+    @router.get("/task-uis/{name}/template")
+    async def task_ui_template(request: Request, name: str):
+        if not session_of(request):
+            return to_sign_in()
+        try:
+            row = backend.task_ui(name)
+        except ServiceError as error:
+            return PlainTextResponse(error.message, status_code=404)
+        return PlainTextResponse(row["content"], headers=SECURITY_HEADERS)
+
+    @router.get("/objects/{bucket}/{key:path}")
+    async def granted_object(request: Request, bucket: str, key: str, expires: int = 0, signature: str = ""):
+        if not session_of(request):
+            return to_sign_in()
+        if not grants.check(bucket, key, expires, signature):
+            return PlainTextResponse("This link is not valid or has expired.", status_code=403)
+        path = s3.path(f"s3://{bucket}/{key}")
+        if not path.is_file():
+            return PlainTextResponse("No such object.", status_code=404)
+        return FileResponse(path, headers={"X-Content-Type-Options": "nosniff"})
+
+    @router.get("/static/{name}")
+    async def static(name: str):
+        path = STATIC / name
+        if path.parent != STATIC or not path.is_file():
+            return Response(status_code=404)
+        return FileResponse(path, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+    return router
+
+
+def _sign_in_form(pages: Pages, message: str, status: int = 200) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response = pages.html("sign_in", status, csrf=token, message=message, title="Sign in")
+    response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", path="/portal")
+    return response
+
+
+def _problem(pages: Pages, session, error: ServiceError) -> HTMLResponse:
+    return pages.html("problem", error.status, worker=session["worker"], csrf=session["csrf"],
+                      title="Task not available", message=error.message)
