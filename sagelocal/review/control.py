@@ -10,6 +10,7 @@ import json
 import re
 
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
+from sagelocal.review.limits import check_maximums
 from sagelocal.paging import paginate, with_token
 from sagelocal.review.store import as_datetime, now
 
@@ -51,6 +52,7 @@ class ControlPlane:
     def create_human_task_ui(self, request: dict) -> dict:
         name, content = request["HumanTaskUiName"], request["UiTemplate"]["Content"]
         check_name(name, "humanTaskUiName")
+        check_maximums("sagemaker", "CreateHumanTaskUi", request)
         arn = self.settings.arn("human-task-ui", name)
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM task_uis WHERE name = ?", (name,)).fetchone():
@@ -95,6 +97,7 @@ class ControlPlane:
     def create_workteam(self, request: dict) -> dict:
         name = request["WorkteamName"]
         check_name(name, "workteamName", WORKTEAM_NAME)
+        check_maximums("sagemaker", "CreateWorkteam", request)
         groups = []
         for member in request["MemberDefinitions"]:
             cognito = member.get("CognitoMemberDefinition")
@@ -143,6 +146,7 @@ class ControlPlane:
     def create_flow_definition(self, request: dict) -> dict:
         name, config = request["FlowDefinitionName"], request["HumanLoopConfig"]
         check_name(name, "flowDefinitionName")
+        check_maximums("sagemaker", "CreateFlowDefinition", request)
         if "HumanLoopActivationConfig" in request and "HumanLoopRequestSource" not in request:
             raise ValidationError("HumanLoopActivationConfig is only supported with a HumanLoopRequestSource "
                                   "(built-in task types); custom task types start loops with StartHumanLoop")

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sagelocal.api.protocol import error_response, json_response, validate_request
 from sagelocal.errors import ServiceError, ValidationError
+from sagelocal.review.limits import check_maximums
 
 SERVICE = "sagemaker-a2i-runtime"
 _CONTENT_TYPE = "application/json"
@@ -26,6 +27,7 @@ def build_router(backend, signed_request) -> APIRouter:
     async def call(operation: str, params: dict, method):
         try:
             validate_request(SERVICE, operation, params)
+            check_maximums(SERVICE, operation, params)
             return json_response(await run_in_threadpool(method), content_type=_CONTENT_TYPE)
         except ServiceError as error:
             return error_response(error, content_type=_CONTENT_TYPE)

@@ -1,0 +1,1 @@
+"""Human review (A2I) tests."""
