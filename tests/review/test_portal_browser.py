@@ -36,3 +36,82 @@ def test_agree_with_one_prediction_and_correct_another(review, page, tmp_path):
         "verdict1": {"agree": False, "correct": True}, "reason1": "Texture is normal; I read it as benign."}
     assert corrected["inputContent"] == {"rows": [row("bbb", 0.27)]}
     assert review.a2i.describe_human_loop(HumanLoopName="event-bbb")["HumanLoopStatus"] == "Completed"
+
+
+def test_the_walkthrough_template_accepts_answers(review, page, fixtures_dir):
+    """The notebook's template, verbatim. Its text inputs repeat one name per row; our choice, named here:
+    the last element in document order wins, as a plain assignment in a loop would."""
+    template = (fixtures_dir / "a2i" / "breast-cancer-review-template.liquid.html").read_text()
+    flow = make_flow(review.sagemaker, "walkthrough", template, review.team)
+    table = '<table border="1" class="dataframe"><tr><th>mean radius</th></tr><tr><td>17.99</td></tr></table>'
+    pairs = [{"row": "ROW_0", "prediction": 0.37}, {"row": "ROW_1", "prediction": 0.62}]
+    review.start("walkthrough-loop", {"table": table, "Pairs": pairs}, flow_arn=flow)
+    sign_in(page, review.server.url, "alice", review.add_reviewer("alice"))
+    page.click("a[href='/portal/tasks/walkthrough-loop']")
+    assert page.locator("#my_table td").inner_text() == "17.99"
+    page.check("#agree1")
+    page.check("#disagree2")
+    texts = page.locator("input[name='True Prediction']")
+    texts.nth(0).fill("0")
+    texts.nth(1).fill("1")
+    page.locator("input[name='Change Reason']").nth(1).fill("Large radius")
+    page.click("crowd-form button[type=submit]")
+    page.wait_for_url("**/portal/tasks?done=walkthrough-loop")
+    answer = review.output("walkthrough-loop")["humanAnswers"][0]["answerContent"]
+    assert answer == {"predicted1": "0.37", "rating1": {"agree": True, "disagree": False},
+                      "predicted2": "0.62", "rating2": {"agree": False, "disagree": True},
+                      "True Prediction": "1", "Change Reason": "Large radius"}
+
+
+def test_required_radio_blocks_an_incomplete_submission(review, page):
+    review.start("event-ccc", {"rows": [row("ccc", 0.5)]})
+    sign_in(page, review.server.url, "alice", review.add_reviewer("alice"))
+    page.click("a[href='/portal/tasks/event-ccc']")
+    page.click("crowd-button button[type=submit]")
+    assert page.url.endswith("/portal/tasks/event-ccc")
+    assert review.a2i.describe_human_loop(HumanLoopName="event-ccc")["HumanLoopStatus"] == "InProgress"
+
+
+def test_a_script_in_a_feature_value_never_runs(review, page):
+    hostile = '<script>window.__ran = 1; alert("x")</script><img src=x onerror="window.__ran = 2">'
+    review.start("event-evil", {"rows": [row("evil", 0.5, first_value=hostile)]})
+    sign_in(page, review.server.url, "alice", review.add_reviewer("alice"))
+    dialogs, errors = [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.click("a[href='/portal/tasks/event-evil']")
+    page.wait_for_selector("crowd-form form")
+    assert page.evaluate("window.__ran") is None
+    assert dialogs == [] and errors == []
+    assert page.locator(".features dd").first.inner_text() == hostile
+
+
+CROWD_TEMPLATE = """
+<crowd-form>
+  <crowd-instructions link-text="Read me"><short-summary><p>Look closely.</p></short-summary></crowd-instructions>
+  <crowd-classifier name="category" categories='["benign", "malignant"]' header="Which is it?">
+    <classification-target><p>{{ task.input.text }}</p></classification-target>
+  </crowd-classifier>
+  <crowd-checkbox name="colors" value="Red">Red</crowd-checkbox>
+  <crowd-checkbox name="colors" value="Yellow">Yellow</crowd-checkbox>
+  <crowd-input name="note" label="Note"></crowd-input>
+  <select name="confidence"><option>low</option><option selected>high</option></select>
+  <crowd-button form-action="submit">Send</crowd-button>
+</crowd-form>
+"""
+
+
+def test_crowd_elements_submit_like_a2i(review, page):
+    flow = make_flow(review.sagemaker, "elements", CROWD_TEMPLATE, review.team)
+    review.start("elements-loop", {"text": "A round, smooth mass."}, flow_arn=flow)
+    sign_in(page, review.server.url, "alice", review.add_reviewer("alice"))
+    page.click("a[href='/portal/tasks/elements-loop']")
+    assert page.get_by_text("Look closely.").is_visible()
+    page.get_by_label("malignant").check()
+    page.get_by_label("Red").check()
+    page.fill("crowd-input[name=note] input", "second opinion")
+    page.click("crowd-button button")
+    page.wait_for_url("**/portal/tasks?done=elements-loop")
+    assert review.output("elements-loop")["humanAnswers"][0]["answerContent"] == {
+        "category": {"label": "malignant"}, "colors": {"Red": True, "Yellow": False},
+        "note": "second opinion", "confidence": "high"}
