@@ -1,0 +1,149 @@
+"""Review step: send the endpoint's uncertain predictions to people, one A2I human loop per prediction.
+
+Reads the data capture files (jsonl) under a prefix, keeps the predictions with LOWER < p < UPPER (the
+walkthrough's 0.1 and 0.9, both exclusive) and starts a human loop for each with boto3, against AWS or,
+with --endpoint-url, a local sagelocal server. Only boto3 is needed.
+
+One loop per prediction, not the walkthrough's one loop for all rows: each answer then belongs to exactly
+one captured event, reviewers can share the work, and retraining reads one label per loop. The loop name is
+derived from the capture's eventId, so running the step again starts nothing twice.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import re
+import sys
+
+NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
+NAME_PREFIX = "review-"
+# scikit-learn's breast-cancer feature names, in the order the endpoint receives them.
+FEATURE_NAMES = (
+    "mean radius", "mean texture", "mean perimeter", "mean area", "mean smoothness", "mean compactness",
+    "mean concavity", "mean concave points", "mean symmetry", "mean fractal dimension", "radius error",
+    "texture error", "perimeter error", "area error", "smoothness error", "compactness error", "concavity error",
+    "concave points error", "symmetry error", "fractal dimension error", "worst radius", "worst texture",
+    "worst perimeter", "worst area", "worst smoothness", "worst compactness", "worst concavity",
+    "worst concave points", "worst symmetry", "worst fractal dimension",
+)
+
+
+def add_connection_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument("--endpoint-url", help="send every call to this URL (a local sagelocal server) instead of AWS")
+    group.add_argument("--region", help="AWS region (default: boto3's configuration)")
+    group.add_argument("--profile", help="AWS profile from the shared credentials/config files")
+
+
+def clients(args: argparse.Namespace, *services: str) -> list:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.Session(region_name=args.region, profile_name=args.profile)
+    # Path-style S3 addressing works with AWS and with an endpoint that is not a DNS name.
+    config = Config(s3={"addressing_style": "path"}) if args.endpoint_url else None
+    return [session.client(service, endpoint_url=args.endpoint_url, config=config) for service in services]
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise SystemExit(f"review: expected an s3:// URI, got {uri!r}")
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return bucket, key
+
+
+def read_object(s3, uri: str) -> bytes:
+    bucket, key = split_s3_uri(uri)
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def capture_records(s3, prefix_uri: str):
+    """Every capture record under the prefix, in key order (keys sort by time, as the endpoint names them)."""
+    bucket, prefix = split_s3_uri(prefix_uri)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if not item["Key"].endswith(".jsonl"):
+                continue
+            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("utf-8")
+            for line in body.splitlines():
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        continue  # a line torn by a crash of the endpoint; the capture reader skips it too
+
+
+def _payload(section: dict) -> str:
+    data = section["data"]
+    return base64.b64decode(data).decode("utf-8") if section.get("encoding") == "BASE64" else data
+
+
+def prediction(record: dict) -> dict | None:
+    """The reviewed row of a capture record: event, features, probability; None if it is not a CSV prediction."""
+    capture = record.get("captureData", {})
+    if "endpointInput" not in capture or "endpointOutput" not in capture:
+        return None
+    try:
+        values = _payload(capture["endpointInput"]).strip().split(",")
+        probability = float(_payload(capture["endpointOutput"]).strip().split(",")[0])
+    except (ValueError, KeyError):
+        return None
+    names = FEATURE_NAMES if len(values) == len(FEATURE_NAMES) else [f"feature {i + 1}" for i in range(len(values))]
+    metadata = record["eventMetadata"]
+    return {"eventId": metadata["eventId"], "inferenceTime": metadata.get("inferenceTime", ""),
+            "probability": probability, "features": [{"name": n, "value": v} for n, v in zip(names, values)]}
+
+
+def loop_name(event_id: str) -> str:
+    """A valid human loop name (``^[a-z0-9](-*[a-z0-9])*$``, at most 63) that is the same for the same event."""
+    name = NAME_PREFIX + re.sub(r"[^a-z0-9-]", "-", event_id.lower()).strip("-")
+    if len(name) <= 63 and NAME.match(name):
+        return name
+    return NAME_PREFIX + hashlib.sha256(event_id.encode()).hexdigest()[:40]
+
+
+def start_loops(a2i, flow_definition_arn: str, rows: list[dict]) -> tuple[list[str], list[str]]:
+    """Start a loop per row unless one of that name exists; return ``(started, already there)``."""
+    started, existing = [], []
+    for row in rows:
+        name = loop_name(row["eventId"])
+        try:
+            a2i.describe_human_loop(HumanLoopName=name)
+            existing.append(name)
+            continue
+        except a2i.exceptions.ResourceNotFoundException:
+            pass
+        a2i.start_human_loop(HumanLoopName=name, FlowDefinitionArn=flow_definition_arn,
+                             HumanLoopInput={"InputContent": json.dumps({"rows": [row]})})
+        started.append(name)
+    return started, existing
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--capture-uri", required=True, help="s3:// prefix of the endpoint's data capture files")
+    parser.add_argument("--flow-definition-arn", required=True)
+    parser.add_argument("--lower", type=float, default=0.1, help="review predictions above this (exclusive)")
+    parser.add_argument("--upper", type=float, default=0.9, help="review predictions below this (exclusive)")
+    add_connection_args(parser)
+    args = parser.parse_args(argv)
+    if not 0 <= args.lower < args.upper <= 1:
+        parser.error("need 0 <= --lower < --upper <= 1")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    s3, a2i = clients(args, "s3", "sagemaker-a2i-runtime")
+    rows = [row for row in map(prediction, capture_records(s3, args.capture_uri)) if row is not None]
+    uncertain = [row for row in rows if args.lower < row["probability"] < args.upper]
+    started, existing = start_loops(a2i, args.flow_definition_arn, uncertain)
+    print(f"review: {len(rows)} captured predictions, {len(uncertain)} with {args.lower} < p < {args.upper}; "
+          f"started {len(started)} human loops, {len(existing)} were already started")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""steps/review_start.py and steps/review_collect.py against the local server, by endpoint URL alone."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from sagelocal.storage import LocalS3
+
+from .conftest import PROJECT_TEMPLATE, make_flow
+
+STEPS = Path(__file__).resolve().parents[2] / "steps"
+sys.path.insert(0, str(STEPS))
+
+import review_collect  # noqa: E402
+import review_start  # noqa: E402
+
+CAPTURE = "s3://review-bucket/datacapture/xgb-breast-cancer/AllTraffic"
+FEATURES = ",".join(str(10 + i / 10) for i in range(30))
+
+
+def capture_line(event_id: str, probability: float) -> str:
+    return json.dumps({"captureData": {
+        "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": FEATURES, "encoding": "CSV"},
+        "endpointOutput": {"observedContentType": "text/csv; charset=utf-8", "mode": "OUTPUT",
+                           "data": str(probability), "encoding": "CSV"}},
+        "eventMetadata": {"eventId": event_id, "inferenceTime": "2026-11-25T08:00:00Z"}, "eventVersion": "0"},
+        separators=(",", ":"))
+
+
+@pytest.fixture
+def connected(local_server, monkeypatch):
+    """Connection arguments for the steps: the server's URL and its credentials profile."""
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(local_server.settings.home / "credentials"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return ["--endpoint-url", local_server.url, "--profile", "sagelocal", "--region", "us-east-1"]
+
+
+def test_loop_names_are_valid_and_stable():
+    assert review_start.loop_name("f04a8538-696c-4648-8064-8b680b2e3318") == (
+        "review-f04a8538-696c-4648-8064-8b680b2e3318")
+    odd = review_start.loop_name("Inference_ID/with spaces and more characters than a loop name may have....")
+    assert odd == review_start.loop_name("Inference_ID/with spaces and more characters than a loop name may have....")
+    assert review_start.NAME.match(odd) and len(odd) <= 63
+
+
+def test_review_start_selects_exclusive_thresholds_and_never_starts_twice(local_server, connected, fixtures_dir,
+                                                                          capsys):
+    s3 = LocalS3(local_server.settings.s3_root)
+    lines = [capture_line(f"00000000-0000-4000-8000-00000000000{i}", p)
+             for i, p in enumerate([0.1, 0.1000001, 0.5, 0.8999999, 0.9, 0.02, 0.97])]
+    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl", ("\n".join(lines) + "\n").encode())
+    # A real capture file from AWS (its records carry 69 features): 0.379 is uncertain.
+    s3.write_bytes(f"{CAPTURE}/2026/11/25/09/00-00-000-b.jsonl",
+                   (fixtures_dir / "data-capture" / "intro-notebook-capture.jsonl").read_bytes())
+    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
+                     "reviewers")
+    argv = ["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected]
+    assert review_start.main(argv) == 0
+    assert "10 captured predictions, 4 with 0.1 < p < 0.9; started 4 human loops, 0 were already started" in (
+        capsys.readouterr().out)
+    assert review_start.main(argv) == 0
+    assert "started 0 human loops, 4 were already started" in capsys.readouterr().out
+    a2i = local_server.client("sagemaker-a2i-runtime")
+    names = {s["HumanLoopName"] for s in a2i.list_human_loops(FlowDefinitionArn=flow)["HumanLoopSummaries"]}
+    assert names == {"review-00000000-0000-4000-8000-000000000001", "review-00000000-0000-4000-8000-000000000002",
+                     "review-00000000-0000-4000-8000-000000000003", "review-4f301857-49c9-44d1-b275-ba0ab7767033"}
+    loop = local_server.app.state.backends["review"].loops.loop("review-00000000-0000-4000-8000-000000000002")
+    reviewed = json.loads(loop["input"])["rows"]
+    assert len(reviewed) == 1 and reviewed[0]["probability"] == 0.5
+    assert reviewed[0]["features"][0] == {"name": "mean radius", "value": "10.0"}
+
+
+def _answer(backend, reviewer: str, loop: str, verdict: str, reason: str) -> None:
+    backend.tasks.accept(reviewer, loop)
+    backend.tasks.submit(reviewer, loop, {"verdict1": {"agree": verdict == "agree", "correct": verdict == "correct"},
+                                          "reason1": reason})
+
+
+def test_review_collect_builds_training_data_with_provenance_once_per_event(local_server, connected, capsys):
+    s3 = LocalS3(local_server.settings.s3_root)
+    header = [*review_start.FEATURE_NAMES, "label"]
+    s3.write_bytes("s3://review-bucket/input/breast-cancer.csv",
+                   (",".join(header) + "\n" + ",".join(["1.0"] * 30 + ["0"]) + "\n").encode())
+    lines = [capture_line("00000000-0000-4000-8000-00000000000a", 0.7),
+             capture_line("00000000-0000-4000-8000-00000000000b", 0.3)]
+    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl", ("\n".join(lines) + "\n").encode())
+    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
+                     "reviewers")
+    review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
+    backend = local_server.app.state.backends["review"]
+    backend.reviewers.add("ann", "reviewers")
+    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000a", "agree", "looks benign")
+    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000b", "correct", "cells look regular")
+    # The same event started again under another name (e.g. by hand) is still added once.
+    a2i = local_server.client("sagemaker-a2i-runtime")
+    first = backend.loops.loop("review-00000000-0000-4000-8000-00000000000a")
+    a2i.start_human_loop(HumanLoopName="duplicate-of-a", FlowDefinitionArn=flow,
+                         HumanLoopInput={"InputContent": first["input"]})
+    _answer(backend, "ann", "duplicate-of-a", "correct", "second thoughts")
+    capsys.readouterr()
+
+    code = review_collect.main(["--flow-definition-arn", flow, "--input-uri", "s3://review-bucket/input/breast-cancer.csv",
+                                "--output-uri", "s3://review-bucket/retraining", "--no-retrain", *connected])
+    assert code == 0
+    assert "2 reviewed events (1 corrected)" in capsys.readouterr().out
+    table = list(csv.reader(io.StringIO(s3.read_bytes("s3://review-bucket/retraining/breast-cancer-reviewed.csv")
+                                        .decode())))
+    assert table[0] == header and len(table) == 4
+    assert [row[-1] for row in table[1:]] == ["0", "1", "1"]
+    assert table[2][:30] == FEATURES.split(",")
+    provenance = json.loads(s3.read_bytes("s3://review-bucket/retraining/provenance.json"))
+    by_event = {row["eventId"]: row for row in provenance["rows"]}
+    assert by_event["00000000-0000-4000-8000-00000000000b"]["answers"][0]["reason"] == "cells look regular"
+    assert by_event["00000000-0000-4000-8000-00000000000a"]["humanLoopName"] == (
+        "review-00000000-0000-4000-8000-00000000000a")
+    assert len(by_event["00000000-0000-4000-8000-00000000000a"]["answers"][0]["workerId"]) == 16
