@@ -22,6 +22,8 @@ from sagelocal.review import ReviewBackend
 from sagelocal.review import portal as review_portal
 from sagelocal.review import routes as review_routes
 from sagelocal.s3api import S3Router
+from sagelocal.schedules import SchedulesBackend
+from sagelocal.schedules.routes import install as install_schedule_routes
 
 
 def build_backends(settings: Settings) -> dict:
@@ -30,7 +32,7 @@ def build_backends(settings: Settings) -> dict:
     hosting = HostingBackend(settings, registry)
     pipelines = PipelinesBackend(settings)
     return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions,
-            "review": ReviewBackend(settings)}
+            "review": ReviewBackend(settings), "schedules": SchedulesBackend(settings, hosting)}
 
 
 async def signed_request(request: Request) -> str:
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.backends = build_backends(settings)
     sagemaker_api = SageMakerJsonApi(list(app.state.backends.values()))
     install_runtime_routes(app, app.state.backends["hosting"])
+    install_schedule_routes(app, app.state.backends["schedules"])
     app.include_router(review_routes.build_router(app.state.backends["review"], signed_request))
     app.include_router(review_portal.build_router(app.state.backends["review"], settings))
     # S3 is recognised by its signing service, so it never collides with the routes below.

@@ -1,0 +1,5 @@
+import sys
+
+from sagelocal.schedules.cli import main
+
+sys.exit(main())

@@ -1,0 +1,259 @@
+"""Monitoring schedules and their executions, shaped like SageMaker's API; state in ``hosting.db``.
+
+``run_due`` starts the executions whose time has come (the server's scheduler thread calls it);
+``run_now`` runs one execution at once over the window that ends now (the CLI and the demo call it).
+A schedule that missed fires while the server was down runs once for the latest of them, as AWS does not
+backfill.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import datetime, timezone
+
+from sagelocal.config import Settings
+from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
+from sagelocal.paging import paginate, with_token
+from sagelocal.schedules.cron import Schedule
+from sagelocal.schedules.execution import run_execution
+from sagelocal.storage import LocalS3
+from sagelocal.storage.sqlite import Database
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS monitoring_schedules (
+    name TEXT PRIMARY KEY, arn TEXT NOT NULL, status TEXT NOT NULL, endpoint_name TEXT NOT NULL,
+    config TEXT NOT NULL, creation_time TEXT NOT NULL, last_modified_time TEXT NOT NULL, last_fire TEXT
+);
+CREATE TABLE IF NOT EXISTS monitoring_executions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, schedule_name TEXT NOT NULL, endpoint_name TEXT NOT NULL,
+    scheduled_time TEXT NOT NULL, creation_time TEXT NOT NULL, last_modified_time TEXT NOT NULL,
+    status TEXT NOT NULL, failure_reason TEXT, processing_job_arn TEXT NOT NULL, report_uri TEXT,
+    metrics TEXT NOT NULL DEFAULT '[]', violations TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class SchedulesBackend:
+    def __init__(self, settings: Settings, hosting):
+        self.settings = settings
+        self.hosting = hosting
+        self.s3 = LocalS3(settings.s3_root)
+        self.db = Database(settings.db_path("hosting"), _SCHEMA)
+        self._run_lock = threading.Lock()  # one execution at a time per process, as one job queue
+
+    # -- schedules ----------------------------------------------------------------------------
+    def create_monitoring_schedule(self, request: dict) -> dict:
+        name = request["MonitoringScheduleName"]
+        config = request["MonitoringScheduleConfig"]
+        endpoint = self._check_config(config)
+        arn = self.settings.arn("monitoring-schedule", name.lower())
+        now = _now().isoformat()
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM monitoring_schedules WHERE name = ?", (name,)).fetchone():
+                raise ResourceInUse(f"Monitoring Schedule {arn} already exists.")
+            conn.execute("INSERT INTO monitoring_schedules VALUES (?, ?, 'Scheduled', ?, ?, ?, ?, ?)",
+                         (name, arn, endpoint, json.dumps(config), now, now, now))
+        return {"MonitoringScheduleArn": arn}
+
+    def update_monitoring_schedule(self, request: dict) -> dict:
+        row = self._schedule(request["MonitoringScheduleName"])
+        endpoint = self._check_config(request["MonitoringScheduleConfig"])
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE monitoring_schedules SET config = ?, endpoint_name = ?, last_modified_time = ? "
+                         "WHERE name = ?", (json.dumps(request["MonitoringScheduleConfig"]), endpoint,
+                                            _now().isoformat(), row["name"]))
+        return {"MonitoringScheduleArn": row["arn"]}
+
+    def describe_monitoring_schedule(self, request: dict) -> dict:
+        row = self._schedule(request["MonitoringScheduleName"])
+        config = json.loads(row["config"])
+        response = self._summary(row) | {"MonitoringScheduleConfig": config}
+        last = self.db.query_one("SELECT * FROM monitoring_executions WHERE schedule_name = ? ORDER BY id DESC "
+                                 "LIMIT 1", (row["name"],))
+        if last is not None:
+            response["LastMonitoringExecutionSummary"] = self._execution(last)
+        return response
+
+    def list_monitoring_schedules(self, request: dict) -> dict:
+        items = [self._summary(r) for r in self.db.query("SELECT * FROM monitoring_schedules")]
+        filters = {"EndpointName": "EndpointName", "StatusEquals": "MonitoringScheduleStatus"}
+        for key, field in filters.items():
+            if request.get(key):
+                items = [i for i in items if i[field] == request[key]]
+        if request.get("NameContains"):
+            items = [i for i in items if request["NameContains"] in i["MonitoringScheduleName"]]
+        key = {"Name": "MonitoringScheduleName", "CreationTime": "CreationTime",
+               "Status": "MonitoringScheduleStatus"}[request.get("SortBy", "CreationTime")]
+        items.sort(key=lambda i: i[key], reverse=request.get("SortOrder", "Descending") == "Descending")
+        page, token = paginate(items, request)
+        return with_token({"MonitoringScheduleSummaries": page}, token)
+
+    def stop_monitoring_schedule(self, request: dict) -> dict:
+        return self._set_status(request["MonitoringScheduleName"], "Stopped")
+
+    def start_monitoring_schedule(self, request: dict) -> dict:
+        return self._set_status(request["MonitoringScheduleName"], "Scheduled")
+
+    def delete_monitoring_schedule(self, request: dict) -> dict:
+        row = self._schedule(request["MonitoringScheduleName"])
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM monitoring_schedules WHERE name = ?", (row["name"],))
+        return {}
+
+    def list_monitoring_executions(self, request: dict) -> dict:
+        sql, params = "SELECT * FROM monitoring_executions WHERE 1 = 1", []
+        for key, column in (("MonitoringScheduleName", "schedule_name"), ("EndpointName", "endpoint_name"),
+                            ("StatusEquals", "status")):
+            if request.get(key):
+                sql, params = sql + f" AND {column} = ?", params + [request[key]]
+        items = [self._execution(r) for r in self.db.query(sql, tuple(params))]
+        for key, field, after in (("ScheduledTimeAfter", "ScheduledTime", True),
+                                  ("ScheduledTimeBefore", "ScheduledTime", False),
+                                  ("CreationTimeAfter", "CreationTime", True),
+                                  ("CreationTimeBefore", "CreationTime", False)):
+            if request.get(key):
+                bound = _as_datetime(request[key])
+                items = [i for i in items if (i[field] > bound if after else i[field] < bound)]
+        key = {"CreationTime": "CreationTime", "ScheduledTime": "ScheduledTime",
+               "Status": "MonitoringExecutionStatus"}[request.get("SortBy", "ScheduledTime")]
+        items.sort(key=lambda i: i[key], reverse=request.get("SortOrder", "Descending") == "Descending")
+        page, token = paginate(items, request)
+        return with_token({"MonitoringExecutionSummaries": page}, token)
+
+    # -- running ------------------------------------------------------------------------------
+    def run_now(self, name: str) -> dict:
+        """Run one execution now over the window that ends now; return its summary (and report location)."""
+        row = self._schedule(name)
+        return self._run(row, _now().replace(microsecond=0))
+
+    def run_due(self, now: datetime | None = None) -> list[dict]:
+        """Start every execution whose scheduled time has come (one per schedule, the latest missed)."""
+        now = now or _now()
+        ran = []
+        for row in self.db.query("SELECT * FROM monitoring_schedules WHERE status = 'Scheduled'"):
+            schedule = Schedule(json.loads(row["config"])["ScheduleConfig"]["ScheduleExpression"])
+            fire = schedule.next_after(_dt(row["last_fire"]))
+            if fire is None or fire > now:
+                continue
+            for _ in range(10_000):  # skip to the latest fire time that is due (bounded)
+                following = schedule.next_after(fire)
+                if following is None or following > now:
+                    break
+                fire = following
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE monitoring_schedules SET last_fire = ? WHERE name = ?",
+                             (fire.isoformat(), row["name"]))
+            ran.append(self._run(row, fire))
+        return ran
+
+    def execution_reports(self, schedule: str | None = None) -> list[dict]:
+        """Executions (newest first) with their report location, metrics and violation counts."""
+        sql, params = "SELECT * FROM monitoring_executions", ()
+        if schedule:
+            sql, params = sql + " WHERE schedule_name = ?", (schedule,)
+        rows = self.db.query(sql + " ORDER BY id DESC", params)
+        return [self._execution(r) | {"ReportUri": r["report_uri"], "Metrics": json.loads(r["metrics"]),
+                                      "Violations": json.loads(r["violations"])} for r in rows]
+
+    def _run(self, row, fire: datetime) -> dict:
+        config = json.loads(row["config"])
+        schedule = Schedule(config["ScheduleConfig"]["ScheduleExpression"])
+        now = _now().isoformat()
+        job_arn = self.settings.arn("processing-job",
+                                    f"model-monitoring-{fire:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}")
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO monitoring_executions (schedule_name, endpoint_name, scheduled_time, creation_time, "
+                "last_modified_time, status, processing_job_arn) VALUES (?, ?, ?, ?, ?, 'InProgress', ?)",
+                (row["name"], row["endpoint_name"], fire.isoformat(), now, now, job_arn))
+            execution_id = cursor.lastrowid
+        with self._run_lock:
+            try:
+                capture = self.hosting.endpoint_capture_config(row["endpoint_name"]) or {}
+                if not capture.get("EnableCapture"):
+                    raise ValidationError(f"Endpoint {row['endpoint_name']} does not capture data.")
+                outcome = run_execution(self.s3, capture["DestinationS3Uri"], config["MonitoringJobDefinition"],
+                                        row["endpoint_name"], row["name"], fire - schedule.window, fire, fire)
+                fields = (outcome.status, outcome.failure_reason, outcome.report_uri,
+                          json.dumps(outcome.metrics), json.dumps(outcome.violations))
+            except Exception as error:  # the execution fails with the reason; the scheduler carries on
+                fields = ("Failed", f"{type(error).__name__}: {getattr(error, 'message', error)}", None, "[]", "{}")
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE monitoring_executions SET status = ?, failure_reason = ?, report_uri = ?, "
+                         "metrics = ?, violations = ?, last_modified_time = ? WHERE id = ?",
+                         (*fields, _now().isoformat(), execution_id))
+        return self._report(execution_id)
+
+    def _report(self, execution_id: int) -> dict:
+        row = self.db.query_one("SELECT * FROM monitoring_executions WHERE id = ?", (execution_id,))
+        return self._execution(row) | {"ReportUri": row["report_uri"], "Violations": json.loads(row["violations"])}
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _check_config(self, config: dict) -> str:
+        if config.get("MonitoringJobDefinitionName"):
+            raise ValidationError("sagelocal runs monitoring schedules with an inline MonitoringJobDefinition; "
+                                  "MonitoringJobDefinitionName is not supported.")
+        definition = config.get("MonitoringJobDefinition")
+        if not definition:
+            raise ValidationError("MonitoringScheduleConfig needs a MonitoringJobDefinition.")
+        if config.get("MonitoringType", "DataQuality") != "DataQuality":
+            raise ValidationError("Only DataQuality monitoring is supported.")
+        Schedule((config.get("ScheduleConfig") or {}).get("ScheduleExpression", ""))
+        inputs = [i.get("EndpointInput") for i in definition["MonitoringInputs"] if i.get("EndpointInput")]
+        if len(inputs) != 1:
+            raise ValidationError("MonitoringInputs must hold exactly one EndpointInput.")
+        endpoint = inputs[0]["EndpointName"]
+        self.hosting.endpoint_capture_config(endpoint)  # ValidationException when the endpoint is unknown
+        for output in definition["MonitoringOutputConfig"]["MonitoringOutputs"]:
+            self.s3.path(output["S3Output"]["S3Uri"])
+        return endpoint
+
+    def _set_status(self, name: str, status: str) -> dict:
+        row = self._schedule(name)
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE monitoring_schedules SET status = ?, last_modified_time = ?, last_fire = ? "
+                         "WHERE name = ?", (status, _now().isoformat(),
+                                            _now().isoformat() if status == "Scheduled" else row["last_fire"],
+                                            row["name"]))
+        return {}
+
+    def _schedule(self, name: str):
+        row = self.db.query_one("SELECT * FROM monitoring_schedules WHERE name = ?", (name,))
+        if row is None:
+            arn = self.settings.arn("monitoring-schedule", name.lower())
+            raise ResourceNotFound(f"Monitoring Schedule {arn} does not exist.")
+        return row
+
+    @staticmethod
+    def _summary(row) -> dict:
+        return {"MonitoringScheduleName": row["name"], "MonitoringScheduleArn": row["arn"],
+                "CreationTime": _dt(row["creation_time"]), "LastModifiedTime": _dt(row["last_modified_time"]),
+                "MonitoringScheduleStatus": row["status"], "EndpointName": row["endpoint_name"],
+                "MonitoringType": "DataQuality"}
+
+    @staticmethod
+    def _execution(row) -> dict:
+        summary = {"MonitoringScheduleName": row["schedule_name"], "ScheduledTime": _dt(row["scheduled_time"]),
+                   "CreationTime": _dt(row["creation_time"]), "LastModifiedTime": _dt(row["last_modified_time"]),
+                   "MonitoringExecutionStatus": row["status"], "ProcessingJobArn": row["processing_job_arn"],
+                   "EndpointName": row["endpoint_name"], "MonitoringType": "DataQuality"}
+        if row["failure_reason"]:
+            summary["FailureReason"] = row["failure_reason"]
+        return summary
+
+
+def _as_datetime(value) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -1,0 +1,58 @@
+"""``/metrics``: what Model Monitor publishes to CloudWatch, in Prometheus' text format.
+
+For each schedule, the CloudWatch metric records of its latest finished execution become gauges named like
+the CloudWatch metrics (``feature_data_<feature>``, ``feature_non_null_<feature>``,
+``feature_baseline_drift_<feature>``), labelled ``endpoint``, ``schedule`` and ``feature`` (the feature's
+exact name; the metric name keeps only Prometheus-safe characters) and, for StatisticValues, ``statistic``
+(SampleCount, Sum, Minimum, Maximum). ``sagemaker_monitoring_violations`` counts violations by
+``constraint_check_type``.
+"""
+from __future__ import annotations
+
+import re
+
+_UNSAFE = re.compile(r"[^a-zA-Z0-9_]")
+_PREFIXES = ("feature_baseline_drift_", "feature_non_null_", "feature_data_")
+_STATISTICS = ("SampleCount", "Sum", "Minimum", "Maximum")
+
+
+def _label(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _labels(**labels) -> str:
+    return "{" + ",".join(f'{k}="{_label(v)}"' for k, v in labels.items()) + "}"
+
+
+def render(latest: list[dict]) -> str:
+    """``latest``: one execution report per schedule (from SchedulesBackend.execution_reports)."""
+    samples: dict[str, list[str]] = {}
+    for report in latest:
+        base = {"endpoint": report["EndpointName"], "schedule": report["MonitoringScheduleName"]}
+        for record in report["Metrics"]:
+            name = record["MetricName"]
+            prefix = next((p for p in _PREFIXES if name.startswith(p)), None)
+            if prefix is None:
+                continue
+            feature = name[len(prefix):]
+            metric = prefix + _UNSAFE.sub("_", feature)
+            if "StatisticValues" in record:
+                for statistic in _STATISTICS:
+                    if statistic in record["StatisticValues"]:
+                        samples.setdefault(metric, []).append(
+                            f"{metric}{_labels(**base, feature=feature, statistic=statistic)} "
+                            f"{float(record['StatisticValues'][statistic])!r}")
+            elif "Value" in record:
+                samples.setdefault(metric, []).append(f"{metric}{_labels(**base, feature=feature)} "
+                                                      f"{float(record['Value'])!r}")
+        for check, count in sorted(report["Violations"].items()):
+            samples.setdefault("sagemaker_monitoring_violations", []).append(
+                f"sagemaker_monitoring_violations{_labels(**base, constraint_check_type=check)} {count}")
+        samples.setdefault("sagemaker_monitoring_last_execution_failed", []).append(
+            f"sagemaker_monitoring_last_execution_failed{_labels(**base)} "
+            f"{int(report['MonitoringExecutionStatus'] == 'Failed')}")
+    lines = []
+    for metric in sorted(samples):
+        lines.append(f"# TYPE {metric} gauge")
+        lines.extend(samples[metric])
+    return "\n".join(lines) + "\n"
