@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import sys
@@ -119,3 +120,95 @@ def test_review_collect_builds_training_data_with_provenance_once_per_event(loca
     assert by_event["00000000-0000-4000-8000-00000000000a"]["humanLoopName"] == (
         "review-00000000-0000-4000-8000-00000000000a")
     assert len(by_event["00000000-0000-4000-8000-00000000000a"]["answers"][0]["workerId"]) == 16
+
+
+ROOT = STEPS.parent
+PIPELINE = ROOT / "pipeline.json"
+ORIGINAL_INPUT = "s3://sagemaker-us-east-1-000000000000/BreastCancerXGBoost/input/breast-cancer.csv"
+
+
+def _stage_pipeline(local_server, with_code: bool) -> None:
+    """The pipeline on the server and its input data in local S3 (and the step scripts, if ``with_code``)."""
+    import subprocess
+
+    made = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_input_data.py"), "--s3-root",
+                           str(local_server.settings.s3_root), ORIGINAL_INPUT], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    definition = json.loads(PIPELINE.read_text())
+    s3 = LocalS3(local_server.settings.s3_root)
+    for step in definition["Steps"] if with_code else []:
+        for item in step["Arguments"].get("ProcessingInputs", []):
+            if item["InputName"] == "code":
+                s3.copy_in(STEPS / item["S3Input"]["S3Uri"].rsplit("/", 1)[-1], item["S3Input"]["S3Uri"])
+    local_server.client("sagemaker").create_pipeline(
+        PipelineName="BreastCancerXGBoost", PipelineDefinition=PIPELINE.read_text(),
+        RoleArn="arn:aws:iam::000000000000:role/Pipeline")
+
+
+def _reviewed_flow(local_server, connected) -> str:
+    s3 = LocalS3(local_server.settings.s3_root)
+    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl",
+                   (capture_line("00000000-0000-4000-8000-00000000000c", 0.6) + "\n").encode())
+    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
+                     "reviewers")
+    review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
+    backend = local_server.app.state.backends["review"]
+    backend.reviewers.add("ann", "reviewers")
+    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000c", "correct", "irregular border")
+    return flow
+
+
+def test_collect_reports_a_failed_pipeline(local_server, connected, capsys):
+    _stage_pipeline(local_server, with_code=False)
+    flow = _reviewed_flow(local_server, connected)
+    code = review_collect.main(["--flow-definition-arn", flow, "--input-uri", ORIGINAL_INPUT, "--output-uri",
+                                "s3://review-bucket/retraining", "--poll-seconds", "0.2", *connected])
+    assert code == 1
+    assert "the pipeline Failed" in capsys.readouterr().err
+    execution = local_server.client("sagemaker").list_pipeline_executions(
+        PipelineName="BreastCancerXGBoost")["PipelineExecutionSummaries"][0]
+    parameters = local_server.client("sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=execution["PipelineExecutionArn"])["PipelineParameters"]
+    assert {"Name": "InputDataUrl", "Value": "s3://review-bucket/retraining/breast-cancer-reviewed.csv"} in parameters
+
+
+def test_metrics_of_two_versions_side_by_side(local_server, connected):
+    sagemaker = local_server.client("sagemaker")
+    s3 = LocalS3(local_server.settings.s3_root)
+    sagemaker.create_model_package_group(ModelPackageGroupName="breast-cancer-xgboost")
+    for version, auc in ((1, 0.981), (2, 0.9875)):
+        uri = f"s3://review-bucket/evaluation/{version}/evaluation.json"
+        report = {"binary_classification_metrics": {name: {"value": auc, "standard_deviation": "NaN"}
+                                                    for name in review_collect.METRICS}}
+        s3.write_bytes(uri, json.dumps(report).encode())
+        sagemaker.create_model_package(
+            ModelPackageGroupName="breast-cancer-xgboost", ModelApprovalStatus="PendingManualApproval",
+            InferenceSpecification={"Containers": [{"Image": "xgboost"}], "SupportedContentTypes": ["text/csv"],
+                                    "SupportedResponseMIMETypes": ["text/csv"]},
+            ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": uri}}})
+    a2i, s3_client, sm = review_start.clients(review_collect.parse_args(
+        ["--flow-definition-arn", "x", "--input-uri", "s3://b/k", "--output-uri", "s3://b/p", *connected]),
+        "sagemaker-a2i-runtime", "s3", "sagemaker")
+    latest = review_collect.latest_version(sm, "breast-cancer-xgboost")
+    assert latest["ModelPackageVersion"] == 2
+    table = review_collect.comparison({"auc": 0.981}, review_collect.version_metrics(sm, s3_client, latest),
+                                      "version 1", "version 2")
+    assert table.splitlines()[1].split() == ["auc", "0.9810", "0.9875"]
+    assert table.splitlines()[2].split() == ["accuracy", "-", "0.9875"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sagelocal.monitor.analyzer") is None,
+                    reason="the pipeline's QualityCheck step needs sagelocal.monitor.analyzer (issue 3)")
+def test_collect_retrains_and_prints_both_versions(local_server, connected, capsys):
+    _stage_pipeline(local_server, with_code=True)
+    sagemaker = local_server.client("sagemaker")
+    first = review_collect.run_pipeline(sagemaker, "BreastCancerXGBoost", ORIGINAL_INPUT, 0.5)
+    assert first["PipelineExecutionStatus"] == "Succeeded", first.get("FailureReason")
+    flow = _reviewed_flow(local_server, connected)
+    code = review_collect.main(["--flow-definition-arn", flow, "--input-uri", ORIGINAL_INPUT, "--output-uri",
+                                "s3://review-bucket/retraining", "--poll-seconds", "0.5", *connected])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "version 1" in out and "version 2" in out
+    auc_line = next(line for line in out.splitlines() if line.startswith("auc"))
+    assert len(auc_line.split()) == 3
