@@ -55,7 +55,8 @@ def open_database(settings: Settings) -> Database:
 
 
 def now() -> float:
-    return time.time()
+    # Milliseconds, as AWS reports times: a CreationTime read back and sent as a filter then compares equal.
+    return round(time.time(), 3)
 
 
 def as_datetime(epoch: float) -> datetime:

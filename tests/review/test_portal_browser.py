@@ -1,14 +1,10 @@
 """The portal in Debian's Chromium: sign in, open tasks, agree with one prediction, correct another."""
 from __future__ import annotations
 
-import json
-
 from .conftest import make_flow, row, sign_in
 
-SCREENSHOTS = "screenshots"
 
-
-def test_agree_with_one_prediction_and_correct_another(review, page, tmp_path):
+def test_agree_with_one_prediction_and_correct_another(review, page):
     review.start("event-aaa", {"rows": [row("aaa", 0.83)]})
     review.start("event-bbb", {"rows": [row("bbb", 0.27)]})
     password = review.add_reviewer("alice")
@@ -18,7 +14,6 @@ def test_agree_with_one_prediction_and_correct_another(review, page, tmp_path):
     page.click("a[href='/portal/tasks/event-aaa']")
     page.get_by_text("Agree: label 1").click()
     page.fill("crowd-text-area[name=reason1] textarea", "Small, smooth: benign as predicted.")
-    page.screenshot(path=str(tmp_path / "task.png"), full_page=True)
     page.click("crowd-button button[type=submit]")
     page.wait_for_url("**/portal/tasks?done=event-aaa")
     assert page.locator("li.task").count() == 1

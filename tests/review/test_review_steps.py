@@ -186,7 +186,7 @@ def test_metrics_of_two_versions_side_by_side(local_server, connected):
             InferenceSpecification={"Containers": [{"Image": "xgboost"}], "SupportedContentTypes": ["text/csv"],
                                     "SupportedResponseMIMETypes": ["text/csv"]},
             ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": uri}}})
-    a2i, s3_client, sm = review_start.clients(review_collect.parse_args(
+    _, s3_client, sm = review_start.clients(review_collect.parse_args(
         ["--flow-definition-arn", "x", "--input-uri", "s3://b/k", "--output-uri", "s3://b/p", *connected]),
         "sagemaker-a2i-runtime", "s3", "sagemaker")
     latest = review_collect.latest_version(sm, "breast-cancer-xgboost")
