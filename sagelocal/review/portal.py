@@ -109,11 +109,12 @@ def build_router(backend, settings) -> APIRouter:
             return to_sign_in()
         try:
             task = await run_in_threadpool(backend.tasks.accept, session["worker"], loop)
+            flow = task["flow"]
+            template = backend.task_ui_by_arn(flow["HumanLoopConfig"]["HumanTaskUiArn"])
         except ServiceError as error:
             return _problem(pages, session, error)
-        flow = task["flow"]
-        template = backend.task_ui_by_arn(flow["HumanLoopConfig"]["HumanTaskUiArn"])
-        rendered = renderer.render(template, json.loads(task["loop"]["input"]))
+        # Rendering a long task takes milliseconds: keep it off the event loop.
+        rendered = await run_in_threadpool(renderer.render, template, json.loads(task["loop"]["input"]))
         return pages.html("task", worker=session["worker"], csrf=session["csrf"], loop=loop,
                           title=flow["HumanLoopConfig"]["TaskTitle"],
                           description=flow["HumanLoopConfig"]["TaskDescription"],

@@ -151,3 +151,21 @@ def test_runtime_refuses_unsigned_requests(review):
                                                    "InvalidSignatureException", "MissingAuthenticationToken")
     with pytest.raises(ClientError):
         review.a2i.describe_human_loop(HumanLoopName="sneaky")
+
+
+def test_a_stopping_loop_whose_holder_runs_out_of_time_is_stopped(review):
+    review.start("event-7", {"rows": [row("7", 0.3)]})
+    review.add_reviewer("sam")
+    review.backend.tasks.accept("sam", "event-7")
+    review.a2i.stop_human_loop(HumanLoopName="event-7")
+    with review.backend.db.transaction() as conn:
+        conn.execute("UPDATE assignments SET deadline = accepted - 1 WHERE loop = 'event-7'")
+    assert review.a2i.describe_human_loop(HumanLoopName="event-7")["HumanLoopStatus"] == "Stopped"
+    uri = review.a2i.describe_human_loop(HumanLoopName="event-7")["HumanLoopOutput"]["OutputS3Uri"]
+    assert not review.backend.loops.s3.exists(uri)  # nobody answered: nothing to write
+
+
+def test_list_refuses_an_unknown_sort_order(review):
+    with pytest.raises(ClientError) as bad:
+        review.a2i.list_human_loops(FlowDefinitionArn=review.flow_arn, SortOrder="Sideways")
+    assert _error(bad) == ("ValidationException", 400)

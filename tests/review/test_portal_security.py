@@ -104,3 +104,25 @@ def test_passwords_are_stored_hashed(review):
     assert len(stored["salt"]) == 16 and len(stored["password_hash"]) == 64
     files = [Path(review.backend.db.path), Path(review.backend.db.path + "-wal")]
     assert not any(password.encode() in path.read_bytes() for path in files if path.exists())
+
+
+def test_grant_read_access_links_serve_only_signed_objects_to_reviewers(review):
+    s3 = review.backend.loops.s3
+    s3.write_bytes("s3://review-bucket/scans/one.txt", b"scan one")
+    template = '<crowd-form><a id="scan" href="{{ task.input.scan | grant_read_access }}">scan</a></crowd-form>'
+    flow = make_flow(review.sagemaker, "scans", template, review.team)
+    review.start("scan-loop", {"scan": "s3://review-bucket/scans/one.txt"}, flow_arn=flow)
+    client, _ = signed_in(review.server.url, "alice", review.add_reviewer("alice"))
+    page = client.get("/portal/tasks/scan-loop").text
+    link = re.search(r'id="scan" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert link.startswith("/portal/objects/review-bucket/scans/one.txt?expires=")
+    assert client.get(link).content == b"scan one"
+    assert client.get(link.replace("one.txt", "two.txt")).status_code == 403
+    assert client.get(link[:-4] + "0000").status_code == 403
+    assert httpx.get(review.server.url + link).status_code == 303
+
+
+def test_the_task_ui_url_serves_the_template_to_reviewers(review):
+    described = review.sagemaker.describe_human_task_ui(HumanTaskUiName="breast-cancer-review-ui")
+    client, _ = signed_in(review.server.url, "alice", review.add_reviewer("alice"))
+    assert client.get(described["UiTemplate"]["Url"]).text == PROJECT_TEMPLATE.read_text()
