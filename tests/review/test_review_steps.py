@@ -12,7 +12,7 @@ import pytest
 
 from sagelocal.storage import LocalS3
 
-from .conftest import PROJECT_TEMPLATE, make_flow
+from .conftest import PROJECT_TEMPLATE, make_flow, sign_in
 
 STEPS = Path(__file__).resolve().parents[2] / "steps"
 sys.path.insert(0, str(STEPS))
@@ -212,3 +212,35 @@ def test_collect_retrains_and_prints_both_versions(local_server, connected, caps
     assert "version 1" in out and "version 2" in out
     auc_line = next(line for line in out.splitlines() if line.startswith("auc"))
     assert len(auc_line.split()) == 3
+
+
+def test_capture_to_review_to_training_data_as_a_person_does_it(local_server, connected, page, capsys):
+    """review_start.py starts the loops, a reviewer answers in Chromium, review_collect.py reads the answers."""
+    s3 = LocalS3(local_server.settings.s3_root)
+    events = {"00000000-0000-4000-8000-0000000000d1": 0.86, "00000000-0000-4000-8000-0000000000d2": 0.23,
+              "00000000-0000-4000-8000-0000000000d3": 0.99}
+    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl",
+                   "".join(capture_line(e, p) + "\n" for e, p in events.items()).encode())
+    header = [*review_start.FEATURE_NAMES, "label"]
+    s3.write_bytes("s3://review-bucket/input/breast-cancer.csv", (",".join(header) + "\n").encode())
+    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
+                     "reviewers")
+    review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
+    password = local_server.app.state.backends["review"].reviewers.add("alice", "reviewers")
+
+    sign_in(page, local_server.url, "alice", password)
+    for event, choice in (("d1", "Agree: label 1"), ("d2", "Correct it: label 1")):
+        page.click(f"a[href='/portal/tasks/review-00000000-0000-4000-8000-0000000000{event}']")
+        page.get_by_text(choice).click()
+        page.fill("crowd-text-area[name=reason1] textarea", f"reason for {event}")
+        page.click("crowd-button button[type=submit]")
+        page.wait_for_url("**/portal/tasks?done=*")
+    assert page.locator("li.task").count() == 0
+
+    capsys.readouterr()
+    assert review_collect.main(["--flow-definition-arn", flow, "--input-uri", "s3://review-bucket/input/breast-cancer.csv",
+                                "--output-uri", "s3://review-bucket/retraining", "--no-retrain", *connected]) == 0
+    assert "2 reviewed events (1 corrected)" in capsys.readouterr().out
+    table = list(csv.reader(io.StringIO(s3.read_bytes("s3://review-bucket/retraining/breast-cancer-reviewed.csv")
+                                        .decode())))
+    assert [row[-1] for row in table[1:]] == ["1", "1"]
