@@ -1,9 +1,9 @@
 """A worker task page with 100 reviewed rows (30 features each), rendered by the project's review template.
 
-Measures the server (sign in once, then GET the task page: Liquid render + HTTP; target p95 under 200 ms) and,
-when Debian's Chromium is installed, the browser (navigation until the crowd elements have drawn the form).
-The browser figure is reported, not judged: it is mostly Chromium laying out 3,000 feature cells, and on a
-shared two-core machine it moves with the neighbours' load.
+Measures the server (sign in once, then GET the task page: Liquid render + HTTP) and,
+when Debian's Chromium is installed, the browser (navigation start until DOMContentLoaded, by which time the
+crowd elements have drawn the form; from the page's own navigation timing).
+Both must stay under 200 ms (server p95, browser median: the browser shares two cores with the server).
 Usage: ``python benchmarks/review_task_page.py [--rounds N]``.
 """
 from __future__ import annotations
@@ -83,10 +83,10 @@ def browser_times(url: str, password: str, rounds: int) -> list[float]:
         page.wait_for_url(f"{url}/portal/tasks")
         times = []
         for _ in range(rounds):
-            start = time.perf_counter()
-            page.goto(f"{url}/portal/tasks/hundred-rows")
-            page.wait_for_selector("crowd-form form crowd-radio-button input", state="attached")
-            times.append((time.perf_counter() - start) * 1000)
+            page.goto(f"{url}/portal/tasks/hundred-rows", wait_until="domcontentloaded")
+            # Deferred scripts run before DOMContentLoaded: by then every crowd element is drawn.
+            assert page.locator("crowd-form form crowd-radio-button input").count() == 200
+            times.append(page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"))
         browser.close()
     return times
 
@@ -107,9 +107,9 @@ def main(argv=None) -> int:
     print(f"task page, 100 rows x 30 features ({size / 1024:.0f} KiB): server median "
           f"{statistics.median(served):.1f} ms, p95 {percentile(served, 95):.1f} ms (target < {TARGET_MS:.0f} ms)")
     if drawn:
-        print(f"in Chromium until the crowd form is drawn: median {statistics.median(drawn):.1f} ms, "
+        print(f"in Chromium, navigation to a drawn crowd form: median {statistics.median(drawn):.1f} ms, "
               f"p95 {percentile(drawn, 95):.1f} ms")
-    ok = percentile(served, 95) < TARGET_MS
+    ok = percentile(served, 95) < TARGET_MS and (not drawn or statistics.median(drawn) < TARGET_MS)
     print("review task page benchmark:", "PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -78,6 +78,7 @@ class Reviewers:
         good = hmac.compare_digest(_hash_password(password, salt), row["password_hash"] if row else b"")
         with self.db.transaction() as conn:
             if not (row and good):
+                conn.execute("DELETE FROM sign_in_failures WHERE at <= ?", (moment - FAILURE_WINDOW,))
                 conn.execute("INSERT INTO sign_in_failures VALUES (?, ?)", (name, moment))
                 return None
             conn.execute("DELETE FROM sign_in_failures WHERE username = ?", (name,))
