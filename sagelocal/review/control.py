@@ -27,19 +27,17 @@ def check_name(value: str, what: str, pattern=NAME) -> None:
 
 
 def _sorted(items: list, request: dict, keys: dict, default_key: str, default_order: str) -> list:
-    key = keys[request.get("SortBy", default_key)]
-    return sorted(items, key=lambda item: item[key],
-                  reverse=request.get("SortOrder", default_order) == "Descending")
+    by, order = request.get("SortBy", default_key), request.get("SortOrder", default_order)
+    if by not in keys or order not in ("Ascending", "Descending"):
+        raise ValidationError(f"SortBy must be one of {', '.join(keys)} and SortOrder Ascending or Descending")
+    return sorted(items, key=lambda item: item[keys[by]], reverse=order == "Descending")
 
 
 def _in_window(items: list, request: dict, field: str) -> list:
+    """Items created at or after CreationTimeAfter and before CreationTimeBefore (epoch seconds on the wire)."""
     after, before = request.get("CreationTimeAfter"), request.get("CreationTimeBefore")
-    return [item for item in items if (after is None or item[field].timestamp() >= _epoch(after))
-            and (before is None or item[field].timestamp() < _epoch(before))]
-
-
-def _epoch(value) -> float:
-    return value.timestamp() if hasattr(value, "timestamp") else float(value)
+    return [item for item in items if (after is None or item[field].timestamp() >= float(after))
+            and (before is None or item[field].timestamp() < float(before))]
 
 
 class ControlPlane:

@@ -42,13 +42,11 @@ def output_uri(s3_output_path: str, flow_name: str, loop_name: str, created: flo
 
 
 def _parse_time(value: str, name: str) -> float:
+    """An ISO 8601 query-string timestamp (how botocore sends them) as epoch seconds."""
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
-        try:
-            return float(value)
-        except ValueError:
-            raise ValidationError(f"{name} must be an ISO 8601 timestamp, got {value!r}") from None
+        raise ValidationError(f"{name} must be an ISO 8601 timestamp, got {value!r}") from None
 
 
 class HumanLoops:

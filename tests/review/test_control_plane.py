@@ -1,6 +1,8 @@
 """CreateHumanTaskUi / CreateWorkteam / CreateFlowDefinition and friends through boto3's sagemaker client."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -87,3 +89,18 @@ def test_flow_definition_with_open_loops_cannot_be_deleted(review):
     with pytest.raises(ClientError) as in_use:
         review.sagemaker.delete_flow_definition(FlowDefinitionName="breast-cancer-review")
     assert _code(in_use) == "ResourceInUse"
+
+
+def test_list_filters_by_creation_time_and_refuses_unknown_sorting(local_server):
+    sm = local_server.client("sagemaker")
+    sm.create_human_task_ui(HumanTaskUiName="first-ui", UiTemplate={"Content": "<p>1</p>"})
+    created = sm.describe_human_task_ui(HumanTaskUiName="first-ui")["CreationTime"]
+    time.sleep(0.01)
+    sm.create_human_task_ui(HumanTaskUiName="second-ui", UiTemplate={"Content": "<p>2</p>"})
+    after = sm.list_human_task_uis(CreationTimeAfter=created, SortOrder="Ascending")["HumanTaskUiSummaries"]
+    assert [s["HumanTaskUiName"] for s in after] == ["first-ui", "second-ui"]
+    before = sm.list_human_task_uis(CreationTimeBefore=created)["HumanTaskUiSummaries"]
+    assert before == []
+    with pytest.raises(ClientError) as bad:
+        sm.list_workteams(SortBy="Colour")
+    assert _code(bad) == "ValidationException"
