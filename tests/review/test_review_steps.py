@@ -244,3 +244,26 @@ def test_capture_to_review_to_training_data_as_a_person_does_it(local_server, co
     table = list(csv.reader(io.StringIO(s3.read_bytes("s3://review-bucket/retraining/breast-cancer-reviewed.csv")
                                         .decode())))
     assert [row[-1] for row in table[1:]] == ["1", "1"]
+
+
+def test_review_start_reads_what_a_real_endpoint_captured(local_server, connected, capsys):
+    """The capture files come from the local endpoint itself (hosting's InvokeEndpoint with data capture)."""
+    from hosting.deploy import CAPTURE_URI, csv_row, deploy, feature_rows
+
+    deployed = deploy(local_server, name="bc-review")
+    probabilities = []
+    for values in feature_rows(40):
+        body = deployed["runtime"].invoke_endpoint(EndpointName="bc-review", ContentType="text/csv",
+                                                   Body=csv_row(values))["Body"].read()
+        probabilities.append(float(body))
+    uncertain = sum(0.1 < p < 0.9 for p in probabilities)
+    assert 0 < uncertain < 40
+    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
+                     "reviewers")
+    capsys.readouterr()
+    review_start.main(["--capture-uri", f"{CAPTURE_URI}/bc-review", "--flow-definition-arn", flow, *connected])
+    assert f"40 captured predictions, {uncertain} with 0.1 < p < 0.9; started {uncertain} human loops" in (
+        capsys.readouterr().out)
+    a2i = local_server.client("sagemaker-a2i-runtime")
+    listed = a2i.list_human_loops(FlowDefinitionArn=flow)["HumanLoopSummaries"]
+    assert len(listed) == uncertain and all(s["HumanLoopName"].startswith("review-") for s in listed)
