@@ -1,1 +1,55 @@
-"""sagelocal.monitor"""
+"""``sagelocal.monitor``: SageMaker Model Monitor's data-quality job, offline, file for file.
+
+No web and no AWS imports, so it also runs inside a processing container. Heavy modules load on first use
+(``sagelocal monitor --help`` stays fast).
+
+Jobs (:mod:`sagelocal.monitor.api`)
+    ``run_baseline(dataset, output_dir, fmt="csv", header=False, categorical_drift_method="LInfinity")``
+        writes statistics.json + constraints.json; returns a ``JobResult``.
+    ``run_monitoring(dataset, fmt, baseline_statistics, baseline_constraints, output_dir, header=False,
+    start=None, end=None, preprocessor_script=None, postprocessor_script=None, metrics_dir=None,
+    message_file=None, publish_metrics=True, dimensions=None)``
+        writes statistics.json, constraints.json, constraint_violations.json, report.html, the message
+        file and CloudWatch records; ``JobResult.status`` is ``Completed`` or ``CompletedWithViolations``.
+    Container contract: ``sagelocal.monitor.analyzer.main(environ=None) -> int``.
+
+Profiling
+    ``profile_dataset(source, fmt="csv", header=False, **options) -> dict``: a statistics.json document.
+    ``profile_columns(source, fmt, header, names=None, start=None, end=None, preprocessor=None,
+    domains=None) -> {name: ColumnProfile}``: mergeable profiles.
+    ``profile_table(pyarrow.Table)``, ``add_table(profiles, table)``: profile in-memory chunks.
+    ``merge_profiles([profiles, ...])``, ``ColumnProfile.merge``: combine parts (sketches merge as Deequ's).
+    ``statistics_document(profiles) -> dict``.
+    ``KLLSketch``, ``update_sketches(sketches, columns)``: Deequ's KLL sketch, built in bulk.
+
+Constraints and checks
+    ``suggest_constraints(statistics, categorical_drift_method="LInfinity") -> dict``.
+    ``read_constraints(path) -> ([FeatureConstraint], MonitoringConfig)``: files of every era.
+    ``check_constraints(current_profiles, features, config, baseline_statistics=None) -> CheckResult``
+    (``.violations`` list of dicts, ``.drifts`` per feature).
+
+Files
+    ``read_capture_file(path, start=None, end=None) -> [CaptureRecord]``; ``CaptureRecord.rows()`` gives
+    output columns first. ``read_chunks(source, fmt, ...)`` yields pyarrow tables.
+    ``jsonfmt.dumps(document)``: Jackson-style text as AWS writes it.
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "run_baseline": "api", "run_monitoring": "api", "profile_dataset": "api", "profile_columns": "api",
+    "JobResult": "api", "profile_table": "profile", "add_table": "profile", "merge_profiles": "profile",
+    "statistics_document": "profile", "ColumnProfile": "profile", "KLLSketch": "kll",
+    "update_sketches": "kll", "suggest_constraints": "constraints", "read_constraints": "constraints",
+    "check_constraints": "violations", "read_capture_file": "capture", "read_chunks": "reader",
+}
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
+
+__all__ = sorted(_EXPORTS)

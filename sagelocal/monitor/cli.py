@@ -1,5 +1,74 @@
-"""Command-line group of sagelocal.monitor (filled in by its room)."""
+"""``sagelocal monitor``: baseline a dataset, or run a monitoring job against a baseline.
+
+Other modules add sub-commands to the group by listing themselves in ``EXTENSION_MODULES``: each exposes
+``register_monitor(monitor_subparsers)`` and adds parsers with ``set_defaults(handler=fn)``. ``register``
+also returns the group's subparsers, for callers that build the parser themselves.
+"""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+EXIT_COMPLETED, EXIT_VIOLATIONS = 0, 3
+# Modules that add sub-commands to ``sagelocal monitor`` (e.g. scheduled executions), each with
+# ``register_monitor(monitor_subparsers)``.
+EXTENSION_MODULES: tuple = ()
 
 
-def register(subparsers) -> None:
-    subparsers.add_parser("monitor", help="(not yet available)")
+def register(subparsers):
+    """Add the ``monitor`` group to the top-level parser; returns the group's subparsers."""
+    group = subparsers.add_parser("monitor", help="data-quality monitoring (Model Monitor's files, offline)",
+                                  description=__doc__.splitlines()[0])
+    commands = group.add_subparsers(dest="monitor_command", metavar="SUBCOMMAND", required=True)
+
+    baseline = commands.add_parser("baseline", help="profile a dataset: statistics.json and constraints.json")
+    baseline.add_argument("--dataset", required=True, type=Path, help="file or directory")
+    baseline.add_argument("--format", default="csv", choices=("csv", "json", "parquet"))
+    baseline.add_argument("--header", action="store_true", help="CSV: the first line holds column names")
+    baseline.add_argument("--categorical-drift-method", default="LInfinity", choices=("LInfinity", "ChiSquared"))
+    baseline.add_argument("--output", required=True, type=Path, help="output directory")
+    baseline.set_defaults(handler=_baseline)
+
+    run = commands.add_parser("run", help="check current data against a baseline (exit 3 on violations)")
+    run.add_argument("--dataset", required=True, type=Path, help="file or directory")
+    run.add_argument("--format", required=True, choices=("csv", "capture", "json", "parquet"))
+    run.add_argument("--header", action="store_true", help="CSV: the first line holds column names")
+    run.add_argument("--baseline-statistics", required=True, type=Path)
+    run.add_argument("--baseline-constraints", required=True, type=Path)
+    run.add_argument("--output", required=True, type=Path, help="output directory")
+    run.add_argument("--start-time", help="capture: ISO-8601 start of the window (inclusive)")
+    run.add_argument("--end-time", help="capture: ISO-8601 end of the window (exclusive)")
+    run.add_argument("--preprocessor", type=Path, help="script defining preprocess_handler(inference_record)")
+    run.add_argument("--postprocessor", type=Path, help="script defining postprocess_handler()")
+    run.add_argument("--no-metrics", action="store_true", help="do not write CloudWatch metric records")
+    run.set_defaults(handler=_run)
+
+    for module in EXTENSION_MODULES:
+        importlib.import_module(module).register_monitor(commands)
+    return commands
+
+
+def _baseline(args) -> int:
+    from sagelocal.monitor import api
+
+    result = api.run_baseline(args.dataset, args.output, args.format, args.header, args.categorical_drift_method)
+    print(f"{result.message} Wrote {args.output / 'statistics.json'} and {args.output / 'constraints.json'}.")
+    return EXIT_COMPLETED
+
+
+def _run(args) -> int:
+    from sagelocal.monitor import api
+    from sagelocal.monitor.capture import parse_time
+
+    start = parse_time(args.start_time, "--start-time") if args.start_time else None
+    end = parse_time(args.end_time, "--end-time") if args.end_time else None
+    result = api.run_monitoring(
+        args.dataset, args.format, args.baseline_statistics, args.baseline_constraints, args.output,
+        header=args.header, start=start, end=end, preprocessor_script=args.preprocessor,
+        postprocessor_script=args.postprocessor, metrics_dir=args.output / "metrics" / "cloudwatch",
+        message_file=args.output / "message", publish_metrics=not args.no_metrics)
+    print(result.message)
+    for violation in result.violations:
+        print(f"  {violation['feature_name']}: {violation['constraint_check_type']}: {violation['description']}")
+    print(f"Report: {args.output / 'report.html'}")
+    return EXIT_VIOLATIONS if result.violations else EXIT_COMPLETED

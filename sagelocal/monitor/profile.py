@@ -1,0 +1,273 @@
+"""Column profiles: accumulate a table chunk by chunk, merge partial profiles, write ``statistics.json``.
+
+A :class:`ColumnProfile` keeps only mergeable state (counts, sum, mean and squared deviations for Chan's
+parallel variance, min, max, a KLL sketch, HyperLogLog registers, exact category counts while few), so a
+dataset bigger than memory, or an hour of capture files, can be profiled piece by piece and combined.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sagelocal.monitor import dtypes, hll
+from sagelocal.monitor.kll import KLLSketch, update_sketches
+
+# Deequ ColumnProfiler.DEFAULT_CARDINALITY_THRESHOLD: categorical histograms only up to this many distinct.
+CARDINALITY_THRESHOLD = 120
+# Exact category counts are kept while a column has at most this many distinct values; beyond it no
+# histogram can be written (the HLL estimate is far above the threshold), so the counts are dropped.
+_CATEGORY_LIMIT = 4096
+BUCKET_COUNT = 10
+_SEQUENTIAL_MOMENTS_LIMIT = 4096
+
+
+@dataclass
+class ColumnProfile:
+    """Mergeable profile of one column.
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    rows, missing : int
+        Rows seen and null values among them.
+    type_counts : dict
+        Present values by Deequ value type.
+    count, total, mean, m2, minimum, maximum : numbers
+        Over the numeric values (``m2`` is the sum of squared deviations from ``mean``).
+    sketch : KLLSketch
+        Deequ KLL sketch of the numeric values.
+    categories : dict or None
+        Exact value counts (first-seen order); None once the column exceeds ``_CATEGORY_LIMIT`` values.
+    domain : frozenset or None
+        Allowed values of a ``categorical_values_check``; ``in_domain`` counts present values inside it.
+    """
+
+    name: str
+    rows: int = 0
+    missing: int = 0
+    type_counts: dict = field(default_factory=lambda: dict.fromkeys(dtypes.VALUE_TYPES, 0))
+    count: int = 0
+    total: float = 0.0
+    mean: float = 0.0
+    m2: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+    sketch: KLLSketch = field(default_factory=KLLSketch)
+    numeric_registers: np.ndarray = field(default_factory=hll.empty)
+    text_registers: np.ndarray = field(default_factory=hll.empty)
+    categories: dict | None = field(default_factory=dict)
+    domain: frozenset | None = None
+    in_domain: int = 0
+
+    @property
+    def inferred_type(self) -> str:
+        return dtypes.column_type(self.type_counts)
+
+    @property
+    def present(self) -> int:
+        return self.rows - self.missing
+
+    def add_numbers(self, values: np.ndarray) -> None:
+        """Fold finite float ``values`` into count/sum/moments/min/max and HLL (the sketch is updated in bulk)."""
+        if not len(values):
+            return
+        self._merge_moments(len(values), float(values.sum()), *_central_moments(values))
+        self.minimum = min(self.minimum, float(values.min()))
+        self.maximum = max(self.maximum, float(values.max()))
+        hll.add(self.numeric_registers, hll.mix64(values.view(np.uint64)))
+
+    def _merge_moments(self, count: int, total: float, mean: float, m2: float) -> None:
+        """Spark's ``CentralMomentAgg`` merge of (count, mean, m2), plus the plain sum Deequ's Mean uses."""
+        merged = self.count + count
+        delta = mean - self.mean
+        share = delta / merged
+        self.m2 += m2 + delta * share * self.count * count
+        self.mean += share * count
+        self.total += total
+        self.count = merged
+
+    def add_text(self, values: pa.Array) -> None:
+        """Fold present string ``values`` into category counts and the text HLL."""
+        counted = pc.value_counts(values.drop_null())
+        uniques = counted.field("values").to_pylist()
+        numbers = counted.field("counts").to_pylist()
+        hll.add(self.text_registers, _hash_texts(uniques))
+        if self.domain is not None:
+            self.in_domain += sum(n for value, n in zip(uniques, numbers) if value in self.domain)
+        if self.categories is None:
+            return
+        for value, number in zip(uniques, numbers):
+            self.categories[value] = self.categories.get(value, 0) + number
+        if len(self.categories) > _CATEGORY_LIMIT:
+            self.categories = None
+
+    def merge(self, other: "ColumnProfile") -> "ColumnProfile":
+        """Combine ``other`` (a later part of the same column) into this profile; returns self."""
+        self.rows += other.rows
+        self.missing += other.missing
+        self.in_domain += other.in_domain
+        for kind, number in other.type_counts.items():
+            self.type_counts[kind] = self.type_counts.get(kind, 0) + number
+        if other.count:
+            self._merge_moments(other.count, other.total, other.mean, other.m2)
+            self.minimum = min(self.minimum, other.minimum)
+            self.maximum = max(self.maximum, other.maximum)
+        self.sketch.merge(other.sketch)
+        np.maximum(self.numeric_registers, other.numeric_registers, out=self.numeric_registers)
+        np.maximum(self.text_registers, other.text_registers, out=self.text_registers)
+        if self.categories is not None and other.categories is not None:
+            for value, number in other.categories.items():
+                self.categories[value] = self.categories.get(value, 0) + number
+            if len(self.categories) > _CATEGORY_LIMIT:
+                self.categories = None
+        else:
+            self.categories = None
+        return self
+
+
+def _central_moments(values: np.ndarray) -> tuple:
+    """Mean and sum of squared deviations.
+
+    Short inputs follow Spark's row-by-row update (Welford), which is what produced AWS's std_dev digits;
+    long ones use numpy's two-pass form, equal to within rounding (Spark's own result there depends on
+    how rows were partitioned).
+    """
+    if len(values) > _SEQUENTIAL_MOMENTS_LIMIT:
+        mean = float(values.mean())
+        return mean, float(np.square(values - mean).sum())
+    count, mean, m2 = 0, 0.0, 0.0
+    for value in values.tolist():
+        count += 1
+        delta = value - mean
+        share = delta / count
+        mean += share
+        m2 += delta * (delta - share)
+    return mean, m2
+
+
+def _hash_texts(values: list) -> np.ndarray:
+    import pandas as pd
+
+    return pd.util.hash_array(np.asarray(values, dtype=object)).astype(np.uint64)
+
+
+def add_table(profiles: dict, table: pa.Table) -> None:
+    """Fold one table chunk (columns already typed by the reader) into ``profiles`` by column name."""
+    pending = []
+    for name in table.column_names:
+        column = table.column(name).combine_chunks()
+        profile = profiles.setdefault(name, ColumnProfile(name))
+        profile.rows += len(column)
+        profile.missing += column.null_count
+        numbers = _classify(profile, column)
+        if numbers is not None and len(numbers):
+            profile.add_numbers(numbers)
+            pending.append((profile.sketch, numbers))
+    update_sketches([sketch for sketch, _ in pending], [numbers for _, numbers in pending])
+
+
+def _classify(profile: ColumnProfile, column: pa.Array):
+    """Count value types of ``column`` into ``profile``; return its numeric values (or None)."""
+    kind = column.type
+    present = len(column) - column.null_count
+    if pa.types.is_integer(kind):
+        profile.type_counts[dtypes.INTEGRAL] += present
+        return column.drop_null().to_numpy().astype(np.float64)
+    if pa.types.is_floating(kind):
+        profile.type_counts[dtypes.FRACTIONAL] += present
+        return column.drop_null().to_numpy().astype(np.float64, copy=False)
+    if pa.types.is_boolean(kind):
+        profile.type_counts[dtypes.BOOLEAN] += present
+        profile.add_text(pc.cast(column, pa.string()))
+        return None
+    if pa.types.is_null(kind):
+        return None
+    text = pc.cast(column, pa.string()) if not pa.types.is_string(kind) else column
+    counts = dtypes.classify_text(text)
+    for value_type, number in counts.items():
+        profile.type_counts[value_type] += number
+    profile.add_text(text)
+    numeric = pc.filter(text, dtypes.numeric_mask(text))
+    if not len(numeric):
+        return None
+    # Deequ's regex allows one space after the sign ("- 5"); the float parser does not.
+    return pc.cast(pc.replace_substring(numeric, " ", ""), pa.float64()).to_numpy()
+
+
+def profile_table(table: pa.Table) -> dict:
+    """Profile a whole in-memory table: ``{column name: ColumnProfile}`` in column order."""
+    profiles: dict = {}
+    add_table(profiles, table)
+    return profiles
+
+
+def merge_profiles(parts: list) -> dict:
+    """Merge profiles of consecutive parts of one dataset (same column names), in order."""
+    merged: dict = {}
+    for part in parts:
+        for name, profile in part.items():
+            if name in merged:
+                merged[name].merge(profile)
+            else:
+                merged[name] = profile
+    return merged
+
+
+def statistics_document(profiles: dict, item_count: int | None = None) -> dict:
+    """The ``statistics.json`` document (as ordered dicts) for ``profiles``."""
+    if item_count is None:
+        item_count = max((p.rows for p in profiles.values()), default=0)
+    return {"version": 0.0, "dataset": {"item_count": item_count},
+            "features": [_feature(profile, item_count) for profile in profiles.values()]}
+
+
+def _feature(profile: ColumnProfile, item_count: int) -> dict:
+    kind = profile.inferred_type
+    common = {"common": {"num_present": profile.present, "num_missing": profile.missing}}
+    completeness = profile.present / item_count if item_count else 0.0
+    if kind in dtypes.NUMERIC_TYPES:
+        stats = {**common, "mean": profile.total / profile.count, "sum": profile.total,
+                 "std_dev": math.sqrt(profile.m2 / profile.count) if profile.count else 0.0,
+                 "min": profile.minimum, "max": profile.maximum,
+                 "approximate_num_distinct_values": int(round(hll.estimate(profile.numeric_registers))),
+                 "completeness": completeness,
+                 "distribution": {"kll": {
+                     "buckets": kll_buckets(profile.sketch, profile.minimum, profile.maximum),
+                     "sketch": {"parameters": {"c": profile.sketch.shrinking_factor,
+                                               "k": float(profile.sketch.sketch_size)},
+                                "data": profile.sketch.to_data()}}}}
+        return {"name": profile.name, "inferred_type": kind, "numerical_statistics": stats}
+    distinct = float(round(hll.estimate(profile.text_registers)))
+    stats = {**common, "distinct_count": distinct, "completeness": completeness}
+    if profile.categories is not None and profile.categories and distinct <= CARDINALITY_THRESHOLD:
+        stats["distribution"] = {"categorical": {"buckets": [
+            {"value": value, "count": number} for value, number in profile.categories.items()]}}
+    return {"name": profile.name, "inferred_type": kind, "string_statistics": stats}
+
+
+def kll_buckets(sketch: KLLSketch, minimum: float, maximum: float) -> list:
+    """Deequ's 10 equal-width buckets over [min, max], counted from the sketch's weighted ranks."""
+    items, cumulative = sketch.weighted_items()
+    width = maximum - minimum
+
+    def rank_below(x: float) -> int:
+        position = np.searchsorted(items, x, side="left")
+        return int(cumulative[position - 1]) if position else 0
+
+    def rank_upto(x: float) -> int:
+        position = np.searchsorted(items, x, side="right")
+        return int(cumulative[position - 1]) if position else 0
+
+    buckets = []
+    for i in range(BUCKET_COUNT):
+        # Same operation order as Deequ (min + (max - min) * i / 10) so the bounds match bit for bit.
+        lower = minimum + width * i / BUCKET_COUNT
+        upper = minimum + width * (i + 1) / BUCKET_COUNT
+        top = rank_upto(upper) if i == BUCKET_COUNT - 1 else rank_below(upper)
+        buckets.append({"lower_bound": lower, "upper_bound": upper, "count": float(top - rank_below(lower))})
+    return buckets

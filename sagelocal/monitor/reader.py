@@ -1,0 +1,234 @@
+"""Datasets in Model Monitor's formats read into pyarrow tables, chunk by chunk.
+
+CSV is parsed by pyarrow with explicit column types taken from a first sample (type inference over the
+whole file costs twice as much); a column that later fails to convert, or holds NaN/infinity, is read as
+text so that Deequ's per-value regexes decide its type. Files larger than ``STREAM_THRESHOLD`` are read as
+text in blocks, so memory stays bounded. Every bad input becomes one :class:`UserError` naming file and row.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sagelocal.errors import UserError
+from sagelocal.monitor import capture
+
+STREAM_THRESHOLD = 1 << 30
+BLOCK_SIZE = 64 << 20
+_SAMPLE_SIZE = 1 << 20
+_COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")
+FORMATS = ("csv", "json", "parquet", "capture")
+
+
+def dataset_files(source: Path) -> list:
+    """The files of a dataset: the file itself, or every non-hidden file under a directory, sorted."""
+    source = Path(source)
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise UserError(f"{source}: no such file or directory")
+    files = sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
+    if not files:
+        raise UserError(f"{source}: {capture.NO_DATA_MESSAGE}")
+    return files
+
+
+def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None = None,
+                start: datetime | None = None, end: datetime | None = None, preprocessor=None):
+    """Yield pyarrow tables covering the dataset at ``source`` in order.
+
+    Parameters
+    ----------
+    source : path
+        A file or a directory of files.
+    fmt : {"csv", "json", "parquet", "capture"}
+        Dataset format; ``capture`` is ``sagemakerCaptureJson``.
+    header : bool
+        CSV only: the first line holds column names (otherwise ``_c0``, ``_c1``, ...).
+    names : list of str, optional
+        Capture and header-less CSV: baseline feature names to give the columns, by position.
+    start, end : datetime, optional
+        Capture only: keep records with ``start <= inferenceTime < end``.
+    preprocessor : callable, optional
+        Capture only: a ``preprocess_handler`` turning each record into a flat dict.
+    """
+    if fmt not in FORMATS:
+        raise UserError(f"unknown dataset format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    files = dataset_files(source)
+    if fmt == "capture":
+        yield capture_table(files, names or [], start, end, preprocessor)
+        return
+    for path in files:
+        if fmt == "csv":
+            yield from _csv_chunks(path, header, names or [])
+        elif fmt == "json":
+            yield _normalise(_read_json(path), path)
+        else:
+            yield from _parquet_chunks(path)
+
+
+def capture_table(files: list, names: list, start=None, end=None, preprocessor=None) -> pa.Table:
+    """A text table from capture files: output columns first, named by position after ``names``."""
+    records = [record for path in files for record in capture.read_capture_file(path, start, end)]
+    if preprocessor is None:
+        rows = capture.capture_rows(records)
+    else:
+        rows = capture.preprocessed_rows(records, preprocessor)[1]
+    if not rows:
+        raise UserError(capture.NO_DATA_MESSAGE)
+    width = max(map(len, rows))
+    column_names = list(names[:width]) + [f"_c{i}" for i in range(len(names), width)]
+    columns = [[row[i] if i < len(row) else None for row in rows] for i in range(width)]
+    return pa.table([pa.array(column, type=pa.string()) for column in columns], names=column_names)
+
+
+def _csv_chunks(path: Path, header: bool, baseline_names: list):
+    import pyarrow.csv as pcsv
+
+    size = path.stat().st_size
+    if size == 0:
+        raise UserError(f"{path}: empty file")
+    names = _csv_names(path, header, baseline_names)
+    read_options = pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0, block_size=BLOCK_SIZE)
+    text = {name: pa.string() for name in names}
+    if size > STREAM_THRESHOLD:
+        try:
+            reader = pcsv.open_csv(path, read_options=read_options, convert_options=_convert(pcsv, text))
+            for batch in reader:
+                yield pa.Table.from_batches([batch])
+        except pa.ArrowInvalid as exc:
+            raise _csv_error(path, names, header, exc) from None
+        return
+    types = _sample_types(pcsv, path, read_options, names)
+    while True:
+        try:
+            table = pcsv.read_csv(path, read_options=read_options, convert_options=_convert(pcsv, types))
+        except pa.ArrowInvalid as exc:
+            failed = _COLUMN_ERROR.search(str(exc))
+            if failed is None or types[names[int(failed.group(1))]] == pa.string():
+                raise _csv_error(path, names, header, exc) from None
+            types[names[int(failed.group(1))]] = pa.string()  # let Deequ's regexes type this column
+            continue
+        non_finite = [name for name in names if pa.types.is_floating(types[name])
+                      and not _all_finite(table.column(name))]
+        if not non_finite:
+            yield table
+            return
+        types.update(dict.fromkeys(non_finite, pa.string()))
+
+
+def _convert(pcsv, types: dict):
+    # Spark reads only the empty field as null: "NA", "null", "NaN" stay values.
+    return pcsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True,
+                               quoted_strings_can_be_null=True)
+
+
+def _csv_names(path: Path, header: bool, baseline_names: list) -> list:
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    try:
+        fields = next(csv.reader([first.decode("utf-8")]), [])
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: row 1: not UTF-8 text") from None
+    if not header:
+        return [baseline_names[i] if i < len(baseline_names) else f"_c{i}" for i in range(len(fields))]
+    names = [name.strip() for name in fields]
+    if any(not name for name in names) or len(set(names)) != len(names):
+        raise UserError(f"{path}: row 1: header has empty or repeated column names: {names}")
+    return names
+
+
+def _sample_types(pcsv, path: Path, read_options, names: list) -> dict:
+    """Column types pyarrow infers on the first block; text for anything not int64/float64."""
+    sample_options = pcsv.ReadOptions(column_names=read_options.column_names, skip_rows=read_options.skip_rows,
+                                      block_size=_SAMPLE_SIZE)
+    try:
+        first = next(iter(pcsv.open_csv(path, read_options=sample_options, convert_options=_convert(pcsv, {}))),
+                     None)
+    except (pa.ArrowInvalid, StopIteration):
+        first = None
+    types = {}
+    for name in names:
+        kind = first.schema.field(name).type if first is not None else pa.string()
+        types[name] = kind if kind in (pa.int64(), pa.float64()) else pa.string()
+    return types
+
+
+def _all_finite(column) -> bool:
+    values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return bool(np.isfinite(values.drop_null().to_numpy()).all())
+
+
+def _csv_error(path: Path, names: list, header: bool, exc: Exception) -> UserError:
+    """Find the offending row with Python's csv module (only on the error path) and name it."""
+    with open(path, "rb") as handle:
+        for row_number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return UserError(f"{path}: row {row_number}: not UTF-8 text")
+            if header and row_number == 1:
+                continue
+            fields = next(csv.reader([line]), [])
+            if line.strip() and len(fields) != len(names):
+                return UserError(f"{path}: row {row_number}: expected {len(names)} fields, got {len(fields)}")
+    return UserError(f"{path}: unreadable CSV: {exc}")
+
+
+def _read_json(path: Path) -> pa.Table:
+    import pyarrow.json as pjson
+
+    if path.stat().st_size == 0:
+        raise UserError(f"{path}: empty file")
+    try:
+        return pjson.read_json(path)
+    except pa.ArrowInvalid as exc:
+        return _json_error(path, exc)
+
+
+def _json_error(path: Path, exc: Exception):
+    import json
+
+    with open(path, "rb") as handle:
+        for row_number, raw in enumerate(handle, start=1):
+            try:
+                value = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+            except UnicodeDecodeError:
+                raise UserError(f"{path}: row {row_number}: not UTF-8 text") from None
+            except json.JSONDecodeError as error:
+                raise UserError(f"{path}: row {row_number}: invalid JSON ({error.msg})") from None
+            if not isinstance(value, dict):
+                raise UserError(f"{path}: row {row_number}: expected a JSON object per line")
+    raise UserError(f"{path}: unreadable JSON lines: {exc}")
+
+
+def _parquet_chunks(path: Path):
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        for batch in parquet.iter_batches(batch_size=1 << 20):
+            yield _normalise(pa.Table.from_batches([batch]), path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise UserError(f"{path}: unreadable Parquet: {exc}") from None
+
+
+def _normalise(table: pa.Table, path: Path) -> pa.Table:
+    """Typed columns as the profiler takes them: nested values as JSON-ish text, NaN/infinity as text."""
+    columns = []
+    for column in table.columns:
+        column = column.combine_chunks()
+        if pa.types.is_floating(column.type) and not _all_finite(column):
+            column = pc.cast(column, pa.string())
+        elif pa.types.is_nested(column.type) or pa.types.is_temporal(column.type):
+            column = pa.array([None if v is None else str(v) for v in column.to_pylist()], type=pa.string())
+        elif pa.types.is_binary(column.type):
+            raise UserError(f"{path}: column {table.column_names[len(columns)]}: binary values are not supported")
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
