@@ -6,6 +6,7 @@ the same one every AWS route uses.
 """
 from __future__ import annotations
 
+import gc
 import json
 import re
 
@@ -48,6 +49,9 @@ def install(app, backend) -> None:
             return error_response(error, content_type=_ERROR_TYPE)
 
     app.router.routes.insert(0, Route("/endpoints/{name}/invocations", invoke_endpoint, methods=["POST"]))
+    # Everything loaded at startup (botocore's service models above all) lives as long as the server: freeze
+    # it out of the garbage collector's reach, so full collections during load do not walk it again and again.
+    app.router.on_startup.append(gc.freeze)
 
 
 def _invoke(backend, name: str, headers: dict, body: bytes) -> Response:
