@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
@@ -133,7 +133,9 @@ class SchedulesBackend:
     def run_now(self, name: str) -> dict:
         """Run one execution now over the window that ends now; return its summary (and report location)."""
         row = self._schedule(name)
-        return self._run(row, _now().replace(microsecond=0))
+        # Capture times are whole seconds: end the window after the current second so that it holds every
+        # record written before this call.
+        return self._run(row, _now().replace(microsecond=0) + timedelta(seconds=1))
 
     def run_due(self, now: datetime | None = None) -> list[dict]:
         """Start every execution whose scheduled time has come (one per schedule, the latest missed)."""

@@ -46,7 +46,7 @@ def test_execution_finds_the_walkthroughs_data_type_violation(local_server, tmp_
         MonitoringScheduleName="hourly",
         MonitoringScheduleConfig=schedule_config("bc-endpoint", baseline=_baseline(tmp_path, s3)))
     report = local_server.app.state.backends["schedules"].run_now("hourly")
-    assert report["MonitoringExecutionStatus"] == "CompletedWithViolations", report
+    assert report["MonitoringExecutionStatus"] == "CompletedWithViolations", report.get("FailureReason")
     assert report["Violations"].get("data_type_check", 0) >= 1
     hour = report["ScheduledTime"]
     assert report["ReportUri"] == f"{OUTPUT_URI}/bc-endpoint/hourly/{hour:%Y/%m/%d/%H}"
@@ -70,3 +70,24 @@ def test_cli_runs_a_schedule_now_and_lists_executions(local_server):
     missing = subprocess.run([sys.executable, "-m", "sagelocal.schedules", "run-schedule", "nope", "--now"], env=env,
                              capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "does not exist" in missing.stdout
+
+
+def test_metrics_page_exports_the_executions_cloudwatch_metrics(local_server, tmp_path):
+    pytest.importorskip("sagelocal.monitor.analyzer", reason="the monitor library's analyzer has not landed yet")
+    import httpx
+
+    from sagelocal.api.credentials import load_or_create
+
+    env = deploy(local_server)
+    for row in feature_rows(30):
+        env["runtime"].invoke_endpoint(EndpointName="bc-endpoint", ContentType="text/csv", Body=csv_row(row))
+    baseline = _baseline(tmp_path, LocalS3(local_server.settings.s3_root))
+    env["sm"].create_monitoring_schedule(MonitoringScheduleName="hourly",
+                                         MonitoringScheduleConfig=schedule_config("bc-endpoint", baseline=baseline))
+    local_server.app.state.backends["schedules"].run_now("hourly")
+    secret = load_or_create(local_server.settings).secret_access_key
+    page = httpx.get(local_server.url + "/metrics", headers={"Authorization": f"Bearer {secret}"}).text
+    for prefix in ("feature_data_f0{", "feature_non_null_f0{", "feature_baseline_drift_f0{"):
+        assert any(line.startswith(prefix) and 'endpoint="bc-endpoint",schedule="hourly"' in line
+                   for line in page.splitlines()), prefix
+    assert 'sagemaker_monitoring_violations{endpoint="bc-endpoint",schedule="hourly",' in page
