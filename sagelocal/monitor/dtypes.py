@@ -1,6 +1,7 @@
 """Deequ 2.0.2's data-type inference (``DataType`` analyzer): per-value regexes, then a column rule."""
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -13,20 +14,19 @@ VALUE_TYPES = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING)
 NUMERIC_TYPES = (INTEGRAL, FRACTIONAL)
 
 
-def classify_text(values: pa.Array) -> dict:
-    """Count the present values of a string array by Deequ value type.
+def classify_text(values: pa.Array, counts: np.ndarray) -> dict:
+    """Count string values by Deequ value type, each value weighted by ``counts``.
 
     Returns
     -------
     dict
-        ``{"Integral": n, "Fractional": n, "Boolean": n, "String": n}`` over non-null values.
+        ``{"Integral": n, "Fractional": n, "Boolean": n, "String": n}``.
     """
-    present = len(values) - values.null_count
-    integral = _count(pc.match_substring_regex(values, INTEGRAL_PATTERN))
-    fractional = _count(pc.match_substring_regex(values, FRACTIONAL_PATTERN))
-    boolean = _count(pc.match_substring_regex(values, BOOLEAN_PATTERN))
+    integral = _weighted(pc.match_substring_regex(values, INTEGRAL_PATTERN), counts)
+    fractional = _weighted(pc.match_substring_regex(values, FRACTIONAL_PATTERN), counts)
+    boolean = _weighted(pc.match_substring_regex(values, BOOLEAN_PATTERN), counts)
     return {INTEGRAL: integral, FRACTIONAL: fractional, BOOLEAN: boolean,
-            STRING: present - integral - fractional - boolean}
+            STRING: int(counts.sum()) - integral - fractional - boolean}
 
 
 def numeric_mask(values: pa.Array) -> pa.Array:
@@ -35,8 +35,8 @@ def numeric_mask(values: pa.Array) -> pa.Array:
                   pc.match_substring_regex(values, FRACTIONAL_PATTERN))
 
 
-def _count(mask: pa.Array) -> int:
-    return int(pc.sum(mask).as_py() or 0)
+def _weighted(mask: pa.Array, counts: np.ndarray) -> int:
+    return int(counts[mask.to_numpy(zero_copy_only=False).astype(bool)].sum())
 
 
 def column_type(counts: dict) -> str:

@@ -10,17 +10,8 @@ import numpy as np
 PRECISION = 12
 _REGISTERS = 1 << PRECISION
 _ALPHA = 0.7213 / (1 + 1.079 / _REGISTERS)
-
-
-def mix64(bits: np.ndarray) -> np.ndarray:
-    """Murmur3's 64-bit finalizer: spreads every input bit over the whole word (vectorised)."""
-    h = bits.astype(np.uint64, copy=True)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_BLOCK = 1 << 15
 
 
 def empty() -> np.ndarray:
@@ -28,18 +19,53 @@ def empty() -> np.ndarray:
     return np.zeros(_REGISTERS, dtype=np.uint8)
 
 
-def add(registers: np.ndarray, hashes: np.ndarray) -> None:
-    """Add 64-bit ``hashes`` to ``registers`` in place."""
-    if not len(hashes):
-        return
-    index = (hashes >> np.uint64(64 - PRECISION)).astype(np.intp)
-    rest = (hashes << np.uint64(PRECISION)) | np.uint64(1 << (PRECISION - 1))  # sentinel bit bounds the rank
-    # rank = leading zeros + 1, from the float exponent (exact for the top bit's position).
-    rank = (64 - np.frexp(rest.astype(np.float64))[1]).astype(np.uint8) + 1
-    seen = np.zeros((_REGISTERS, 64), dtype=bool)
-    seen[index, rank] = True
-    observed = 63 - np.argmax(seen[:, ::-1], axis=1)
-    np.maximum(registers, np.where(seen.any(axis=1), observed, 0).astype(np.uint8), out=registers)
+def add(registers: np.ndarray, keys: np.ndarray) -> None:
+    """Add 64-bit ``keys`` (e.g. float bit patterns) to ``registers`` in place.
+
+    Keys are mixed (multiply, xor-shift, multiply), the top ``PRECISION`` bits pick the register and the
+    position of the first set bit below them is the rank. Work goes in cache-sized blocks because the
+    half-dozen whole-array passes otherwise dominate.
+    """
+    seen = np.zeros(_REGISTERS * 64, dtype=bool)
+    keys = keys.view(np.uint64)
+    for start in range(0, len(keys), _BLOCK):
+        hashed = keys[start:start + _BLOCK] * _GOLDEN
+        hashed ^= hashed >> np.uint64(31)
+        hashed *= _GOLDEN
+        index = (hashed >> np.uint64(64 - PRECISION)).astype(np.int32)
+        # A sentinel bit bounds the rank; the float exponent of the rest gives its leading-zero count.
+        rest = ((hashed << np.uint64(PRECISION)) | np.uint64(1 << (PRECISION - 1))).astype(np.float64)
+        rank = 1087 - (rest.view(np.uint64) >> np.uint64(52)).astype(np.int32)
+        seen[index * 64 + rank] = True
+    seen = seen.reshape(_REGISTERS, 64)
+    highest = np.where(seen.any(axis=1), 63 - np.argmax(seen[:, ::-1], axis=1), 0).astype(np.uint8)
+    np.maximum(registers, highest, out=registers)
+
+
+# Tabulation hashing of strings: one fixed random word per (byte value, position mod 64).
+_TABLE = np.random.default_rng(0x5A6E).integers(0, 2**63, size=64 * 256, dtype=np.int64).astype(np.uint64) | 1
+
+
+def text_keys(values) -> np.ndarray:
+    """A 64-bit key per string of a pyarrow string array, computed on its buffers without Python objects.
+
+    Each byte contributes a table word chosen by its value and its position in the string (times a
+    multiplier for positions beyond 64); the key is the sum. Equal strings get equal keys.
+    """
+    import pyarrow as pa
+
+    values = values.cast(pa.large_string())
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset:values.offset + len(values) + 1]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if values.buffers()[2] is not None else \
+        np.empty(0, dtype=np.uint8)
+    data = data[offsets[0]:offsets[-1]]
+    lengths = np.diff(offsets)
+    position = np.arange(len(data), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
+    words = _TABLE[(position % 64) * 256 + data] * (2 * (position // 64) + 1).astype(np.uint64)
+    sums = np.concatenate([[0], np.cumsum(words, dtype=np.uint64)]).astype(np.uint64)
+    relative = offsets - offsets[0]
+    # Length is mixed in so that strings that differ only by trailing empty positions stay apart.
+    return (sums[relative[1:]] - sums[relative[:-1]]) ^ (lengths.astype(np.uint64) * _GOLDEN)
 
 
 def estimate(registers: np.ndarray) -> float:

@@ -19,6 +19,9 @@ def java_double(value: float) -> str:
     >>> java_double(2048.0), java_double(38000000.0), java_double(0.0001)
     ('2048.0', '3.8E7', '1.0E-4')
     """
+    text = repr(value)
+    if "e" not in text and (1e-3 <= abs(value) < 1e7):
+        return text  # Python and Java agree in this range (Python only switches to E form outside it)
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -60,6 +63,8 @@ def dumps(value, indent: int = 0) -> str:
     if isinstance(value, (list, tuple)):
         if not value:
             return "[ ]"
+        if all(type(item) is float for item in value):
+            return "[ " + ", ".join(map(java_double, value)) + " ]"
         return "[ " + ", ".join(dumps(item, indent) for item in value) + " ]"
     if isinstance(value, bool):
         return "true" if value else "false"

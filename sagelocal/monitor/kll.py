@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from functools import lru_cache
+
 import numpy as np
 
 SKETCH_SIZE = 2048
 SHRINKING_FACTOR = 0.64
-# Columns sketched together in one batch: bounds the extra memory of gathered, sorted copies.
-_COLUMN_BATCH = 8
 
 
 def capacity(height: int, sketch_size: int = SKETCH_SIZE, shrinking_factor: float = SHRINKING_FACTOR) -> int:
@@ -149,57 +149,75 @@ def _plan(sizes: list, compactions: list, count: int, cap) -> list:
     return consumed
 
 
-def _compact_stream(stream: np.ndarray, lengths: list, first_compaction: int) -> tuple:
-    """Apply consecutive compactions of ``lengths`` to ``stream`` (shape columns × items).
+class _LevelLayout:
+    """Where each stream item goes for one level's compactions, shared by all columns with the same plan.
 
-    Returns the emitted items (in emission order) and the unconsumed rest.
+    The compactions of a level sort consecutive segments of different lengths; laying the segments out as
+    rows of one +inf-padded matrix turns them into a single row-wise sort. ``scatter`` maps stream positions
+    to matrix cells, ``picks`` lists the matrix cells emitted (every other item from each row's offset).
     """
-    if not lengths:
-        return stream[:, :0], stream
-    lengths = np.asarray(lengths, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    out_starts = starts // 2
-    offsets = ((np.arange(len(lengths)) + first_compaction + 1) // 2) % 2
-    emitted = np.empty((stream.shape[0], int(lengths.sum()) // 2), dtype=stream.dtype)
-    for length in np.unique(lengths):
-        chosen = lengths == length
-        gathered = stream[:, starts[chosen, None] + np.arange(length)]
-        gathered.sort(axis=-1)
-        picks = offsets[chosen, None] + 2 * np.arange(length // 2)
-        emitted[:, out_starts[chosen, None] + np.arange(length // 2)] = np.take_along_axis(
-            gathered, np.broadcast_to(picks, gathered.shape[:1] + picks.shape), axis=-1)
-    return emitted, stream[:, int(lengths.sum()):]
+
+    def __init__(self, lengths: list, first_compaction: int):
+        lengths = np.asarray(lengths, dtype=np.int64)
+        self.rows, self.consumed = len(lengths), int(lengths.sum())
+        self.width = int(lengths.max()) if self.rows else 0
+        if not self.rows:
+            return
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        row_of_item = np.repeat(np.arange(self.rows), lengths)
+        self.scatter = row_of_item * self.width + (np.arange(self.consumed) - np.repeat(starts, lengths))
+        halves = lengths // 2
+        row_of_pick = np.repeat(np.arange(self.rows), halves)
+        within = np.arange(self.consumed // 2) - np.repeat(starts // 2, halves)
+        offsets = ((np.arange(self.rows) + first_compaction + 1) // 2) % 2
+        self.picks = row_of_pick * self.width + offsets[row_of_pick] + 2 * within
+
+    def apply(self, held: np.ndarray, incoming: np.ndarray) -> tuple:
+        """Compact the stream ``held + incoming``; returns (emitted items, unconsumed rest)."""
+        if not self.rows:
+            return incoming[:0], np.concatenate([held, incoming])
+        matrix = np.full(self.rows * self.width, np.inf)
+        taken_held = min(len(held), self.consumed)
+        matrix[self.scatter[:taken_held]] = held[:taken_held]
+        matrix[self.scatter[taken_held:]] = incoming[:self.consumed - taken_held]
+        matrix.reshape(self.rows, self.width).sort(axis=-1)
+        rest = np.concatenate([held[taken_held:], incoming[self.consumed - taken_held:]])
+        return matrix[self.picks], rest
 
 
 def update_sketches(sketches: list, columns: list) -> None:
     """Add ``columns[i]`` (1-d float arrays, nulls removed) to ``sketches[i]`` in place, as Deequ's ``update``.
 
     Sketches whose counts evolve identically (same level sizes, same compaction counts, same number of new
-    values) share one plan and are compacted together as a 2-d array.
+    values) share one plan and one layout per level; each column is then a few whole-array numpy calls.
     """
     groups: dict = {}
     for sketch, values in zip(sketches, columns):
         key = (tuple(map(len, sketch.levels)), tuple(sketch.compactions), len(values),
                sketch.sketch_size, sketch.shrinking_factor)
         groups.setdefault(key, []).append((sketch, values))
-    for members in groups.values():
-        for start in range(0, len(members), _COLUMN_BATCH):
-            _update_group(members[start:start + _COLUMN_BATCH])
+    for key, members in groups.items():
+        plan, layouts = _planned(key)
+        for sketch, values in members:
+            _apply_plan(sketch, np.asarray(values, dtype=np.float64), plan, layouts)
 
 
-def _update_group(members: list) -> None:
-    first = members[0][0]
-    plan = _plan(list(map(len, first.levels)), first.compactions, len(members[0][1]), first._capacity)
-    incoming = np.stack([np.asarray(values, dtype=np.float64) for _, values in members])
-    height_count = len(plan)
-    new_levels = []
-    for height in range(height_count):
-        held = [s.levels[height] if height < len(s.levels) else np.empty(0) for s, _ in members]
-        stream = np.concatenate([np.stack(held), incoming], axis=1)
-        done = first.compactions[height] if height < len(first.compactions) else 0
-        incoming, rest = _compact_stream(stream, plan[height], done)
-        new_levels.append(rest)
-    for index, (sketch, _) in enumerate(members):
-        sketch.compactions = [(sketch.compactions[h] if h < len(sketch.compactions) else 0) + len(plan[h])
-                              for h in range(height_count)]
-        sketch.levels = [np.ascontiguousarray(level[index]) for level in new_levels]
+@lru_cache(maxsize=4)
+def _planned(key: tuple) -> tuple:
+    """Plan and level layouts for a sketch state and a number of new values (columns of one table share it)."""
+    sizes, compactions, count, sketch_size, shrinking_factor = key
+    plan = _plan(list(sizes), list(compactions), count,
+                 lambda height: capacity(height, sketch_size, shrinking_factor))
+    done = list(compactions) + [0] * (len(plan) - len(compactions))
+    return plan, [_LevelLayout(lengths, done[height]) for height, lengths in enumerate(plan)]
+
+
+def _apply_plan(sketch: KLLSketch, incoming: np.ndarray, plan: list, layouts: list) -> None:
+    held = sketch.levels + [np.empty(0)] * (len(plan) - len(sketch.levels))
+    levels = []
+    for height, layout in enumerate(layouts):
+        incoming, rest = layout.apply(held[height], incoming)
+        levels.append(rest)
+    sketch.levels = levels
+    sketch.compactions = [(sketch.compactions[h] if h < len(sketch.compactions) else 0) + len(plan[h])
+                          for h in range(len(plan))]

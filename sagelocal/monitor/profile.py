@@ -79,7 +79,7 @@ class ColumnProfile:
         self._merge_moments(len(values), float(values.sum()), *_central_moments(values))
         self.minimum = min(self.minimum, float(values.min()))
         self.maximum = max(self.maximum, float(values.max()))
-        hll.add(self.numeric_registers, hll.mix64(values.view(np.uint64)))
+        hll.add(self.numeric_registers, values)
 
     def _merge_moments(self, count: int, total: float, mean: float, m2: float) -> None:
         """Spark's ``CentralMomentAgg`` merge of (count, mean, m2), plus the plain sum Deequ's Mean uses."""
@@ -91,17 +91,16 @@ class ColumnProfile:
         self.total += total
         self.count = merged
 
-    def add_text(self, values: pa.Array) -> None:
-        """Fold present string ``values`` into category counts and the text HLL."""
-        counted = pc.value_counts(values.drop_null())
-        uniques = counted.field("values").to_pylist()
-        numbers = counted.field("counts").to_pylist()
-        hll.add(self.text_registers, _hash_texts(uniques))
+    def add_text(self, uniques: pa.Array, counts: np.ndarray) -> None:
+        """Fold distinct present strings ``uniques`` seen ``counts`` times into categories, domain and HLL."""
+        hll.add(self.text_registers, hll.text_keys(uniques))
         if self.domain is not None:
-            self.in_domain += sum(n for value, n in zip(uniques, numbers) if value in self.domain)
-        if self.categories is None:
+            self.in_domain += int(counts[pc.is_in(uniques, pa.array(sorted(self.domain), pa.string()))
+                                         .to_numpy(zero_copy_only=False)].sum())
+        if self.categories is None or len(uniques) > _CATEGORY_LIMIT:
+            self.categories = None
             return
-        for value, number in zip(uniques, numbers):
+        for value, number in zip(uniques.to_pylist(), counts.tolist()):
             self.categories[value] = self.categories.get(value, 0) + number
         if len(self.categories) > _CATEGORY_LIMIT:
             self.categories = None
@@ -150,15 +149,8 @@ def _central_moments(values: np.ndarray) -> tuple:
     return mean, m2
 
 
-def _hash_texts(values: list) -> np.ndarray:
-    import pandas as pd
-
-    return pd.util.hash_array(np.asarray(values, dtype=object)).astype(np.uint64)
-
-
 def add_table(profiles: dict, table: pa.Table) -> None:
     """Fold one table chunk (columns already typed by the reader) into ``profiles`` by column name."""
-    pending = []
     for name in table.column_names:
         column = table.column(name).combine_chunks()
         profile = profiles.setdefault(name, ColumnProfile(name))
@@ -167,34 +159,36 @@ def add_table(profiles: dict, table: pa.Table) -> None:
         numbers = _classify(profile, column)
         if numbers is not None and len(numbers):
             profile.add_numbers(numbers)
-            pending.append((profile.sketch, numbers))
-    update_sketches([sketch for sketch, _ in pending], [numbers for _, numbers in pending])
+            # One column at a time keeps one copy of one column alive; the plan is cached across columns.
+            update_sketches([profile.sketch], [numbers])
 
 
 def _classify(profile: ColumnProfile, column: pa.Array):
-    """Count value types of ``column`` into ``profile``; return its numeric values (or None)."""
+    """Count value types of ``column`` into ``profile``; return its numeric values (or None).
+
+    Text is classified on its distinct values (weighted by their counts): the regexes then run once per
+    distinct value instead of once per row.
+    """
     kind = column.type
     present = len(column) - column.null_count
-    if pa.types.is_integer(kind):
-        profile.type_counts[dtypes.INTEGRAL] += present
-        return column.drop_null().to_numpy().astype(np.float64)
-    if pa.types.is_floating(kind):
-        profile.type_counts[dtypes.FRACTIONAL] += present
-        return column.drop_null().to_numpy().astype(np.float64, copy=False)
-    if pa.types.is_boolean(kind):
-        profile.type_counts[dtypes.BOOLEAN] += present
-        profile.add_text(pc.cast(column, pa.string()))
-        return None
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        profile.type_counts[dtypes.INTEGRAL if pa.types.is_integer(kind) else dtypes.FRACTIONAL] += present
+        values = column.drop_null() if column.null_count else column
+        return values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     if pa.types.is_null(kind):
         return None
-    text = pc.cast(column, pa.string()) if not pa.types.is_string(kind) else column
-    counts = dtypes.classify_text(text)
-    for value_type, number in counts.items():
-        profile.type_counts[value_type] += number
-    profile.add_text(text)
-    numeric = pc.filter(text, dtypes.numeric_mask(text))
-    if not len(numeric):
+    text = column if pa.types.is_string(kind) else pc.cast(column, pa.string())
+    counted = pc.value_counts(text.drop_null())
+    uniques, counts = counted.field("values"), counted.field("counts").to_numpy()
+    if pa.types.is_boolean(kind):
+        profile.type_counts[dtypes.BOOLEAN] += present
+    else:
+        for value_type, number in dtypes.classify_text(uniques, counts).items():
+            profile.type_counts[value_type] += number
+    profile.add_text(uniques, counts)
+    if pa.types.is_boolean(kind):
         return None
+    numeric = pc.filter(text, dtypes.numeric_mask(text))
     # Deequ's regex allows one space after the sign ("- 5"); the float parser does not.
     return pc.cast(pc.replace_substring(numeric, " ", ""), pa.float64()).to_numpy()
 

@@ -95,11 +95,12 @@ def _csv_chunks(path: Path, header: bool, baseline_names: list):
     if size == 0:
         raise UserError(f"{path}: empty file")
     names = _csv_names(path, header, baseline_names)
-    read_options = pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0, block_size=BLOCK_SIZE)
+    read_options = pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0)
     text = {name: pa.string() for name in names}
     if size > STREAM_THRESHOLD:
         try:
-            reader = pcsv.open_csv(path, read_options=read_options, convert_options=_convert(pcsv, text))
+            stream_options = pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0, block_size=BLOCK_SIZE)
+            reader = pcsv.open_csv(path, read_options=stream_options, convert_options=_convert(pcsv, text))
             for batch in reader:
                 yield pa.Table.from_batches([batch])
         except pa.ArrowInvalid as exc:
