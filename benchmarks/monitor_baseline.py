@@ -25,14 +25,17 @@ FLOAT_COLUMNS = 30
 STATES = np.array(["California", "Texas", "New York", "Florida", "Oregon", "Nevada", "Utah", "Ohio", "Iowa",
                    "Maine", "Idaho", "Alaska"])
 
-# Runs in the child: one job, then its own wall time and peak RSS as JSON.
+# Runs in the child: one job, then its own wall time and peak RSS as JSON. VmHWM, not ru_maxrss: Linux
+# carries ru_maxrss over exec from the forked parent (which holds the floor's arrays), VmHWM starts afresh.
 _CHILD = """
-import json, resource, sys, time
+import json, re, time
 from sagelocal.monitor import api
 started = time.perf_counter()
 {call}
 elapsed = time.perf_counter() - started
-print(json.dumps({{"seconds": elapsed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+status = open("/proc/self/status").read()
+peak_kb = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
+print(json.dumps({{"seconds": elapsed, "peak_rss_mb": peak_kb / 1024}}))
 """
 
 

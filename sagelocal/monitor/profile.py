@@ -7,6 +7,8 @@ dataset bigger than memory, or an hour of capture files, can be profiled piece b
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +25,7 @@ CARDINALITY_THRESHOLD = 120
 _CATEGORY_LIMIT = 4096
 BUCKET_COUNT = 10
 _SEQUENTIAL_MOMENTS_LIMIT = 4096
+_WORKERS = min(4, os.cpu_count() or 1)
 
 
 @dataclass
@@ -150,17 +153,25 @@ def _central_moments(values: np.ndarray) -> tuple:
 
 
 def add_table(profiles: dict, table: pa.Table) -> None:
-    """Fold one table chunk (columns already typed by the reader) into ``profiles`` by column name."""
+    """Fold one table chunk (columns already typed by the reader) into ``profiles`` by column name.
+
+    Columns are profiled on a small thread pool: numpy's sorts and pyarrow's kernels release the GIL, so
+    the machine's cores work on different columns at once.
+    """
     for name in table.column_names:
-        column = table.column(name).combine_chunks()
-        profile = profiles.setdefault(name, ColumnProfile(name))
-        profile.rows += len(column)
-        profile.missing += column.null_count
-        numbers = _classify(profile, column)
-        if numbers is not None and len(numbers):
-            profile.add_numbers(numbers)
-            # One column at a time keeps one copy of one column alive; the plan is cached across columns.
-            update_sketches([profile.sketch], [numbers])
+        profiles.setdefault(name, ColumnProfile(name))
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        list(pool.map(lambda name: _add_column(profiles[name], table.column(name)), table.column_names))
+
+
+def _add_column(profile: ColumnProfile, column: pa.ChunkedArray) -> None:
+    column = column.combine_chunks()
+    profile.rows += len(column)
+    profile.missing += column.null_count
+    numbers = _classify(profile, column)
+    if numbers is not None and len(numbers):
+        profile.add_numbers(numbers)
+        update_sketches([profile.sketch], [numbers])
 
 
 def _classify(profile: ColumnProfile, column: pa.Array):
