@@ -39,14 +39,13 @@ def profile_columns(source, fmt: str = "csv", header: bool = False, names: list 
         Allowed values per column, counted for ``categorical_values_check``.
     """
     profiles = {name: ColumnProfile(name, domain=frozenset(values)) for name, values in (domains or {}).items()}
-    seen_rows = False
+    columns: dict = {}  # names in the data's order (pre-created domain profiles must not reorder features)
     for table in reader.read_chunks(Path(source), fmt, header, names, start, end, preprocessor):
-        seen_rows = seen_rows or table.num_rows > 0
+        columns.update(dict.fromkeys(table.column_names))
         add_table(profiles, table)
-    if not seen_rows:
+    if not any(profiles[name].rows for name in columns):
         raise UserError(f"{source}: no rows")
-    # Columns only pre-created for their domain but absent from the data stay absent.
-    return {name: profile for name, profile in profiles.items() if profile.rows}
+    return {name: profiles[name] for name in columns}
 
 
 def profile_dataset(source, fmt: str = "csv", header: bool = False, **options) -> dict:

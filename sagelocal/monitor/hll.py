@@ -62,7 +62,7 @@ def text_keys(values) -> np.ndarray:
     lengths = np.diff(offsets)
     position = np.arange(len(data), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
     words = _TABLE[(position % 64) * 256 + data] * (2 * (position // 64) + 1).astype(np.uint64)
-    sums = np.concatenate([[0], np.cumsum(words, dtype=np.uint64)]).astype(np.uint64)
+    sums = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(words, dtype=np.uint64)])
     relative = offsets - offsets[0]
     # Length is mixed in so that strings that differ only by trailing empty positions stay apart.
     return (sums[relative[1:]] - sums[relative[:-1]]) ^ (lengths.astype(np.uint64) * _GOLDEN)

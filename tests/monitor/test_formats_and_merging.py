@@ -1,0 +1,101 @@
+"""JSON lines, Parquet, streamed CSV (bounded memory), and profiles merged file by file."""
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sagelocal.monitor import api, reader
+from sagelocal.monitor.drift import numerical_linf
+from sagelocal.monitor.profile import merge_profiles, statistics_document
+
+
+def table(rows=5000, seed=0):
+    rng = np.random.default_rng(seed)
+    return pa.table({"x": rng.normal(size=rows).round(4), "n": rng.integers(0, 9, rows),
+                     "s": rng.choice(["a", "b", "c"], rows)})
+
+
+def summary(statistics):
+    """Everything but the sketch items (which depend on how the data was cut)."""
+    out = []
+    for feature in statistics["features"]:
+        stats = dict(feature.get("numerical_statistics") or feature["string_statistics"])
+        stats.pop("distribution", None)
+        out.append((feature["name"], feature["inferred_type"], stats))
+    return out
+
+
+def assert_close(got, expected):
+    """Equal structure and strings; numbers equal to 1e-12 relative (sums depend on chunking)."""
+    if isinstance(expected, dict):
+        assert got.keys() == expected.keys()
+        for key in expected:
+            assert_close(got[key], expected[key])
+    elif isinstance(expected, (list, tuple)):
+        assert len(got) == len(expected)
+        for left, right in zip(got, expected):
+            assert_close(left, right)
+    elif isinstance(expected, float):
+        assert got == pytest.approx(expected, rel=1e-12)
+    else:
+        assert got == expected
+
+
+def test_csv_json_and_parquet_profile_alike(tmp_path):
+    data = table()
+    data.to_pandas().to_csv(tmp_path / "d.csv", index=False)
+    data.to_pandas().to_json(tmp_path / "d.jsonl", orient="records", lines=True)
+    pq.write_table(data, tmp_path / "d.parquet", row_group_size=1000)
+    from_csv = api.profile_dataset(tmp_path / "d.csv", "csv", header=True)
+    assert [f["inferred_type"] for f in from_csv["features"]] == ["Fractional", "Integral", "String"]
+    for other in (api.profile_dataset(tmp_path / "d.jsonl", "json"),
+                  api.profile_dataset(tmp_path / "d.parquet", "parquet")):
+        assert_close(summary(other), summary(from_csv))
+
+
+def test_streamed_csv_equals_in_memory_read(tmp_path, monkeypatch):
+    data = table(rows=60_000, seed=1)
+    data.to_pandas().to_csv(tmp_path / "d.csv", index=False)
+    whole = api.profile_dataset(tmp_path / "d.csv", "csv", header=True)
+    monkeypatch.setattr(reader, "STREAM_THRESHOLD", 1000)
+    monkeypatch.setattr(reader, "BLOCK_SIZE", 64 << 10)
+    chunks = list(reader.read_chunks(tmp_path / "d.csv", "csv", header=True))
+    assert len(chunks) > 10 and all(c.num_rows < 10_000 for c in chunks)
+    streamed = api.profile_dataset(tmp_path / "d.csv", "csv", header=True)
+    assert_close(summary(streamed), summary(whole))
+    buckets = streamed["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"]
+    exact = whole["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"]
+    assert max(abs(a["count"] - b["count"]) for a, b in zip(buckets, exact)) <= 0.005 * 60_000
+
+
+def test_capture_files_profiled_one_by_one_and_merged_equal_the_whole(tmp_path):
+    rng = np.random.default_rng(3)
+    values = rng.gamma(2.0, size=(6, 4000))
+    folder = tmp_path / "capture" / "ep" / "AllTraffic" / "2024" / "05" / "01" / "03"
+    folder.mkdir(parents=True)
+    for index, part in enumerate(values):
+        lines = [
+            '{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT",'
+            f'"data":"{v:.5f},{index}","encoding":"CSV"}},"endpointOutput":{{"observedContentType":"text/csv",'
+            f'"mode":"OUTPUT","data":"{v * 2:.5f}","encoding":"CSV"}}}},"eventMetadata":{{"eventId":"e{i}",'
+            f'"inferenceTime":"2024-05-01T03:{index:02d}:00Z"}},"eventVersion":"0"}}'
+            for i, v in enumerate(part)]
+        (folder / f"{index:02d}-00-000-file.jsonl").write_text("\n".join(lines) + "\n")
+    names = ["prediction", "x", "file"]
+    whole = api.profile_columns(tmp_path / "capture", "capture", names=names)
+    parts = [api.profile_columns(path, "capture", names=names) for path in sorted(folder.iterdir())]
+    merged = merge_profiles(parts)
+    assert_close(summary(statistics_document(merged)), summary(statistics_document(whole)))
+    for name in ("prediction", "x"):
+        assert merged[name].sketch.weight == 24_000
+        assert numerical_linf(merged[name].sketch, whole[name].sketch)[0] < 0.005
+
+
+def test_text_keys_depend_on_the_string_only():
+    from sagelocal.monitor.hll import text_keys
+
+    values = pa.array(["a", "b", "a", "ab", "ba", "a" * 70, "a" * 70, "", ""])
+    keys = text_keys(values)
+    assert keys[0] == keys[2] and keys[5] == keys[6] and keys[7] == keys[8]
+    assert len(set(keys.tolist())) == 6
+    assert text_keys(values.slice(2, 4)).tolist() == keys[2:6].tolist()
