@@ -49,23 +49,28 @@ _TABLE = np.random.default_rng(0x5A6E).integers(0, 2**63, size=64 * 256, dtype=n
 def text_keys(values) -> np.ndarray:
     """A 64-bit key per string of a pyarrow string array, computed on its buffers without Python objects.
 
-    Each byte contributes a table word chosen by its value and its position in the string (times a
-    multiplier for positions beyond 64); the key is the sum. Equal strings get equal keys.
+    Tabulation hashing: byte ``j`` of a string contributes a fixed random word chosen by its value and by
+    ``j % 64`` (times an odd multiplier for ``j >= 64``); the key is the sum, mixed with the length. The
+    loop runs over byte positions, each step vectorised over every string still that long.
     """
     import pyarrow as pa
 
-    values = values.cast(pa.large_string())
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset:values.offset + len(values) + 1]
-    data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if values.buffers()[2] is not None else \
-        np.empty(0, dtype=np.uint8)
-    data = data[offsets[0]:offsets[-1]]
-    lengths = np.diff(offsets)
-    position = np.arange(len(data), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
-    words = _TABLE[(position % 64) * 256 + data] * (2 * (position // 64) + 1).astype(np.uint64)
-    sums = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(words, dtype=np.uint64)])
-    relative = offsets - offsets[0]
-    # Length is mixed in so that strings that differ only by trailing empty positions stay apart.
-    return (sums[relative[1:]] - sums[relative[:-1]]) ^ (lengths.astype(np.uint64) * _GOLDEN)
+    if not pa.types.is_string(values.type):
+        values = values.cast(pa.string())
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if len(values) and offsets[-1] > offsets[0] else \
+        np.zeros(1, dtype=np.uint8)
+    starts, lengths = offsets[:-1].astype(np.int64), np.diff(offsets)
+    keys = lengths.astype(np.uint64) * _GOLDEN
+    active = np.arange(len(values))
+    position = 0
+    while True:
+        active = active[lengths[active] > position]
+        if not len(active):
+            return keys
+        word = _TABLE[(position % 64) * 256 + data[starts[active] + position].astype(np.int64)]
+        keys[active] += word * np.uint64(2 * (position // 64) + 1)
+        position += 1
 
 
 def estimate(registers: np.ndarray) -> float:

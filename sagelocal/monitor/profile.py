@@ -189,15 +189,15 @@ def _classify(profile: ColumnProfile, column: pa.Array):
     if pa.types.is_null(kind):
         return None
     text = column if pa.types.is_string(kind) else pc.cast(column, pa.string())
-    counted = pc.value_counts(text.drop_null())
+    counted = pc.value_counts(text)
+    if text.null_count:  # nulls are counted as one more "value"; drop that entry (cheaper than dropping rows)
+        counted = counted.filter(pc.is_valid(counted.field("values")))
     uniques, counts = counted.field("values"), counted.field("counts").to_numpy()
-    if pa.types.is_boolean(kind):
-        profile.type_counts[dtypes.BOOLEAN] += present
-    else:
-        for value_type, number in dtypes.classify_text(uniques, counts).items():
-            profile.type_counts[value_type] += number
+    value_types = {dtypes.BOOLEAN: present} if pa.types.is_boolean(kind) else dtypes.classify_text(uniques, counts)
+    for value_type, number in value_types.items():
+        profile.type_counts[value_type] += number
     profile.add_text(uniques, counts)
-    if pa.types.is_boolean(kind):
+    if not value_types.get(dtypes.INTEGRAL) and not value_types.get(dtypes.FRACTIONAL):
         return None
     numeric = pc.filter(text, dtypes.numeric_mask(text))
     # Deequ's regex allows one space after the sign ("- 5"); the float parser does not.
