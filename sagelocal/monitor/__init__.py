@@ -20,7 +20,7 @@ Profiling
     ``profile_table(pyarrow.Table)``, ``add_table(profiles, table)``: profile in-memory chunks.
     ``merge_profiles([profiles, ...])``, ``ColumnProfile.merge``: combine parts (sketches merge as Deequ's).
     ``statistics_document(profiles) -> dict``.
-    ``KLLSketch``, ``update_sketches(sketches, columns)``: Deequ's KLL sketch, built in bulk.
+    ``KLLSketch`` (``from_values``, ``update``, ``merge``, ``from_data``/``to_data``): Deequ's KLL sketch.
 
 Constraints and checks
     ``suggest_constraints(statistics, categorical_drift_method="LInfinity") -> dict``.
@@ -41,7 +41,7 @@ _EXPORTS = {
     "run_baseline": "api", "run_monitoring": "api", "profile_dataset": "api", "profile_columns": "api",
     "JobResult": "api", "profile_table": "profile", "add_table": "profile", "merge_profiles": "profile",
     "statistics_document": "profile", "ColumnProfile": "profile", "KLLSketch": "kll",
-    "update_sketches": "kll", "suggest_constraints": "constraints", "read_constraints": "constraints",
+    "suggest_constraints": "constraints", "read_constraints": "constraints",
     "check_constraints": "violations", "read_capture_file": "capture", "read_chunks": "reader",
 }
 

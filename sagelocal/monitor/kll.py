@@ -180,9 +180,3 @@ def _placed_levels(values: np.ndarray, sizes: list) -> list:
         levels.append(ordered[start + weight // 2 + weight * np.arange(size)])
         start += weight * size
     return levels
-
-
-def update_sketches(sketches: list, columns: list) -> None:
-    """Add ``columns[i]`` (1-d float arrays, nulls removed) to ``sketches[i]`` in place (see module doc)."""
-    for sketch, values in zip(sketches, columns):
-        sketch.update(np.asarray(values, dtype=np.float64))

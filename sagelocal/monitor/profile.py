@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sagelocal.monitor import dtypes, hll
-from sagelocal.monitor.kll import KLLSketch, update_sketches
+from sagelocal.monitor.kll import KLLSketch
 
 # Deequ ColumnProfiler.DEFAULT_CARDINALITY_THRESHOLD: categorical histograms only up to this many distinct.
 CARDINALITY_THRESHOLD = 120
@@ -76,13 +76,14 @@ class ColumnProfile:
         return self.rows - self.missing
 
     def add_numbers(self, values: np.ndarray) -> None:
-        """Fold finite float ``values`` into count/sum/moments/min/max and HLL (the sketch is updated in bulk)."""
+        """Fold finite float ``values`` into count/sum/moments/min/max, the KLL sketch and the HLL."""
         if not len(values):
             return
         self._merge_moments(len(values), float(values.sum()), *_central_moments(values))
         self.minimum = min(self.minimum, float(values.min()))
         self.maximum = max(self.maximum, float(values.max()))
         hll.add(self.numeric_registers, values)
+        self.sketch.update(values)
 
     def _merge_moments(self, count: int, total: float, mean: float, m2: float) -> None:
         """Spark's ``CentralMomentAgg`` merge of (count, mean, m2), plus the plain sum Deequ's Mean uses."""
@@ -169,9 +170,8 @@ def _add_column(profile: ColumnProfile, column: pa.ChunkedArray) -> None:
     profile.rows += len(column)
     profile.missing += column.null_count
     numbers = _classify(profile, column)
-    if numbers is not None and len(numbers):
+    if numbers is not None:
         profile.add_numbers(numbers)
-        update_sketches([profile.sketch], [numbers])
 
 
 def _classify(profile: ColumnProfile, column: pa.Array):

@@ -194,10 +194,11 @@ def _read_json(path: Path) -> pa.Table:
     try:
         return pjson.read_json(path)
     except pa.ArrowInvalid as exc:
-        return _json_error(path, exc)
+        raise _json_error(path, exc) from None
 
 
-def _json_error(path: Path, exc: Exception):
+def _json_error(path: Path, exc: Exception) -> UserError:
+    """Find the offending line with Python's json module (only on the error path) and name it."""
     import json
 
     with open(path, "rb") as handle:
@@ -205,12 +206,12 @@ def _json_error(path: Path, exc: Exception):
             try:
                 value = json.loads(raw.decode("utf-8")) if raw.strip() else {}
             except UnicodeDecodeError:
-                raise UserError(f"{path}: row {row_number}: not UTF-8 text") from None
+                return UserError(f"{path}: row {row_number}: not UTF-8 text")
             except json.JSONDecodeError as error:
-                raise UserError(f"{path}: row {row_number}: invalid JSON ({error.msg})") from None
+                return UserError(f"{path}: row {row_number}: invalid JSON ({error.msg})")
             if not isinstance(value, dict):
-                raise UserError(f"{path}: row {row_number}: expected a JSON object per line")
-    raise UserError(f"{path}: unreadable JSON lines: {exc}")
+                return UserError(f"{path}: row {row_number}: expected a JSON object per line")
+    return UserError(f"{path}: unreadable JSON lines: {exc}")
 
 
 def _parquet_chunks(path: Path):

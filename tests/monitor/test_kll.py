@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 from sagelocal.monitor import drift
-from sagelocal.monitor.kll import KLLSketch, capacity, update_sketches
+from sagelocal.monitor.kll import KLLSketch, capacity
 
 
 def sequential_sketch(values, k=2048, c=0.64):
@@ -31,7 +31,7 @@ def sequential_sketch(values, k=2048, c=0.64):
 
 def sketch_of(values):
     sketch = KLLSketch()
-    update_sketches([sketch], [values])
+    sketch.update(values)
     return sketch
 
 
