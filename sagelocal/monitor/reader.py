@@ -1,8 +1,10 @@
 """Datasets in Model Monitor's formats read into pyarrow tables, chunk by chunk.
 
-CSV is parsed by pyarrow with explicit column types taken from a first sample (type inference over the
-whole file costs twice as much); a column that later fails to convert, or holds NaN/infinity, is read as
-text so that Deequ's per-value regexes decide its type. Files larger than ``STREAM_THRESHOLD`` are read as
+CSV is parsed by pyarrow with explicit column types chosen by Deequ's regexes on a first sample (pyarrow's
+own inference over the whole file costs twice as much); a column that later fails to convert, or holds
+NaN/infinity, is read as text so that Deequ's regexes decide its type. Known limit of this fast path: past
+the sample, a float64 column also accepts texts Deequ calls String (".5", "5.", "5 ") and counts them as
+Fractional. Files larger than ``STREAM_THRESHOLD`` are read as
 text in blocks, so memory stays bounded. Every bad input becomes one :class:`UserError` naming file and row.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sagelocal.errors import UserError
-from sagelocal.monitor import capture
+from sagelocal.monitor import capture, dtypes
 
 STREAM_THRESHOLD = 1 << 30
 BLOCK_SIZE = 64 << 20
@@ -40,7 +42,8 @@ def dataset_files(source: Path) -> list:
 
 
 def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None = None,
-                start: datetime | None = None, end: datetime | None = None, preprocessor=None):
+                start: datetime | None = None, end: datetime | None = None, preprocessor=None,
+                integral: tuple = ()):
     """Yield pyarrow tables covering the dataset at ``source`` in order.
 
     Parameters
@@ -57,6 +60,8 @@ def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None
         Capture only: keep records with ``start <= inferenceTime < end``.
     preprocessor : callable, optional
         Capture only: a ``preprocess_handler`` turning each record into a flat dict.
+    integral : iterable of str
+        CSV only: columns whose Integral/Fractional split must be exact (their constraint is Integral).
     """
     if fmt not in FORMATS:
         raise UserError(f"unknown dataset format {fmt!r} (expected one of {', '.join(FORMATS)})")
@@ -66,7 +71,7 @@ def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None
         return
     for path in files:
         if fmt == "csv":
-            yield from _csv_chunks(path, header, names or [])
+            yield from _csv_chunks(path, header, names or [], frozenset(integral))
         elif fmt == "json":
             yield _normalise(_read_json(path), path)
         else:
@@ -88,7 +93,7 @@ def capture_table(files: list, names: list, start=None, end=None, preprocessor=N
     return pa.table([pa.array(column, type=pa.string()) for column in columns], names=column_names)
 
 
-def _csv_chunks(path: Path, header: bool, baseline_names: list):
+def _csv_chunks(path: Path, header: bool, baseline_names: list, integral: frozenset):
     import pyarrow.csv as pcsv
 
     size = path.stat().st_size
@@ -106,7 +111,7 @@ def _csv_chunks(path: Path, header: bool, baseline_names: list):
         except pa.ArrowInvalid as exc:
             raise _csv_error(path, names, header, exc) from None
         return
-    types = _sample_types(pcsv, path, read_options, names)
+    types = _sample_types(pcsv, path, read_options, names, integral)
     while True:
         try:
             table = pcsv.read_csv(path, read_options=read_options, convert_options=_convert(pcsv, types))
@@ -145,19 +150,30 @@ def _csv_names(path: Path, header: bool, baseline_names: list) -> list:
     return names
 
 
-def _sample_types(pcsv, path: Path, read_options, names: list) -> dict:
-    """Column types pyarrow infers on the first block; text for anything not int64/float64."""
+def _sample_types(pcsv, path: Path, read_options, names: list, integral: frozenset) -> dict:
+    """Arrow types from Deequ's regexes on the first block's text.
+
+    int64 where every sampled value is Integral text, float64 where every one is numeric text, else text.
+    Columns in ``integral`` (an Integral constraint) never take float64: their per-value Integral/Fractional
+    split is needed, and only the text has it.
+    """
     sample_options = pcsv.ReadOptions(column_names=read_options.column_names, skip_rows=read_options.skip_rows,
                                       block_size=_SAMPLE_SIZE)
+    text = {name: pa.string() for name in names}
     try:
-        first = next(iter(pcsv.open_csv(path, read_options=sample_options, convert_options=_convert(pcsv, {}))),
-                     None)
+        first = next(iter(pcsv.open_csv(path, read_options=sample_options, convert_options=_convert(pcsv, text))))
     except (pa.ArrowInvalid, StopIteration):
-        first = None
+        return text  # the full read names the offending row
     types = {}
     for name in names:
-        kind = first.schema.field(name).type if first is not None else pa.string()
-        types[name] = kind if kind in (pa.int64(), pa.float64()) else pa.string()
+        counted = pc.value_counts(first.column(name).drop_null())
+        kinds = dtypes.classify_text(counted.field("values"), counted.field("counts").to_numpy())
+        if kinds[dtypes.INTEGRAL] and not kinds[dtypes.FRACTIONAL] + kinds[dtypes.BOOLEAN] + kinds[dtypes.STRING]:
+            types[name] = pa.int64()
+        elif kinds[dtypes.FRACTIONAL] and not kinds[dtypes.BOOLEAN] + kinds[dtypes.STRING] and name not in integral:
+            types[name] = pa.float64()
+        else:
+            types[name] = pa.string()
     return types
 
 

@@ -103,3 +103,21 @@ def test_bad_json_lines_name_the_row(tmp_path):
     with pytest.raises(UserError) as caught:
         api.profile_dataset(path, "json")
     assert str(caught.value) == f"{path}: row 2: invalid JSON (Expecting ',' delimiter)"
+
+
+def test_integral_constraint_gets_the_exact_per_value_split(tmp_path):
+    # The sample says float64, but the constraint is Integral: the column is read as text so that
+    # "1" counts as Integral and "2.5" does not (Deequ's per-value regexes), not 0 % as a float column would.
+    (tmp_path / "base.csv").write_text("a\n1\n2\n")
+    api.run_baseline(tmp_path / "base.csv", tmp_path / "b", header=True)
+    (tmp_path / "cur.csv").write_text("a\n1\n2.5\n3\n4.0\n")
+    result = api.run_monitoring(tmp_path / "cur.csv", "csv", tmp_path / "b" / "statistics.json",
+                                tmp_path / "b" / "constraints.json", tmp_path / "o", header=True)
+    assert "Only 50.0% of data is Integral." in result.violations[0]["description"]
+
+
+def test_sample_with_deequ_string_forms_reads_the_column_as_text(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,c\n.5,1 ,1\n1.5,2, 2\n")  # " 2" is Integral to Deequ (optional space), "1 " is not
+    stats = api.profile_dataset(path, "csv", header=True)
+    assert [f["inferred_type"] for f in stats["features"]] == ["String", "String", "Integral"]
