@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 
 def java_double(value: float) -> str:
     """Format a float as Java's ``Double.toString`` does (with Python's shortest round-trip digits).
@@ -52,6 +54,14 @@ def _shortest_digits(magnitude: float) -> tuple:
     return stripped.rstrip("0"), exponent
 
 
+def _java_doubles(values: list):
+    """Java texts of many floats: plain ``repr`` when every magnitude is in Java's decimal range."""
+    magnitudes = np.abs(np.asarray(values))
+    if np.all(((magnitudes >= 1e-3) & (magnitudes < 1e7)) | (magnitudes == 0)):
+        return map(repr, values)  # Python's repr equals Java's Double.toString in this range (-0.0 included)
+    return map(java_double, values)
+
+
 def dumps(value, indent: int = 0) -> str:
     """Serialize ``value`` (dict/list/str/int/float/bool/None) as Jackson's pretty printer would."""
     pad = "  " * indent
@@ -64,7 +74,7 @@ def dumps(value, indent: int = 0) -> str:
         if not value:
             return "[ ]"
         if all(type(item) is float for item in value):
-            return "[ " + ", ".join(map(java_double, value)) + " ]"
+            return "[ " + ", ".join(_java_doubles(value)) + " ]"
         return "[ " + ", ".join(dumps(item, indent) for item in value) + " ]"
     if isinstance(value, bool):
         return "true" if value else "false"
