@@ -88,9 +88,7 @@ def run_monitoring(dataset, fmt: str, baseline_statistics, baseline_constraints,
     from sagelocal.monitor import capture, html_report, violations
 
     features, config = constraints_module.read_constraints(Path(baseline_constraints))
-    baseline = constraints_module.load_json(Path(baseline_statistics), "baseline statistics")
-    if not isinstance(baseline.get("features"), list):
-        raise UserError(f"{baseline_statistics}: baseline statistics need a \"features\" list")
+    baseline = constraints_module.read_statistics(Path(baseline_statistics))
     names = [feature["name"] for feature in baseline["features"]] or [feature.name for feature in features]
     preprocessor = capture.load_handler(Path(preprocessor_script), "preprocess_handler") \
         if preprocessor_script else None

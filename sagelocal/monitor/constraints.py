@@ -1,5 +1,7 @@
 """``constraints.json``: suggested from statistics as Model Monitor does, and read from files of every era.
 
+Baseline ``statistics.json`` files are read (and checked) here too: both are the baseline a run trusts.
+
 Reading normalises three spellings: current keys (``perform_comparison``, ``comparison_method``,
 ``categorical_*``), 2019 keys (``enable_comparisons``, ``min_domain_mass``), and per-feature overrides written
 either as ``monitoringConfigOverrides`` on the feature or as ``monitoring_config_overrides`` inside its
@@ -100,6 +102,44 @@ def load_json(path: Path, what: str) -> dict:
     if not isinstance(document, dict):
         raise UserError(f"{path}: {what} must be a JSON object")
     return document
+
+
+def read_statistics(path: Path) -> dict:
+    """A baseline ``statistics.json``, checked where the checks will read it.
+
+    Raises
+    ------
+    UserError
+        Naming the file and the feature for a missing name, a malformed sketch or malformed buckets.
+    """
+    document = load_json(path, "baseline statistics")
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise UserError(f"{path}: baseline statistics need a \"features\" list")
+    for index, feature in enumerate(features):
+        where = f"{path}: features[{index}]"
+        if not isinstance(feature, dict) or not isinstance(feature.get("name"), str):
+            raise UserError(f"{where}: needs a \"name\" string")
+        distribution = (feature.get("numerical_statistics") or feature.get("string_statistics") or {}).get(
+            "distribution") or {}
+        sketch = (distribution.get("kll") or {}).get("sketch")
+        if sketch is not None and not _is_sketch(sketch):
+            raise UserError(f"{where} ({feature['name']}): kll.sketch needs numeric parameters c, k and "
+                            "\"data\" as lists of numbers")
+        buckets = (distribution.get("categorical") or {}).get("buckets")
+        if buckets is not None and not (isinstance(buckets, list) and all(
+                isinstance(b, dict) and "value" in b and _is_number(b.get("count")) for b in buckets)):
+            raise UserError(f"{where} ({feature['name']}): categorical.buckets need \"value\" and numeric "
+                            "\"count\"")
+    return document
+
+
+def _is_sketch(sketch) -> bool:
+    parameters = sketch.get("parameters") if isinstance(sketch, dict) else None
+    data = sketch.get("data") if isinstance(sketch, dict) else None
+    return (isinstance(parameters, dict) and _is_number(parameters.get("c")) and _is_number(parameters.get("k"))
+            and isinstance(data, list) and all(isinstance(level, list) and all(map(_is_number, level))
+                                               for level in data))
 
 
 def read_constraints(path: Path) -> tuple:

@@ -95,3 +95,17 @@ def test_corrupt_constraints_give_one_error_naming_the_file(tmp_path, text, mess
     with pytest.raises(UserError) as caught:
         read_constraints(path)
     assert str(path) in str(caught.value) and message in str(caught.value)
+
+
+def test_real_statistics_files_read_and_corrupt_ones_are_named(fixtures_dir, tmp_path):
+    from sagelocal.monitor.constraints import read_statistics
+
+    for path in (fixtures_dir / "model-monitor-real-baseline-2024" / "statistics.json",
+                 fixtures_dir / "model-monitor-quality-check-step" / "data_quality" / "statistics.json",
+                 fixtures_dir / "model-monitor-sdk" / "statistics.json"):
+        assert read_statistics(path)["features"]
+    path = tmp_path / "statistics.json"
+    path.write_text(json.dumps({"features": [{"name": "x", "numerical_statistics": {"distribution": {"kll": {
+        "sketch": {"parameters": {"c": 0.64, "k": 2048.0}, "data": [[1.0, "two"]]}}}}}]}))
+    with pytest.raises(UserError, match=r"features\[0\] \(x\): kll.sketch needs"):
+        read_statistics(path)
