@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from sagelocal.errors import UserError
 from sagelocal.monitor import capture, dtypes
 
-STREAM_THRESHOLD = 1 << 30
+STREAM_THRESHOLD = 512 << 20  # a CSV in memory takes about its own size again as columns
 BLOCK_SIZE = 64 << 20
 _SAMPLE_SIZE = 1 << 20
 _COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")

@@ -98,3 +98,31 @@ def test_html_report_is_self_contained_with_violations_first(data_quality, tmp_p
     assert "Only 0.0% of data is String." in page
     assert page.count("<svg") == 6  # one chart per feature: baseline and current drawn over each other
     assert "against threshold <b>0.1</b>" in page
+
+
+@pytest.mark.parametrize("value,message", [
+    ("{csv", "dataset_format is not valid JSON"),
+    ('{"avro": {}}', "dataset_format: unknown format 'avro'"),
+    ('{"csv": {}, "json": {}}', "must be an object with one key"),
+])
+def test_bad_dataset_format_fails_with_its_reason(tmp_path, data_quality, value, message):
+    env = environment(tmp_path, dataset_source=str(data_quality / "baseline_dataset.csv"), dataset_format=value)
+    assert analyzer.main(env) == analyzer.EXIT_FAILED
+    assert message in (tmp_path / "message").read_text()
+
+
+def test_monitor_group_accepts_extension_subcommands(monkeypatch):
+    import argparse
+    import types
+
+    from sagelocal.monitor import cli
+
+    extension = types.ModuleType("fake_executions")
+    extension.register_monitor = lambda commands: commands.add_parser("executions").set_defaults(
+        handler=lambda args: 0)
+    monkeypatch.setitem(sys.modules, "fake_executions", extension)
+    monkeypatch.setattr(cli, "EXTENSION_MODULES", ("fake_executions",))
+    parser = argparse.ArgumentParser()
+    commands = cli.register(parser.add_subparsers(dest="group"))
+    assert "executions" in commands.choices and "run" in commands.choices
+    assert parser.parse_args(["monitor", "executions"]).handler(None) == 0

@@ -98,6 +98,10 @@ def test_categorical_linfinity_is_on_probability_masses(tmp_path):
     result = monitor(tmp_path, baseline, current, config={"comparison_method": "Simple"})
     (violation,) = drift_violations(result, "b")
     assert violation["description"] == "Baseline drift distance: 0.25 exceeds threshold: 0.1"
+    # Named choice (reference §9.4): Robust applies to categorical L∞ too, as Deequ's selectMetrics does:
+    # 0.25 − 1.8·sqrt((400+40)/(400·40)) < 0 ⇒ 0.
+    robust = monitor(tmp_path, baseline, current, config={"comparison_method": "Robust"})
+    assert not drift_violations(robust, "b")
 
 
 def test_chi_squared_flags_drift_when_the_p_value_is_below_the_threshold(tmp_path):
