@@ -16,7 +16,7 @@ Jobs (:mod:`sagelocal.monitor.api`)
 Profiling
     ``profile_dataset(source, fmt="csv", header=False, **options) -> dict``: a statistics.json document.
     ``profile_columns(source, fmt, header, names=None, start=None, end=None, preprocessor=None,
-    domains=None) -> {name: ColumnProfile}``: mergeable profiles.
+    domains=None, integral=()) -> {name: ColumnProfile}``: mergeable profiles.
     ``profile_table(pyarrow.Table)``, ``add_table(profiles, table)``: profile in-memory chunks.
     ``merge_profiles([profiles, ...])``, ``ColumnProfile.merge``: combine parts (sketches merge as Deequ's).
     ``statistics_document(profiles) -> dict``.
@@ -25,6 +25,7 @@ Profiling
 Constraints and checks
     ``suggest_constraints(statistics, categorical_drift_method="LInfinity") -> dict``.
     ``read_constraints(path) -> ([FeatureConstraint], MonitoringConfig)``: files of every era.
+    ``read_statistics(path) -> dict``: a baseline statistics.json, validated.
     ``check_constraints(current_profiles, features, config, baseline_statistics=None) -> CheckResult``
     (``.violations`` list of dicts, ``.drifts`` per feature).
 
@@ -32,6 +33,13 @@ Files
     ``read_capture_file(path, start=None, end=None) -> [CaptureRecord]``; ``CaptureRecord.rows()`` gives
     output columns first. ``read_chunks(source, fmt, ...)`` yields pyarrow tables.
     ``jsonfmt.dumps(document)``: Jackson-style text as AWS writes it.
+
+Fidelity (what is and is not digit-for-digit AWS's)
+    Exact: counts, sum, mean, min, max, std_dev (Spark's row-by-row update up to 4096 values), buckets,
+    types, and the KLL sketch up to 2050 values (all values, input order), as the conformance test shows.
+    Beyond 2050 values the sketch has Deequ's level sizes but rank-placed items (see ``kll``): not Deequ's
+    items, a smaller rank error. ``distinct_count``/``approximate_num_distinct_values`` come from our own
+    HyperLogLog, so they agree with Spark's HLL++ only within its error.
 """
 from __future__ import annotations
 
@@ -42,6 +50,7 @@ _EXPORTS = {
     "JobResult": "api", "profile_table": "profile", "add_table": "profile", "merge_profiles": "profile",
     "statistics_document": "profile", "ColumnProfile": "profile", "KLLSketch": "kll",
     "suggest_constraints": "constraints", "read_constraints": "constraints",
+    "read_statistics": "constraints",
     "check_constraints": "violations", "read_capture_file": "capture", "read_chunks": "reader",
 }
 
