@@ -5,6 +5,7 @@ Inline CSS and SVG only (no script, no external resource), so the file opens any
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 
@@ -75,8 +76,9 @@ def _feature_section(current: dict, baseline: dict | None, drift, violated: bool
 
 def _gauge(drift) -> str:
     label = "p-value" if drift.method == "ChiSquared" else "distance"
-    scale = max(drift.threshold * 2, drift.distance, 1e-12) if drift.distance == drift.distance else 1.0
-    share = min(drift.distance / scale, 1.0) if drift.distance == drift.distance else 0.0
+    measured = 0.0 if math.isnan(drift.distance) else drift.distance  # χ² is NaN below two categories
+    scale = max(drift.threshold * 2, measured, 1e-12)
+    share = min(measured / scale, 1.0)
     colour = "#c0392b" if drift.violated else "#2e8b57"
     return (f"<p>Drift {label} <b>{java_double(drift.distance)}</b> against threshold "
             f"<b>{java_double(drift.threshold)}</b> ({_e(drift.kind)}, {_e(drift.method)})"

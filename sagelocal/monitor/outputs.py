@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from datetime import datetime
 from pathlib import Path
@@ -55,7 +56,7 @@ def metric_records(current: dict, checked, features: list, config, timestamp: da
                 "Minimum": profile.minimum, "Maximum": profile.maximum}))
         records.append(_record(f"feature_non_null_{name}", stamp, dims,
                                Value=profile.present / profile.rows if profile.rows else 0.0))
-        if name in checked.drifts and checked.drifts[name].distance == checked.drifts[name].distance:  # not NaN
+        if name in checked.drifts and not math.isnan(checked.drifts[name].distance):
             records.append(_record(f"feature_baseline_drift_{name}", stamp, dims,
                                    Value=checked.drifts[name].distance))
     return records
