@@ -46,3 +46,18 @@ def test_real_2024_statistics_round_trip_through_our_writer(fixtures_dir):
     path = fixtures_dir / "model-monitor-real-baseline-2024" / "statistics.json"
     # The 2024 file was committed with a final newline that Jackson does not write.
     assert jsonfmt.dumps(json.loads(path.read_text())) == path.read_text().removesuffix("\n")
+
+
+def test_buckets_recomputed_from_real_2024_sketches_match_bit_for_bit(fixtures_dir):
+    from sagelocal.monitor.kll import KLLSketch
+    from sagelocal.monitor.profile import kll_buckets
+
+    document = json.loads((fixtures_dir / "model-monitor-real-baseline-2024" / "statistics.json").read_text())
+    numeric = [f["numerical_statistics"] for f in document["features"] if "numerical_statistics" in f]
+    assert len(numeric) == 8
+    for stats in numeric:
+        kll = stats["distribution"]["kll"]
+        sketch = KLLSketch.from_data(kll["sketch"]["data"], kll["sketch"]["parameters"]["k"],
+                                     kll["sketch"]["parameters"]["c"])
+        assert sketch.weight == stats["common"]["num_present"]
+        assert kll_buckets(sketch, stats["min"], stats["max"]) == kll["buckets"]
