@@ -4,8 +4,9 @@ CSV is parsed by pyarrow with explicit column types chosen by Deequ's regexes on
 own inference over the whole file costs twice as much); a column that later fails to convert, or holds
 NaN/infinity, is read as text so that Deequ's regexes decide its type. Known limit of this fast path: past
 the sample, a float64 column also accepts texts Deequ calls String (".5", "5.", "5 ") and counts them as
-Fractional. Files larger than ``STREAM_THRESHOLD`` are read as
-text in blocks, so memory stays bounded. Every bad input becomes one :class:`UserError` naming file and row.
+Fractional. CSV files larger than ``STREAM_THRESHOLD`` are read as text in blocks, JSON lines and Parquet
+always in blocks, so memory stays bounded. Every bad input becomes one :class:`UserError` naming the file
+and the row.
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None
         if fmt == "csv":
             yield from _csv_chunks(path, header, names or [], frozenset(integral))
         elif fmt == "json":
-            yield _normalise(_read_json(path), path)
+            yield from _json_chunks(path)
         else:
             yield from _parquet_chunks(path)
 
@@ -202,13 +203,15 @@ def _csv_error(path: Path, names: list, header: bool, exc: Exception) -> UserErr
     return UserError(f"{path}: unreadable CSV: {exc}")
 
 
-def _read_json(path: Path) -> pa.Table:
+def _json_chunks(path: Path):
+    """JSON lines in blocks (bounded memory); types are inferred on the first block."""
     import pyarrow.json as pjson
 
     if path.stat().st_size == 0:
         raise UserError(f"{path}: empty file")
     try:
-        return pjson.read_json(path)
+        for batch in pjson.open_json(path, read_options=pjson.ReadOptions(block_size=BLOCK_SIZE)):
+            yield _normalise(pa.Table.from_batches([batch]), path)
     except pa.ArrowInvalid as exc:
         raise _json_error(path, exc) from None
 
