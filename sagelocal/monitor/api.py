@@ -40,9 +40,21 @@ def profile_columns(source, fmt: str = "csv", header: bool = False, names: list 
     integral : iterable of str
         CSV: columns whose per-value Integral/Fractional split must be exact.
     """
-    profiles = {name: ColumnProfile(name, domain=frozenset(values)) for name, values in (domains or {}).items()}
+    text_columns: frozenset = frozenset()
+    while True:
+        try:
+            return _profile_once(source, fmt, header, names, start, end, preprocessor, domains or {}, integral,
+                                 text_columns)
+        except reader.TextNeeded as needed:
+            # A column typed from the sample needs its text after all: start again, reading it as text.
+            text_columns |= needed.columns
+
+
+def _profile_once(source, fmt, header, names, start, end, preprocessor, domains, integral, text_columns) -> dict:
+    profiles = {name: ColumnProfile(name, domain=frozenset(values)) for name, values in domains.items()}
     columns: dict = {}  # names in the data's order (pre-created domain profiles must not reorder features)
-    for table in reader.read_chunks(Path(source), fmt, header, names, start, end, preprocessor, integral):
+    for table in reader.read_chunks(Path(source), fmt, header, names, start, end, preprocessor, integral,
+                                    text_columns):
         columns.update(dict.fromkeys(table.column_names))
         add_table(profiles, table)
     if not any(profiles[name].rows for name in columns):

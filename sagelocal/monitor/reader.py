@@ -23,10 +23,18 @@ from sagelocal.errors import UserError
 from sagelocal.monitor import capture, dtypes
 
 STREAM_THRESHOLD = 512 << 20  # a CSV in memory takes about its own size again as columns
-BLOCK_SIZE = 64 << 20
+BLOCK_SIZE = 16 << 20
 _SAMPLE_SIZE = 1 << 20
 _COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")
 FORMATS = ("csv", "json", "parquet", "capture")
+
+
+class TextNeeded(Exception):
+    """Typed reading of ``columns`` lost information Deequ's regexes need: read them again as text."""
+
+    def __init__(self, columns: set):
+        super().__init__(", ".join(sorted(columns)))
+        self.columns = frozenset(columns)
 
 
 def dataset_files(source: Path) -> list:
@@ -44,8 +52,11 @@ def dataset_files(source: Path) -> list:
 
 def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None = None,
                 start: datetime | None = None, end: datetime | None = None, preprocessor=None,
-                integral: tuple = ()):
+                integral: tuple = (), text_columns: frozenset = frozenset()):
     """Yield pyarrow tables covering the dataset at ``source`` in order.
+
+    Raises :class:`TextNeeded` when a typed column turns out to need its text (a later value that does not
+    convert, or NaN/infinity); the caller starts again with those columns in ``text_columns``.
 
     Parameters
     ----------
@@ -63,6 +74,8 @@ def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None
         Capture only: a ``preprocess_handler`` turning each record into a flat dict.
     integral : iterable of str
         CSV only: columns whose Integral/Fractional split must be exact (their constraint is Integral).
+    text_columns : frozenset of str
+        Columns to read as text from the start.
     """
     if fmt not in FORMATS:
         raise UserError(f"unknown dataset format {fmt!r} (expected one of {', '.join(FORMATS)})")
@@ -72,11 +85,11 @@ def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None
         return
     for path in files:
         if fmt == "csv":
-            yield from _csv_chunks(path, header, names or [], frozenset(integral))
-        elif fmt == "json":
-            yield from _json_chunks(path)
+            chunks = _csv_chunks(path, header, names or [], frozenset(integral), text_columns)
         else:
-            yield from _parquet_chunks(path)
+            chunks = _json_chunks(path) if fmt == "json" else _parquet_chunks(path)
+        for table in chunks:
+            yield _normalise(table, path, text_columns)
 
 
 def capture_table(files: list, names: list, start=None, end=None, preprocessor=None) -> pa.Table:
@@ -94,40 +107,32 @@ def capture_table(files: list, names: list, start=None, end=None, preprocessor=N
     return pa.table([pa.array(column, type=pa.string()) for column in columns], names=column_names)
 
 
-def _csv_chunks(path: Path, header: bool, baseline_names: list, integral: frozenset):
+def _csv_chunks(path: Path, header: bool, baseline_names: list, integral: frozenset, text_columns: frozenset):
     import pyarrow.csv as pcsv
 
     size = path.stat().st_size
     if size == 0:
         raise UserError(f"{path}: empty file")
     names = _csv_names(path, header, baseline_names)
-    read_options = pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0)
-    text = {name: pa.string() for name in names}
-    if size > STREAM_THRESHOLD:
-        try:
-            stream_options = pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0, block_size=BLOCK_SIZE)
-            reader = pcsv.open_csv(path, read_options=stream_options, convert_options=_convert(pcsv, text))
-            for batch in reader:
-                yield pa.Table.from_batches([batch])
-        except pa.ArrowInvalid as exc:
+    types = _sample_types(pcsv, path, pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0,
+                                                       block_size=_SAMPLE_SIZE), names, integral | text_columns)
+    types.update({name: pa.string() for name in names if name in text_columns})
+    convert = _convert(pcsv, types)
+    try:
+        if size > STREAM_THRESHOLD:
+            # Given a path, Arrow reads ahead through the whole file; a file object it reads as asked.
+            options = pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0, block_size=BLOCK_SIZE)
+            with open(path, "rb") as handle:
+                for batch in pcsv.open_csv(handle, read_options=options, convert_options=convert):
+                    yield pa.Table.from_batches([batch])
+        else:
+            yield pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=names, skip_rows=1 if header
+                                                                    else 0), convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        failed = _COLUMN_ERROR.search(str(exc))
+        if failed is None or types[names[int(failed.group(1))]] == pa.string():
             raise _csv_error(path, names, header, exc) from None
-        return
-    types = _sample_types(pcsv, path, read_options, names, integral)
-    while True:
-        try:
-            table = pcsv.read_csv(path, read_options=read_options, convert_options=_convert(pcsv, types))
-        except pa.ArrowInvalid as exc:
-            failed = _COLUMN_ERROR.search(str(exc))
-            if failed is None or types[names[int(failed.group(1))]] == pa.string():
-                raise _csv_error(path, names, header, exc) from None
-            types[names[int(failed.group(1))]] = pa.string()  # let Deequ's regexes type this column
-            continue
-        non_finite = [name for name in names if pa.types.is_floating(types[name])
-                      and not _all_finite(table.column(name))]
-        if not non_finite:
-            yield table
-            return
-        types.update(dict.fromkeys(non_finite, pa.string()))
+        raise TextNeeded({names[int(failed.group(1))]}) from None
 
 
 def _convert(pcsv, types: dict):
@@ -151,18 +156,18 @@ def _csv_names(path: Path, header: bool, baseline_names: list) -> list:
     return names
 
 
-def _sample_types(pcsv, path: Path, read_options, names: list, integral: frozenset) -> dict:
+def _sample_types(pcsv, path: Path, sample_options, names: list, never_float: frozenset) -> dict:
     """Arrow types from Deequ's regexes on the first block's text.
 
     int64 where every sampled value is Integral text, float64 where every one is numeric text, else text.
-    Columns in ``integral`` (an Integral constraint) never take float64: their per-value Integral/Fractional
-    split is needed, and only the text has it.
+    Columns in ``never_float`` (an Integral constraint, or known to need text) never take float64: their
+    per-value Integral/Fractional split is needed, and only the text has it.
     """
-    sample_options = pcsv.ReadOptions(column_names=read_options.column_names, skip_rows=read_options.skip_rows,
-                                      block_size=_SAMPLE_SIZE)
     text = {name: pa.string() for name in names}
     try:
-        first = next(iter(pcsv.open_csv(path, read_options=sample_options, convert_options=_convert(pcsv, text))))
+        with open(path, "rb") as handle:  # a file object: Arrow reads just the sample, not ahead
+            first = next(iter(pcsv.open_csv(handle, read_options=sample_options,
+                                            convert_options=_convert(pcsv, text))))
     except (pa.ArrowInvalid, StopIteration):
         return text  # the full read names the offending row
     types = {}
@@ -171,7 +176,7 @@ def _sample_types(pcsv, path: Path, read_options, names: list, integral: frozens
         kinds = dtypes.classify_text(counted.field("values"), counted.field("counts").to_numpy())
         if kinds[dtypes.INTEGRAL] and not kinds[dtypes.FRACTIONAL] + kinds[dtypes.BOOLEAN] + kinds[dtypes.STRING]:
             types[name] = pa.int64()
-        elif kinds[dtypes.FRACTIONAL] and not kinds[dtypes.BOOLEAN] + kinds[dtypes.STRING] and name not in integral:
+        elif kinds[dtypes.FRACTIONAL] and not kinds[dtypes.BOOLEAN] + kinds[dtypes.STRING] and name not in never_float:
             types[name] = pa.float64()
         else:
             types[name] = pa.string()
@@ -211,7 +216,7 @@ def _json_chunks(path: Path):
         raise UserError(f"{path}: empty file")
     try:
         for batch in pjson.open_json(path, read_options=pjson.ReadOptions(block_size=BLOCK_SIZE)):
-            yield _normalise(pa.Table.from_batches([batch]), path)
+            yield pa.Table.from_batches([batch])
     except pa.ArrowInvalid as exc:
         raise _json_error(path, exc) from None
 
@@ -239,21 +244,30 @@ def _parquet_chunks(path: Path):
     try:
         parquet = pq.ParquetFile(path)
         for batch in parquet.iter_batches(batch_size=1 << 20):
-            yield _normalise(pa.Table.from_batches([batch]), path)
+            yield pa.Table.from_batches([batch])
     except (pa.ArrowInvalid, OSError) as exc:
         raise UserError(f"{path}: unreadable Parquet: {exc}") from None
 
 
-def _normalise(table: pa.Table, path: Path) -> pa.Table:
-    """Typed columns as the profiler takes them: nested values as JSON-ish text, NaN/infinity as text."""
+def _normalise(table: pa.Table, path: Path, text_columns: frozenset) -> pa.Table:
+    """Columns as the profiler takes them: ``text_columns`` and nested values as text.
+
+    Raises
+    ------
+    TextNeeded
+        For float columns holding NaN or infinity, which Deequ's regexes call String values.
+    """
+    non_finite = {name for name in table.column_names if name not in text_columns
+                  and pa.types.is_floating(table.schema.field(name).type) and not _all_finite(table.column(name))}
+    if non_finite:
+        raise TextNeeded(non_finite)
     columns = []
-    for column in table.columns:
-        column = column.combine_chunks()
-        if pa.types.is_floating(column.type) and not _all_finite(column):
-            column = pc.cast(column, pa.string())
-        elif pa.types.is_nested(column.type) or pa.types.is_temporal(column.type):
+    for name, column in zip(table.column_names, table.columns):
+        if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+            raise UserError(f"{path}: column {name}: binary values are not supported")
+        if pa.types.is_nested(column.type) or pa.types.is_temporal(column.type):
             column = pa.array([None if v is None else str(v) for v in column.to_pylist()], type=pa.string())
-        elif pa.types.is_binary(column.type):
-            raise UserError(f"{path}: column {table.column_names[len(columns)]}: binary values are not supported")
+        elif name in text_columns and not pa.types.is_string(column.type):
+            column = pc.cast(column, pa.string())
         columns.append(column)
     return pa.table(columns, names=table.column_names)

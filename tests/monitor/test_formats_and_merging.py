@@ -99,3 +99,17 @@ def test_text_keys_depend_on_the_string_only():
     assert keys[0] == keys[2] and keys[5] == keys[6] and keys[7] == keys[8]
     assert len(set(keys.tolist())) == 6
     assert text_keys(values.slice(2, 4)).tolist() == keys[2:6].tolist()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_late_text_and_infinity_restart_with_those_columns_as_text(tmp_path, monkeypatch, stream):
+    if stream:
+        monkeypatch.setattr(reader, "STREAM_THRESHOLD", 1000)
+        monkeypatch.setattr(reader, "BLOCK_SIZE", 256 << 10)
+    rows = [f"{i}.5,{i},{i}" for i in range(150_000)] + ["oops,inf,7"]
+    path = tmp_path / "late.csv"
+    path.write_text("a,b,c\n" + "\n".join(rows) + "\n")
+    a, b, c = api.profile_dataset(path, "csv", header=True)["features"]
+    assert (a["inferred_type"], b["inferred_type"], c["inferred_type"]) == ("String", "String", "Integral")
+    assert a["string_statistics"]["common"]["num_present"] == 150_001
+    assert c["numerical_statistics"]["sum"] == sum(range(150_000)) + 7
