@@ -114,20 +114,21 @@ def _csv_chunks(path: Path, header: bool, baseline_names: list, integral: frozen
     if size == 0:
         raise UserError(f"{path}: empty file")
     names = _csv_names(path, header, baseline_names)
-    types = _sample_types(pcsv, path, pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0,
-                                                       block_size=_SAMPLE_SIZE), names, integral | text_columns)
+    skip = 1 if header else 0
+    types = _sample_types(pcsv, path, pcsv.ReadOptions(column_names=names, skip_rows=skip, block_size=_SAMPLE_SIZE),
+                          names, integral | text_columns)
     types.update({name: pa.string() for name in names if name in text_columns})
     convert = _convert(pcsv, types)
     try:
         if size > STREAM_THRESHOLD:
             # Given a path, Arrow reads ahead through the whole file; a file object it reads as asked.
-            options = pcsv.ReadOptions(column_names=names, skip_rows=1 if header else 0, block_size=BLOCK_SIZE)
+            options = pcsv.ReadOptions(column_names=names, skip_rows=skip, block_size=BLOCK_SIZE)
             with open(path, "rb") as handle:
                 for batch in pcsv.open_csv(handle, read_options=options, convert_options=convert):
                     yield pa.Table.from_batches([batch])
         else:
-            yield pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=names, skip_rows=1 if header
-                                                                    else 0), convert_options=convert)
+            yield pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=names, skip_rows=skip),
+                                convert_options=convert)
     except pa.ArrowInvalid as exc:
         failed = _COLUMN_ERROR.search(str(exc))
         if failed is None or types[names[int(failed.group(1))]] == pa.string():
