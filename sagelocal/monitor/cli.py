@@ -18,7 +18,8 @@ EXTENSION_MODULES: tuple = ()
 def register(subparsers):
     """Add the ``monitor`` group to the top-level parser; returns the group's subparsers."""
     group = subparsers.add_parser("monitor", help="data-quality monitoring (Model Monitor's files, offline)",
-                                  description=__doc__.splitlines()[0])
+                                  description="Baseline a dataset, or check current data against a baseline, "
+                                              "writing SageMaker Model Monitor's files.")
     commands = group.add_subparsers(dest="monitor_command", metavar="SUBCOMMAND", required=True)
 
     baseline = commands.add_parser("baseline", help="profile a dataset: statistics.json and constraints.json")
