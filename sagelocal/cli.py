@@ -19,6 +19,9 @@ COMMAND_GROUPS = (
     "sagelocal.api.cli",
     "sagelocal.review.cli",
 )
+# Commands a room adds to another room's group: scheduled monitoring executions are listed under
+# ``sagelocal monitor`` but belong to the schedules room, which the monitor library must not import.
+GROUP_EXTENSIONS = {"sagelocal.monitor.cli": "sagelocal.schedules.cli"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sagelocal {__version__}")
     subparsers = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     for module in COMMAND_GROUPS:
-        importlib.import_module(module).register(subparsers)
+        commands = importlib.import_module(module).register(subparsers)
+        if module in GROUP_EXTENSIONS:
+            importlib.import_module(GROUP_EXTENSIONS[module]).register_monitor(commands)
     return parser
 
 

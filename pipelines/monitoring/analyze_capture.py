@@ -3,13 +3,13 @@
 The job's environment follows the Model Monitor analyzer's contract (dataset_format, dataset_source,
 output_path, baseline_statistics, baseline_constraints); this script adds the analysis window
 (``start_time``/``end_time``: the last ``--window-hours`` whole hours) and runs ``sagelocal.monitor.analyzer``
-from the library folder the job downloads (``--library``), so the plain scikit-learn image is enough.
+from the library folder the job downloads (``--library``), so the plain scikit-learn image is enough. The step
+succeeds when the analysis completes, with or without violations (Model Monitor's CompletedWithViolations).
 """
 from __future__ import annotations
 
 import argparse
 import os
-import runpy
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -29,8 +29,11 @@ def main(argv=None) -> None:
     if args.window_hours > 0:
         os.environ["start_time"], os.environ["end_time"] = window(datetime.now(timezone.utc), args.window_hours)
     sys.path.insert(0, args.library)
-    sys.argv = ["sagelocal.monitor.analyzer"]
-    runpy.run_module("sagelocal.monitor.analyzer", run_name="__main__", alter_sys=True)
+    from sagelocal.monitor import analyzer
+
+    status = analyzer.main()
+    # As in Model Monitor, violations are a result, not a failure: they are in constraint_violations.json.
+    sys.exit(analyzer.EXIT_COMPLETED if status == analyzer.EXIT_VIOLATIONS else status)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,13 @@
 """``sagelocal monitor``: baseline a dataset, or run a monitoring job against a baseline.
 
-Other modules add sub-commands to the group by listing themselves in ``EXTENSION_MODULES``: each exposes
-``register_monitor(monitor_subparsers)`` and adds parsers with ``set_defaults(handler=fn)``. ``register``
-also returns the group's subparsers, for callers that build the parser themselves.
+``register`` returns the group's subparsers so that the top-level command can add other rooms' commands
+to it (scheduled executions) without this library importing them.
 """
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 EXIT_COMPLETED, EXIT_VIOLATIONS = 0, 3
-# Modules that add sub-commands to ``sagelocal monitor`` (e.g. scheduled executions), each with
-# ``register_monitor(monitor_subparsers)``.
-EXTENSION_MODULES: tuple = ()
 
 
 def register(subparsers):
@@ -44,8 +39,6 @@ def register(subparsers):
     run.add_argument("--no-metrics", action="store_true", help="do not write CloudWatch metric records")
     run.set_defaults(handler=_run)
 
-    for module in EXTENSION_MODULES:
-        importlib.import_module(module).register_monitor(commands)
     return commands
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import start_local_server
+from servers import start_local_server
 from hosting.deploy import train_booster
 from sagelocal.api.credentials import PROFILE, credentials_path
 from sagelocal.hosting.serving import make_model_archive

@@ -9,7 +9,7 @@ import pytest
 from sagelocal.cli import main as sagelocal_main
 from sagelocal.review.tasks import TaskUnavailable
 
-from conftest import start_local_server
+from servers import start_local_server
 
 from .conftest import PROJECT_TEMPLATE, Review, make_flow, row
 from .test_portal_security import signed_in
