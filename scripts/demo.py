@@ -1,0 +1,308 @@
+"""The whole loop on one machine, with no AWS account: ``make demo``.
+
+Starts ``sagelocal serve`` and then drives it only through the project's own AWS scripts and boto3, exactly as
+against AWS (only ``--endpoint-url`` differs):
+
+1. the breast-cancer data set to S3; ``run_pipeline_on_aws.py`` uploads the step scripts, upserts
+   ``pipeline.json`` and runs it (preprocess → train XGBoost → evaluate → data-quality baseline → register);
+2. approve the new model version, ``deploy_endpoint.py`` with data capture at 100 %, ``send_traffic.py`` with
+   the 114 test rows, and a few malformed requests, which the endpoint refuses;
+3. ``setup_monitoring.py`` schedules hourly Model Monitor runs against the registered baseline; one runs now
+   and its violations and HTML report are printed;
+4. a workteam, ``setup_review.py`` and a reviewer; ``steps/review_start.py`` sends the predictions with
+   0.1 < p < 0.9 to people. With a terminal you review them in the browser; without one (CI, ``</dev/null``)
+   a scripted reviewer who knows the true labels answers through the same portal pages;
+5. ``steps/review_collect.py`` turns the answers into training rows and retrains; the two versions' metrics
+   are printed side by side.
+
+Everything lands under ``--home`` (wiped first): ``s3/`` is S3, one folder per bucket.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import httpx
+
+from sagelocal.api.credentials import client_kwargs
+from sagelocal.config import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "steps"))
+from review_start import capture_records, loop_name, prediction  # noqa: E402  (a step script, not a package)
+
+ROOT = Path(__file__).resolve().parents[1]
+REGION, ACCOUNT = "us-east-1", "000000000000"
+BUCKET = f"sagemaker-{REGION}-{ACCOUNT}"
+PIPELINE = "BreastCancerXGBoost"
+GROUP = "breast-cancer-xgboost"
+ENDPOINT = "breast-cancer-xgboost"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/SageMakerRole"
+A2I_ROLE = f"arn:aws:iam::{ACCOUNT}:role/A2IRole"
+INPUT_URI = f"s3://{BUCKET}/{PIPELINE}/input/breast-cancer.csv"
+CAPTURE_URI = f"s3://{BUCKET}/{PIPELINE}/datacapture"
+MONITORING_URI = f"s3://{BUCKET}/{PIPELINE}/monitoring"
+REVIEW_URI = f"s3://{BUCKET}/{PIPELINE}/a2i-results"
+RETRAINING_URI = f"s3://{BUCKET}/{PIPELINE}/retraining"
+SCHEDULE = "breast-cancer-data-quality"
+REVIEWER = "alice"
+# Requests the endpoint must refuse: too few features, and a word where a number belongs.
+MALFORMED_ROWS = ("1.0,2.0,3.0", ",".join(["12.5"] * 29 + ["large"]))
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+TASK_LINK = re.compile(r'href="/portal/tasks/([a-z0-9-]+)"')
+
+
+class Demo:
+    """The server process, the environment the scripts run in, and boto3 clients for the few direct calls."""
+
+    def __init__(self, home: Path, port: int):
+        self.home, self.url = home, f"http://127.0.0.1:{port}"
+        self.env = {**os.environ, "SAGELOCAL_HOME": str(home), "AWS_PROFILE": "sagelocal",
+                    "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"), "AWS_CONFIG_FILE": os.devnull,
+                    "AWS_EC2_METADATA_DISABLED": "true", "PYTHONUNBUFFERED": "1"}
+        for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+            self.env.pop(variable, None)
+        self.connection = ["--endpoint-url", self.url, "--region", REGION]
+        self.log = home / "server.log"
+        with self.log.open("wb") as log:
+            self.server = subprocess.Popen([sys.executable, "-m", "sagelocal", "serve", "--port", str(port)],
+                                           env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self._wait_until_listening(port)
+        connection = client_kwargs(Settings(home=home), self.url)
+        self.s3, self.sagemaker, self.runtime = (boto3.client(service, **connection)
+                                                 for service in ("s3", "sagemaker", "sagemaker-runtime"))
+
+
+
+    def _wait_until_listening(self, port: int) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise SystemExit(f"demo: the server exited with status {self.server.returncode}; see {self.log}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise SystemExit("demo: the server did not start within 30 s")
+
+    def run(self, script: str, *args: str, profile: bool = True) -> str:
+        """Run a project script as a user would, print its output, and return it."""
+        command = [sys.executable, str(ROOT / script), *args, *self.connection]
+        if profile:
+            command += ["--profile", "sagelocal"]
+        done = subprocess.run(command, env=self.env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        print(indent(done.stdout))
+        if done.returncode != 0:
+            raise SystemExit(f"demo: {script} failed with status {done.returncode}")
+        return done.stdout
+
+    def sagelocal(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "sagelocal", *args], env=self.env, cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+        if done.returncode not in (0, 3):  # 3: a monitoring run that found violations
+            raise SystemExit(f"demo: sagelocal {' '.join(args)} failed with status {done.returncode}")
+        return done.stdout
+
+    def stop(self) -> None:
+        self.server.terminate()
+        try:
+            self.server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+
+
+def indent(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.rstrip().splitlines())
+
+
+def heading(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def free_port(preferred: int) -> int:
+    """``preferred`` when it is free, otherwise (or when it is 0) a port the system picks."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred))
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def train_and_register(demo: Demo) -> dict:
+    heading("1. Train: pipeline.json runs offline (the same definition runs on SageMaker)")
+    demo.s3.create_bucket(Bucket=BUCKET)
+    subprocess.run([sys.executable, str(ROOT / "scripts/make_input_data.py"), "--s3-root", str(demo.home / "s3"),
+                    INPUT_URI], env=demo.env, check=True, stdout=subprocess.DEVNULL)
+    print(f"    input: {INPUT_URI} (569 rows from scikit-learn)")
+    demo.run("scripts/run_pipeline_on_aws.py", "--definition", "pipeline.json", "--wait", profile=False)
+    package = demo.sagemaker.list_model_packages(ModelPackageGroupName=GROUP, SortBy="CreationTime",
+                                                 SortOrder="Descending")["ModelPackageSummaryList"][0]
+    described = demo.sagemaker.describe_model_package(ModelPackageName=package["ModelPackageArn"])
+    container = described["InferenceSpecification"]["Containers"][0]
+    print(f"    registered {package['ModelPackageArn']} ({package['ModelApprovalStatus']})")
+    print(f"    model artifact: {container['ModelDataUrl']}")
+    for name, metric in described["ModelMetrics"]["ModelQuality"].items():
+        print(f"    evaluation: {metric['S3Uri']}")
+        evaluation = json.loads(read(demo, metric["S3Uri"]))["binary_classification_metrics"]
+        print("    " + ", ".join(f"{key} {value['value']:.4f}" for key, value in evaluation.items()
+                                  if isinstance(value.get("value"), (int, float))))
+    return described
+
+
+def read(demo: Demo, uri: str) -> bytes:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return demo.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def test_rows_uri(demo: Demo, package: dict) -> str:
+    """The test split the registered model's execution wrote (``<prefix>/<execution id>/test/``)."""
+    execution = demo.sagemaker.list_pipeline_executions(PipelineName=PIPELINE, SortOrder="Descending")[
+        "PipelineExecutionSummaries"][0]["PipelineExecutionArn"].rsplit("/", 1)[-1]
+    listing = demo.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PIPELINE}/{execution}/test/")
+    (key,) = [item["Key"] for item in listing["Contents"] if item["Key"].endswith(".csv")]
+    return f"s3://{BUCKET}/{key}"
+
+
+def deploy_and_send_traffic(demo: Demo, package: dict) -> str:
+    heading("2. Serve: approve, deploy with data capture, send the test rows")
+    demo.sagemaker.update_model_package(ModelPackageArn=package["ModelPackageArn"], ModelApprovalStatus="Approved")
+    print(f"    approved {package['ModelPackageArn']}")
+    demo.run("scripts/deploy_endpoint.py", "--role", ROLE, "--capture-uri", CAPTURE_URI,
+             "--sampling-percentage", "100", "--poll-seconds", "0.5")
+    test_uri = test_rows_uri(demo, package)
+    demo.run("scripts/send_traffic.py", test_uri)
+    for row in MALFORMED_ROWS:
+        try:
+            demo.runtime.invoke_endpoint(EndpointName=ENDPOINT, ContentType="text/csv", Body=row)
+            print(f"    unexpected: the endpoint accepted the malformed row {row!r}")
+        except demo.runtime.exceptions.ModelError as error:
+            print(f"    refused a malformed row: {error.response['Error']['Message'][:110]}")
+    print(f"    captured under {CAPTURE_URI}/{ENDPOINT}/AllTraffic/yyyy/mm/dd/hh/")
+    return test_uri
+
+
+def monitor(demo: Demo, package: dict) -> None:
+    heading("3. Monitor: an hourly data-quality schedule against the registered baseline, run once now")
+    baseline = package["ModelMetrics"]["ModelDataQuality"]
+    demo.run("scripts/setup_monitoring.py", "model-monitor", "--role", ROLE, "--report-uri", MONITORING_URI,
+             "--statistics-uri", baseline["Statistics"]["S3Uri"],
+             "--constraints-uri", baseline["Constraints"]["S3Uri"])
+    print(indent(demo.sagelocal("monitor", "run-schedule", SCHEDULE, "--now")))
+    execution = json.loads(demo.sagelocal("monitor", "executions", "--schedule", SCHEDULE, "--json"))[0]
+    report_uri = execution["ReportUri"]
+    violations = json.loads(read(demo, f"{report_uri}/constraint_violations.json")).get("violations", [])
+    for violation in violations:
+        print(f"    violation {violation['constraint_check_type']} on {violation['feature_name']}: "
+              f"{violation['description'][:120]}")
+    report = demo.home / "s3" / report_uri.removeprefix("s3://") / "report.html"
+    print(f"    HTML report: {report}")
+
+
+def start_review(demo: Demo) -> tuple[str, str]:
+    heading("4. Review: predictions with 0.1 < p < 0.9 go to people")
+    team = demo.sagemaker.create_workteam(
+        WorkteamName="reviewers", Description="Breast-cancer prediction reviewers",
+        MemberDefinitions=[{"CognitoMemberDefinition": {"UserPool": f"{REGION}_sagelocal", "UserGroup": "reviewers",
+                                                        "ClientId": "sagelocal-portal"}}])["WorkteamArn"]
+    output = demo.run("scripts/setup_review.py", "--workteam-arn", team, "--role", A2I_ROLE,
+                      "--output-uri", REVIEW_URI, "--template",
+                      "sagelocal/review/templates/breast-cancer-review.liquid.html", "--poll-seconds", "0.2")
+    flow_arn = re.search(r"flow definition (\S+):", output).group(1)
+    added = demo.sagelocal("review", "workers", "add", REVIEWER, "--team", "reviewers")
+    password = re.search(r"one-time password \(shown only now, stored hashed\): (\S+)", added).group(1)
+    demo.run("steps/review_start.py", "--capture-uri", f"{CAPTURE_URI}/{ENDPOINT}",
+             "--flow-definition-arn", flow_arn)
+    return flow_arn, password
+
+
+def answer_as_scripted_reviewer(demo: Demo, password: str, test_uri: str) -> None:
+    """Sign in to the portal and answer every task with the true label from the test split, as a careful
+    reviewer would. The tasks' events are found in the capture, where review_start.py found them."""
+    truth = {}
+    for line in read(demo, test_uri).decode().split():
+        label, *features = line.split(",")
+        truth[features_key(features)] = int(float(label))
+    events = {loop_name(row["eventId"]): row for row in map(prediction, capture_records(
+        demo.s3, f"{CAPTURE_URI}/{ENDPOINT}")) if row is not None}
+    client = httpx.Client(base_url=demo.url)
+    form = client.get("/portal/sign-in")
+    client.post("/portal/sign-in", data={"username": REVIEWER, "password": password,
+                                         "csrf": CSRF.search(form.text).group(1)})
+    answered = corrected = 0
+    for loop in TASK_LINK.findall(client.get("/portal/tasks").text):
+        page = client.get(f"/portal/tasks/{loop}").text
+        row = events[loop]
+        predicted = 1 if row["probability"] >= 0.5 else 0
+        agree = truth.get(features_key([f["value"] for f in row["features"]]), predicted) == predicted
+        answer = {"verdict1": {"agree": agree, "correct": not agree},
+                  "reason1": "as the recorded diagnosis" if agree else "the recorded diagnosis differs"}
+        done = client.post(f"/portal/tasks/{loop}/submit", data={"csrf": CSRF.search(page).group(1),
+                                                                 "answerContent": json.dumps(answer)})
+        answered += done.status_code == 303
+        corrected += done.status_code == 303 and not agree
+    print(f"    the scripted reviewer {REVIEWER} answered {answered} tasks in the portal ({corrected} corrections)")
+
+
+def features_key(values) -> tuple:
+    return tuple(round(float(value), 6) for value in values)
+
+
+def collect_and_retrain(demo: Demo, flow_arn: str) -> None:
+    heading("5. Retrain on what the reviewers decided")
+    demo.run("steps/review_collect.py", "--flow-definition-arn", flow_arn, "--input-uri", INPUT_URI,
+             "--output-uri", RETRAINING_URI, "--poll-seconds", "0.5")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, default=ROOT / ".sagelocal" / "demo",
+                        help="where the demo's S3 folders and state go (wiped first)")
+    parser.add_argument("--port", type=int, default=8080, help="the server's port (another free one if taken)")
+    parser.add_argument("--review", choices=("browser", "scripted"),
+                        default="browser" if sys.stdin.isatty() else "scripted",
+                        help="who answers the review tasks (default: you in the browser when there is a terminal)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    home = args.home.resolve()
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    started = time.perf_counter()
+    demo = Demo(home, free_port(args.port))
+    print(f"sagelocal server on {demo.url}; home {home}; its log {demo.log}")
+    try:
+        package = train_and_register(demo)
+        test_uri = deploy_and_send_traffic(demo, package)
+        monitor(demo, package)
+        flow_arn, password = start_review(demo)
+        if args.review == "browser":
+            print(f"\n    Open {demo.url}/portal and sign in as {REVIEWER} with the password {password}.")
+            print("    Answer the tasks, then press Enter here to retrain on your answers.")
+            input()
+        else:
+            answer_as_scripted_reviewer(demo, password, test_uri)
+        collect_and_retrain(demo, flow_arn)
+        print(f"\ndone in {time.perf_counter() - started:.0f} s. Everything is under {home}")
+        if args.review == "browser":
+            print(f"The server is still serving on {demo.url} (the portal, the endpoint, the APIs); Ctrl-C stops it.")
+            demo.server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
