@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install chromium demo test pipeline-json bench
+.PHONY: install chromium demo retrain test pipeline-json bench
 
 $(STAMP): requirements.txt setup.py
 	python3 -m venv $(VENV)
@@ -21,6 +21,10 @@ chromium:
 
 demo: install
 	$(PY) scripts/demo.py $(ARGS)
+
+# The second command: after reviewing in the portal of a running `make demo`, collect the answers and retrain.
+retrain: install
+	$(PY) scripts/demo.py --retrain $(ARGS)
 
 test: install chromium
 	$(PY) -m pytest

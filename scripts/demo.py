@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -54,6 +55,7 @@ REVIEW_URI = f"s3://{BUCKET}/{PIPELINE}/a2i-results"
 RETRAINING_URI = f"s3://{BUCKET}/{PIPELINE}/retraining"
 SCHEDULE = "breast-cancer-data-quality"
 REVIEWER = "alice"
+STATE_FILE = "demo.json"  # where `make retrain` finds the running demo
 # Requests the endpoint must refuse: too few features, and a word where a number belongs.
 MALFORMED_ROWS = ("1.0,2.0,3.0", ",".join(["12.5"] * 29 + ["large"]))
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -61,37 +63,39 @@ TASK_LINK = re.compile(r'href="/portal/tasks/([a-z0-9-]+)"')
 
 
 class Demo:
-    """The server process, the environment the scripts run in, and boto3 clients for the few direct calls."""
+    """The server process (when this run started it), the environment the scripts run in, and boto3 clients
+    for the few direct calls."""
 
-    def __init__(self, home: Path, port: int):
-        self.home, self.url = home, f"http://127.0.0.1:{port}"
+    def __init__(self, home: Path, url: str, server: subprocess.Popen | None = None):
+        self.home, self.url, self.server = home, url, server
         self.env = {**os.environ, "SAGELOCAL_HOME": str(home), "AWS_PROFILE": "sagelocal",
                     "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"), "AWS_CONFIG_FILE": os.devnull,
                     "AWS_EC2_METADATA_DISABLED": "true", "PYTHONUNBUFFERED": "1"}
         for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
             self.env.pop(variable, None)
         self.connection = ["--endpoint-url", self.url, "--region", REGION]
-        self.log = home / "server.log"
-        with self.log.open("wb") as log:
-            self.server = subprocess.Popen([sys.executable, "-m", "sagelocal", "serve", "--port", str(port)],
-                                           env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        self._wait_until_listening(port)
         connection = client_kwargs(Settings(home=home), self.url)
         self.s3, self.sagemaker, self.runtime = (boto3.client(service, **connection)
                                                  for service in ("s3", "sagemaker", "sagemaker-runtime"))
 
-
-
-    def _wait_until_listening(self, port: int) -> None:
+    @classmethod
+    def start(cls, home: Path, port: int) -> "Demo":
+        """Start ``sagelocal serve`` on ``home`` (its output goes to ``home/server.log``) and wait for it."""
+        log = home / "server.log"
+        with log.open("wb") as output:
+            server = subprocess.Popen([sys.executable, "-m", "sagelocal", "serve", "--port", str(port)],
+                                      env={**os.environ, "SAGELOCAL_HOME": str(home)}, cwd=ROOT,
+                                      stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if self.server.poll() is not None:
-                raise SystemExit(f"demo: the server exited with status {self.server.returncode}; see {self.log}")
+            if server.poll() is not None:
+                raise SystemExit(f"demo: the server exited with status {server.returncode}; see {log}")
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    return
+                    return cls(home, f"http://127.0.0.1:{port}", server)
             time.sleep(0.1)
-        raise SystemExit("demo: the server did not start within 30 s")
+        server.kill()
+        raise SystemExit(f"demo: the server did not start within 30 s; see {log}")
 
     def run(self, script: str, *args: str, profile: bool = True) -> str:
         """Run a project script as a user would, print its output, and return it."""
@@ -112,6 +116,8 @@ class Demo:
         return done.stdout
 
     def stop(self) -> None:
+        if self.server is None:
+            return
         self.server.terminate()
         try:
             self.server.wait(timeout=10)
@@ -270,37 +276,59 @@ def parse_args(argv):
     parser.add_argument("--review", choices=("browser", "scripted"),
                         default="browser" if sys.stdin.isatty() else "scripted",
                         help="who answers the review tasks (default: you in the browser when there is a terminal)")
+    parser.add_argument("--retrain", action="store_true",
+                        help="the second command (make retrain): collect the answers given in the running demo's "
+                             "portal and retrain")
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     home = args.home.resolve()
+    if args.retrain:
+        return retrain_running_demo(home)
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
+    # A plain `kill` must stop the server too: turn SIGTERM into an exit that runs the `finally` below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     started = time.perf_counter()
-    demo = Demo(home, free_port(args.port))
-    print(f"sagelocal server on {demo.url}; home {home}; its log {demo.log}")
+    demo = Demo.start(home, free_port(args.port))
+    print(f"sagelocal server on {demo.url}; home {home}; its log {home / 'server.log'}")
     try:
         package = train_and_register(demo)
         test_uri = deploy_and_send_traffic(demo, package)
         monitor(demo, package)
         flow_arn, password = start_review(demo)
+        (home / STATE_FILE).write_text(json.dumps({"url": demo.url, "flowDefinitionArn": flow_arn}))
         if args.review == "browser":
             print(f"\n    Open {demo.url}/portal and sign in as {REVIEWER} with the password {password}.")
-            print("    Answer the tasks, then press Enter here to retrain on your answers.")
-            input()
-        else:
-            answer_as_scripted_reviewer(demo, password, test_uri)
+            print("    Answer the tasks, then run `make retrain` in another terminal to retrain on your answers.")
+            print("    The server keeps serving (the portal, the endpoint, the APIs) until Ctrl-C.")
+            demo.server.wait()
+            return 0
+        answer_as_scripted_reviewer(demo, password, test_uri)
         collect_and_retrain(demo, flow_arn)
         print(f"\ndone in {time.perf_counter() - started:.0f} s. Everything is under {home}")
-        if args.review == "browser":
-            print(f"The server is still serving on {demo.url} (the portal, the endpoint, the APIs); Ctrl-C stops it.")
-            demo.server.wait()
     except KeyboardInterrupt:
         pass
     finally:
         demo.stop()
+    return 0
+
+
+def retrain_running_demo(home: Path) -> int:
+    """Collect and retrain against the demo server that is still running on ``home``."""
+    try:
+        state = json.loads((home / STATE_FILE).read_text())
+    except FileNotFoundError:
+        raise SystemExit(f"demo: no running demo under {home}: run `make demo` first (in a terminal)") from None
+    demo = Demo(home, state["url"])
+    try:
+        demo.sagemaker.list_pipelines()
+    except Exception as error:  # noqa: BLE001 (any failure here means the same thing to the user)
+        raise SystemExit(f"demo: the demo server at {state['url']} does not answer ({error}); "
+                         "is `make demo` still running?") from None
+    collect_and_retrain(demo, state["flowDefinitionArn"])
     return 0
 
 
