@@ -25,7 +25,8 @@ GROUP_EXTENSIONS = {"sagelocal.monitor.cli": "sagelocal.schedules.cli"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sagelocal", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="sagelocal", description="Run a SageMaker project offline: pipelines, "
+                                     "endpoints with data capture, Model Monitor and A2I human review.")
     parser.add_argument("--version", action="version", version=f"sagelocal {__version__}")
     subparsers = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     for module in COMMAND_GROUPS:
