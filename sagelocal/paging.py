@@ -1,7 +1,9 @@
-"""AWS-style pagination (MaxResults / NextToken) over an already sorted list."""
+"""AWS-style List* helpers: pagination (MaxResults / NextToken) over a sorted list, and time-bound filters."""
 from __future__ import annotations
 
 import base64
+import operator
+from datetime import datetime, timezone
 
 from sagelocal.errors import ValidationError
 
@@ -27,3 +29,21 @@ def with_token(response: dict, token: str | None) -> dict:
     if token:
         response["NextToken"] = token
     return response
+
+
+def time_filtered(items: list[dict], request: dict, field: str, filter_prefix: str = "CreationTime") -> list[dict]:
+    """Keep the items whose ``field`` is after ``<prefix>After`` and before ``<prefix>Before`` (both exclusive)."""
+    for suffix, keep in (("After", operator.gt), ("Before", operator.lt)):
+        if request.get(filter_prefix + suffix):
+            bound = as_datetime(request[filter_prefix + suffix])
+            items = [item for item in items if keep(item[field], bound)]
+    return items
+
+
+def as_datetime(value) -> datetime:
+    """A request's timestamp (a datetime, epoch seconds or ISO-8601, as botocore may send it), made aware."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

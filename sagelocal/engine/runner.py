@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from sagelocal.config import Settings
 from sagelocal.engine import policies
 from sagelocal.engine.definition import Definition, Step
-from sagelocal.engine.expressions import ExpressionError, PropertyFileRef, evaluate, json_path
+from sagelocal.engine.expressions import ExpressionError, PropertyFileRef, evaluate
 from sagelocal.engine.progress import Progress
 from sagelocal.engine.step_types import HANDLERS, StepContext, StepFailed, StepOutcome
 from sagelocal.engine.store import PipelineStore

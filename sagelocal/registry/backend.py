@@ -10,8 +10,8 @@ import json
 from datetime import datetime, timezone
 
 from sagelocal.config import Settings
-from sagelocal.errors import ResourceNotFound, ValidationError
-from sagelocal.paging import paginate, with_token
+from sagelocal.errors import ValidationError
+from sagelocal.paging import paginate, time_filtered, with_token
 from sagelocal.storage.sqlite import Database
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
@@ -144,10 +144,7 @@ class RegistryBackend:
         packages = [self._package_summary(r) for r in self.db.query(sql, tuple(params))]
         if request.get("NameContains"):
             packages = [p for p in packages if request["NameContains"] in p["ModelPackageName"]]
-        for key, keep in (("CreationTimeAfter", lambda t, b: t > b), ("CreationTimeBefore", lambda t, b: t < b)):
-            if request.get(key):
-                bound = _as_datetime(request[key])
-                packages = [p for p in packages if keep(p["CreationTime"], bound)]
+        packages = time_filtered(packages, request, "CreationTime")
         packages = _sorted(packages, request, {"Name": "ModelPackageName", "CreationTime": "CreationTime"},
                            default_by="CreationTime", default_order="Ascending")
         page, token = paginate(packages, request)
@@ -240,12 +237,6 @@ def _check_approval(status: str) -> None:
         )
 
 
-def _as_datetime(value) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def _sorted(items: list[dict], request: dict, keys: dict, default_by: str, default_order: str) -> list[dict]:

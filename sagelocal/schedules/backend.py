@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
-from sagelocal.paging import paginate, with_token
+from sagelocal.paging import paginate, time_filtered, with_token
 from sagelocal.schedules.cron import Schedule
 from sagelocal.schedules.execution import run_execution
 from sagelocal.storage import LocalS3
@@ -116,13 +116,7 @@ class SchedulesBackend:
             if request.get(key):
                 sql, params = sql + f" AND {column} = ?", params + [request[key]]
         items = [self._execution(r) for r in self.db.query(sql, tuple(params))]
-        for key, field, after in (("ScheduledTimeAfter", "ScheduledTime", True),
-                                  ("ScheduledTimeBefore", "ScheduledTime", False),
-                                  ("CreationTimeAfter", "CreationTime", True),
-                                  ("CreationTimeBefore", "CreationTime", False)):
-            if request.get(key):
-                bound = _as_datetime(request[key])
-                items = [i for i in items if (i[field] > bound if after else i[field] < bound)]
+        items = time_filtered(time_filtered(items, request, "ScheduledTime", "ScheduledTime"), request, "CreationTime")
         key = {"CreationTime": "CreationTime", "ScheduledTime": "ScheduledTime",
                "Status": "MonitoringExecutionStatus"}[request.get("SortBy", "ScheduledTime")]
         items.sort(key=lambda i: i[key], reverse=request.get("SortOrder", "Descending") == "Descending")
@@ -251,11 +245,3 @@ class SchedulesBackend:
         if row["failure_reason"]:
             summary["FailureReason"] = row["failure_reason"]
         return summary
-
-
-def _as_datetime(value) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
