@@ -1,8 +1,9 @@
 """Write ``pipeline.json``, the breast-cancer pipeline's definition, offline and byte-identical on every run.
 
-Usage: ``.venv/bin/python scripts/build_pipeline_json.py [--region R] [--role ARN] [--bucket B] [--output PATH]``
-(``make pipeline-json``). No AWS credentials and no network are needed: the SDK is configured below so
-that it never calls AWS (see ../shared/reference/sagemaker-sdk-v3.md §3.1).
+Usage: ``.venv/bin/python scripts/build_pipeline_json.py [--region R] [--role ARN] [--bucket B] [--output PATH]
+[--pipeline-name N] [--model-package-group G] [--data-quality {model-monitor,processing}]`` (``make pipeline-json``).
+No AWS credentials and no network are needed: the SDK is configured below so that it never calls AWS (see
+../shared/reference/sagemaker-sdk-v3.md §3.1).
 """
 from __future__ import annotations
 
@@ -19,15 +20,32 @@ DEFAULT_REGION = "us-east-1"
 # Placeholders: the AWS face (scripts/run_pipeline_on_aws.py) needs a definition built with real values.
 PLACEHOLDER_ACCOUNT = "000000000000"
 DEFAULT_ROLE = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/SageMakerExecutionRole"
+DATA_QUALITY_CHECKS = ("model-monitor", "processing")
+DATA_QUALITY_HELP = """--data-quality:
+  model-monitor  a QualityCheck step on the Model Monitor analyzer image; SkipDataQualityCheck and
+                 RegisterNewDataQualityBaseline choose whether to check against the approved baseline and
+                 which baseline the model package keeps for drift checks.
+  processing     for accounts without Model Monitor: a processing step on the scikit-learn image running the
+                 monitor library (sagelocal.monitor); scripts/run_pipeline_on_aws.py uploads the library to
+                 <bucket>/<pipeline name>/code/library. It always computes a fresh baseline and registers it;
+                 the two parameters above are still declared but have no effect."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=DATA_QUALITY_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS region of the images (default {DEFAULT_REGION})")
     parser.add_argument("--role", default=DEFAULT_ROLE, help=f"SageMaker execution role ARN (default {DEFAULT_ROLE})")
     parser.add_argument("--bucket", help=f"default bucket (default sagemaker-<region>-{PLACEHOLDER_ACCOUNT})")
     parser.add_argument("--output", type=Path, default=ROOT / "pipeline.json",
                         help="where to write (default: pipeline.json at the repository root)")
+    # No defaults for the names: get_pipeline's own apply (its module is imported only once the SDK is set up).
+    parser.add_argument("--pipeline-name", help="pipeline name, also the S3 prefix of its code and outputs "
+                        "(default BreastCancerXGBoost; a SageMaker Project uses <project name>-<project id>)")
+    parser.add_argument("--model-package-group", help="model package group to register in "
+                        "(default breast-cancer-xgboost)")
+    parser.add_argument("--data-quality", choices=DATA_QUALITY_CHECKS, default=DATA_QUALITY_CHECKS[0],
+                        help="how DataQualityBaseline runs (default %(default)s; see below)")
     return parser.parse_args(argv)
 
 
@@ -52,22 +70,28 @@ def silence_sdk() -> None:
     telemetry_logging._send_telemetry_request = lambda *args, **kwargs: None
 
 
-def build_definition(region: str, role: str, bucket: str) -> str:
-    """The definition as indented JSON in the SDK's own key order, with a final newline."""
+def build_definition(region: str, role: str, bucket: str, **options) -> str:
+    """The definition as indented JSON in the SDK's own key order, with a final newline.
+
+    ``options``: further keyword arguments of ``get_pipeline`` (pipeline_name, data_quality_check, ...).
+    """
     configure_offline_sdk(region)
     silence_sdk()
     sys.path.insert(0, str(ROOT))
     from pipelines.breast_cancer.pipeline import get_pipeline
 
-    definition = get_pipeline(region=region, role=role, default_bucket=bucket).definition()
+    definition = get_pipeline(region=region, role=role, default_bucket=bucket, **options).definition()
     return json.dumps(json.loads(definition), indent=2) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     bucket = args.bucket or f"sagemaker-{args.region}-{PLACEHOLDER_ACCOUNT}"
+    options = {"pipeline_name": args.pipeline_name, "model_package_group_name": args.model_package_group,
+               "data_quality_check": args.data_quality}
     try:
-        text = build_definition(args.region, args.role, bucket)
+        text = build_definition(args.region, args.role, bucket,
+                                **{name: value for name, value in options.items() if value is not None})
     except ValueError as error:  # get_pipeline's own checks of region, role and bucket
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -3,8 +3,9 @@
 Usage: ``python scripts/run_pipeline_on_aws.py [--definition pipeline.json] [--param Name=Value ...] [--wait]
 [--region R] [--endpoint-url URL]``. Build the definition first with your role and bucket
 (``scripts/build_pipeline_json.py --role ARN --bucket B``). The scripts go to exactly the ``s3://`` URIs the
-definition's processing steps name as their ``code`` input. ``--endpoint-url`` points both clients elsewhere,
-e.g. at a local server that speaks the same API.
+definition's processing steps name as their ``code`` input; a step with a ``library`` input (the processing
+data-quality mode) also gets the ``sagelocal`` package under that prefix. ``--endpoint-url`` points both
+clients elsewhere, e.g. at a local server that speaks the same API.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PIPELINE_NAME = "BreastCancerXGBoost"
 PLACEHOLDER_ACCOUNT = ":000000000000:"
 CODE_INPUT_NAME = "code"
+LIBRARY_INPUT_NAME = "library"
 TERMINAL_STATUSES = {"Succeeded", "Failed", "Stopped"}
 
 
@@ -57,25 +59,48 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def script_uploads(definition: dict, steps_dir: Path) -> list[tuple[Path, str]]:
-    """(local script, S3 URI) for every processing step's code input, the script found by file name."""
-    uploads = []
+def input_uris(definition: dict, input_name: str) -> list[tuple[str, str]]:
+    """(step name, S3 URI) of every processing step's input named ``input_name``; the URI must be fixed."""
+    found = []
     for step in iter_steps(definition["Steps"]):
         if step.get("Type") != "Processing":
             continue
         for processing_input in step["Arguments"].get("ProcessingInputs", []):
-            if processing_input.get("InputName") != CODE_INPUT_NAME:
+            if processing_input.get("InputName") != input_name:
                 continue
             uri = processing_input["S3Input"]["S3Uri"]
             if not isinstance(uri, str):
-                raise DeployError(f"step {step['Name']}: the code input must be a fixed S3 URI, got {uri!r}")
-            script = steps_dir / uri.rsplit("/", 1)[-1]
-            if not script.is_file():
-                raise DeployError(f"step {step['Name']} runs {uri}, but {script} does not exist")
-            uploads.append((script, uri))
+                raise DeployError(f"step {step['Name']}: the {input_name} input must be a fixed S3 URI, got {uri!r}")
+            found.append((step["Name"], uri))
+    return found
+
+
+def script_uploads(definition: dict, steps_dir: Path) -> list[tuple[Path, str]]:
+    """(local script, S3 URI) for every processing step's code input, the script found by file name."""
+    uploads = []
+    for step_name, uri in input_uris(definition, CODE_INPUT_NAME):
+        script = steps_dir / uri.rsplit("/", 1)[-1]
+        if not script.is_file():
+            raise DeployError(f"step {step_name} runs {uri}, but {script} does not exist")
+        uploads.append((script, uri))
     if not uploads:
         raise DeployError("the definition has no processing step with a code input: nothing to upload")
     return uploads
+
+
+def library_files(prefix_uri: str) -> list[tuple[Path, str]]:
+    """(file, S3 URI) for every file of the ``sagelocal`` package under ``prefix_uri``.
+
+    A job that downloads the prefix and puts its folder on ``sys.path`` imports the package from it.
+    """
+    package = ROOT / "sagelocal"
+    return [(path, f"{prefix_uri.rstrip('/')}/{path.relative_to(ROOT).as_posix()}")
+            for path in sorted(package.rglob("*")) if path.is_file() and "__pycache__" not in path.parts]
+
+
+def library_prefixes(definition: dict) -> list[str]:
+    """Where the ``sagelocal`` package goes: the distinct URIs of library inputs (none in the default mode)."""
+    return sorted({uri for _, uri in input_uris(definition, LIBRARY_INPUT_NAME)})
 
 
 def pipeline_role(definition: dict) -> str:
@@ -101,10 +126,10 @@ def execution_parameters(definition: dict, assignments: list[str]) -> list[dict]
     return parameters
 
 
-def upload_scripts(s3_client, uploads: list[tuple[Path, str]]) -> None:
-    for script, uri in uploads:
+def upload_files(s3_client, uploads: list[tuple[Path, str]]) -> None:
+    for path, uri in uploads:
         bucket, key = split_s3_uri(uri)
-        s3_client.put_object(Bucket=bucket, Key=key, Body=script.read_bytes())
+        s3_client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
 
 
 def upsert_pipeline(sagemaker_client, name: str, definition_text: str, role_arn: str) -> tuple[str, str]:
@@ -165,10 +190,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         text, definition = load_definition(args.definition)
-        uploads = script_uploads(definition, args.steps_dir)
+        scripts, libraries = script_uploads(definition, args.steps_dir), library_prefixes(definition)
         role = args.role or pipeline_role(definition)
         parameters = execution_parameters(definition, args.param)
-        if not args.endpoint_url and PLACEHOLDER_ACCOUNT in role + json.dumps([uri for _, uri in uploads]):
+        if not args.endpoint_url and PLACEHOLDER_ACCOUNT in role + json.dumps([uri for _, uri in scripts]):
             raise DeployError(f"{args.definition} still has the placeholder account 000000000000; rebuild it "
                               "with scripts/build_pipeline_json.py --role <role ARN> --bucket <bucket>")
     except DeployError as error:
@@ -177,9 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     session = boto3.Session(region_name=args.region)
     s3_client = session.client("s3", endpoint_url=args.endpoint_url)
     sagemaker_client = session.client("sagemaker", endpoint_url=args.endpoint_url)
-    upload_scripts(s3_client, uploads)
-    for script, uri in uploads:
+    upload_files(s3_client, scripts + [upload for prefix in libraries for upload in library_files(prefix)])
+    for script, uri in scripts:
         print(f"uploaded {script.name} to {uri}")
+    for prefix in libraries:
+        print(f"uploaded the sagelocal package to {prefix}")
     pipeline_arn, action = upsert_pipeline(sagemaker_client, args.pipeline_name, text, role)
     print(f"{action} {pipeline_arn}")
     execution_arn = start_execution(sagemaker_client, args.pipeline_name, parameters)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import _aws
-from run_pipeline_on_aws import upsert_pipeline
+from run_pipeline_on_aws import library_files, upload_files, upsert_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
@@ -86,12 +86,9 @@ def create_monitoring_schedule(sagemaker, name: str, endpoint: str, image: str, 
 
 def upload_monitoring_code(s3, code_prefix: str) -> int:
     """The entry script and every module of the sagelocal package, under ``code_prefix``; returns the count."""
-    bucket, _, prefix = code_prefix[len("s3://"):].partition("/")
-    files = [(ROOT / "pipelines" / "monitoring" / "analyze_capture.py", f"{prefix}/analyze_capture.py")]
-    files += [(path, f"{prefix}/library/{path.relative_to(ROOT).as_posix()}")
-              for path in sorted((ROOT / "sagelocal").rglob("*")) if path.is_file() and "__pycache__" not in path.parts]
-    for path, key in files:
-        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+    files = [(ROOT / "pipelines" / "monitoring" / "analyze_capture.py", f"{code_prefix}/analyze_capture.py")]
+    files += library_files(f"{code_prefix}/library")
+    upload_files(s3, files)
     return len(files)
 
 

@@ -3,6 +3,18 @@
 Preprocess -> Train -> Evaluate -> DataQualityBaseline -> CheckAucThreshold -> Register or Fail,
 as in the SageMaker MLOps "model building, training and deployment" project template.
 
+``data_quality_check`` picks how ``DataQualityBaseline`` computes the data-quality baseline the model package
+carries (ModelMetrics and DriftCheckBaselines):
+
+- ``"model-monitor"`` (default): a QualityCheckStep on the Model Monitor analyzer image. It can also check the
+  data against the group's latest approved baseline (``SkipDataQualityCheck``) and choose which baseline later
+  drift checks use (``RegisterNewDataQualityBaseline``).
+- ``"processing"``: for accounts without Model Monitor, a ProcessingStep on the scikit-learn image running the
+  monitor library (``sagelocal.monitor``, uploaded to ``<code prefix>/library``) through
+  ``steps/data_quality_baseline.py``; it writes the same statistics.json and constraints.json. It always
+  computes a fresh baseline and registers it as the drift-check baseline: no check runs, and the two
+  parameters above are still declared (both modes take the same parameters) but have no effect.
+
 Every S3 location is explicit (the step scripts are ``s3://`` URIs under the default bucket), so building
 the definition never asks AWS for a default bucket. Importing this module needs a region
 (``AWS_DEFAULT_REGION``): the SDK creates boto3 clients at import time.
@@ -54,6 +66,10 @@ HYPERPARAMETERS = {
     "num_round": "100",
 }
 MAX_RUNTIME_SECONDS = 3600
+DATA_QUALITY_CHECKS = ("model-monitor", "processing")
+# The analyzer's dataset_format in processing mode (the QualityCheckStep says DatasetFormat.csv(header=False)):
+# the baseline file has no header, as the walkthrough's train.csv, so its columns are _c0 (label) .. _c30.
+HEADERLESS_CSV = '{"csv": {"header": false}}'
 
 
 def get_pipeline(
@@ -64,9 +80,13 @@ def get_pipeline(
     base_job_prefix: str = "breast-cancer",
     model_package_group_name: str = MODEL_PACKAGE_GROUP_NAME,
     sagemaker_session: PipelineSession | None = None,
+    data_quality_check: str = "model-monitor",
 ) -> Pipeline:
-    """Return the pipeline; ``role`` must be an IAM role ARN and ``default_bucket`` a bare bucket name."""
-    _check_arguments(region, role, default_bucket)
+    """Return the pipeline; ``role`` must be an IAM role ARN and ``default_bucket`` a bare bucket name.
+
+    ``data_quality_check``: ``"model-monitor"`` or ``"processing"`` (see the module docstring).
+    """
+    _check_arguments(region, role, default_bucket, data_quality_check)
     session = sagemaker_session or _pipeline_session(region, default_bucket)
     prefix = f"s3://{default_bucket}/{pipeline_name}"
 
@@ -101,30 +121,25 @@ def get_pipeline(
         test_uri=outputs["test"].S3Output.S3Uri, code_prefix=f"{prefix}/code",
         output_uri=execution_uri("evaluation"), report=evaluation_report,
     )
-    step_data_quality = QualityCheckStep(
-        name="DataQualityBaseline",
-        quality_check_config=DataQualityCheckConfig(
-            baseline_dataset=outputs["baseline"].S3Output.S3Uri,
-            # The baseline file has no header, as the walkthrough's train.csv: columns are _c0 (label) .. _c30.
-            dataset_format=DatasetFormat.csv(header=False),
-            output_s3_uri=execution_uri("data-quality"),
-        ),
-        check_job_config=CheckJobConfig(
-            role=role, instance_count=1, instance_type="ml.m5.xlarge", volume_size_in_gb=30,
-            max_runtime_in_seconds=MAX_RUNTIME_SECONDS, base_job_name=f"{base_job_prefix}-data-quality",
-            sagemaker_session=session,
-        ),
-        skip_check=skip_data_quality_check,
-        register_new_baseline=register_new_baseline,
-        model_package_group_name=model_package_group_name,
-    )
+    baseline_uri, data_quality_uri = outputs["baseline"].S3Output.S3Uri, execution_uri("data-quality")
+    if data_quality_check == "processing":
+        step_data_quality, calculated, used_for_drift_check = _data_quality_processing_step(
+            session, region, role, base_job_prefix, processing_instance_type, baseline_uri,
+            code_prefix=f"{prefix}/code", output_uri=data_quality_uri,
+        )
+    else:
+        step_data_quality, calculated, used_for_drift_check = _quality_check_step(
+            session, role, base_job_prefix, model_package_group_name, baseline_uri, output_uri=data_quality_uri,
+            skip_check=skip_data_quality_check, register_new_baseline=register_new_baseline,
+        )
     step_register = _register_step(
         session, region, role, model_data_url, model_package_group_name, model_approval_status,
         evaluation_uri=Join(on="/", values=[
             step_evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri,
             "evaluation.json",
         ]),
-        data_quality=step_data_quality,
+        calculated=calculated,
+        used_for_drift_check=used_for_drift_check,
     )
     auc = JsonGet(step_name=step_evaluate.name, property_file=evaluation_report,
                   json_path="binary_classification_metrics.auc.value")
@@ -149,7 +164,7 @@ def get_pipeline(
     )
 
 
-def _check_arguments(region: str, role: str, default_bucket: str) -> None:
+def _check_arguments(region: str, role: str, default_bucket: str, data_quality_check: str) -> None:
     if not region:
         raise ValueError("region is required, e.g. 'us-east-1'")
     if not role.startswith("arn:aws") or ":role/" not in role:
@@ -157,6 +172,9 @@ def _check_arguments(region: str, role: str, default_bucket: str) -> None:
         raise ValueError(f"role must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {role!r}")
     if not default_bucket or "/" in default_bucket or default_bucket.startswith("s3:"):
         raise ValueError(f"default_bucket must be a bare S3 bucket name, got {default_bucket!r}")
+    if data_quality_check not in DATA_QUALITY_CHECKS:
+        raise ValueError(f"data_quality_check must be one of {', '.join(DATA_QUALITY_CHECKS)}, "
+                         f"got {data_quality_check!r}")
 
 
 def _pipeline_session(region: str, default_bucket: str) -> PipelineSession:
@@ -241,21 +259,75 @@ def _evaluate_step(session, region, role, base_job_prefix, instance_type, model_
     return ProcessingStep(name="EvaluateModel", step_args=step_args, property_files=[report])
 
 
-def _register_step(session, region, role, model_data_url, group_name, approval_status, evaluation_uri, data_quality):
-    baseline = data_quality.properties
+def _quality_check_step(session, role, base_job_prefix, group_name, baseline_uri, output_uri, skip_check,
+                        register_new_baseline):
+    """The Model Monitor QualityCheckStep, with its calculated and drift-check (statistics, constraints)."""
+    step = QualityCheckStep(
+        name="DataQualityBaseline",
+        quality_check_config=DataQualityCheckConfig(
+            baseline_dataset=baseline_uri,
+            dataset_format=DatasetFormat.csv(header=False),
+            output_s3_uri=output_uri,
+        ),
+        check_job_config=CheckJobConfig(
+            role=role, instance_count=1, instance_type="ml.m5.xlarge", volume_size_in_gb=30,
+            max_runtime_in_seconds=MAX_RUNTIME_SECONDS, base_job_name=f"{base_job_prefix}-data-quality",
+            sagemaker_session=session,
+        ),
+        skip_check=skip_check,
+        register_new_baseline=register_new_baseline,
+        model_package_group_name=group_name,
+    )
+    baseline = step.properties
+    return (step, (baseline.CalculatedBaselineStatistics, baseline.CalculatedBaselineConstraints),
+            (baseline.BaselineUsedForDriftCheckStatistics, baseline.BaselineUsedForDriftCheckConstraints))
+
+
+def _data_quality_processing_step(session, region, role, base_job_prefix, instance_type, baseline_uri, code_prefix,
+                                  output_uri):
+    """The monitor library's analyzer baselining ``baseline_uri`` in a plain processing job, for accounts without
+    Model Monitor; its fresh baseline is both the calculated and the drift-check (statistics, constraints)."""
+    library = f"{PROCESSING_ROOT}/input/library"
+    processor = ScriptProcessor(
+        role=role,
+        image_uri=retrieve_image_uri("sklearn", region, version=SKLEARN_VERSION),
+        command=["python3"],
+        instance_count=1,
+        instance_type=instance_type,
+        max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
+        base_job_name=f"{base_job_prefix}-data-quality",
+        sagemaker_session=session,
+        # The Model Monitor analyzer's contract; without baseline_statistics/constraints it baselines. The
+        # message file is named so that the offline runner keeps it in the job's folder.
+        env={"dataset_format": HEADERLESS_CSV, "dataset_source": f"{PROCESSING_ROOT}/input/baseline",
+             "output_path": f"{PROCESSING_ROOT}/data-quality", "publish_cloudwatch_metrics": "Disabled",
+             "output_message_file": "/opt/ml/output/message"},
+    )
+    step_args = processor.run(
+        code=f"{code_prefix}/data_quality_baseline.py",
+        arguments=["--library", library],
+        inputs=[_processing_input("baseline", baseline_uri, f"{PROCESSING_ROOT}/input/baseline"),
+                _processing_input("library", f"{code_prefix}/library", library)],
+        outputs=[_processing_output("data-quality", output_uri)],
+    )
+    step = ProcessingStep(name="DataQualityBaseline", step_args=step_args)
+    output = step.properties.ProcessingOutputConfig.Outputs["data-quality"].S3Output.S3Uri
+    files = (Join(on="/", values=[output, "statistics.json"]), Join(on="/", values=[output, "constraints.json"]))
+    return step, files, files
+
+
+def _register_step(session, region, role, model_data_url, group_name, approval_status, evaluation_uri, calculated,
+                   used_for_drift_check):
+    """``calculated``/``used_for_drift_check``: (statistics, constraints) URIs of the data-quality baselines."""
     model_metrics = ModelMetrics(
         model_statistics=MetricsSource(s3_uri=evaluation_uri, content_type="application/json"),
-        model_data_statistics=MetricsSource(s3_uri=baseline.CalculatedBaselineStatistics,
-                                            content_type="application/json"),
-        model_data_constraints=MetricsSource(s3_uri=baseline.CalculatedBaselineConstraints,
-                                             content_type="application/json"),
+        model_data_statistics=MetricsSource(s3_uri=calculated[0], content_type="application/json"),
+        model_data_constraints=MetricsSource(s3_uri=calculated[1], content_type="application/json"),
     )
     # Drift checks of later runs compare against the baseline this run actually used.
     drift_check_baselines = DriftCheckBaselines(
-        model_data_statistics=MetricsSource(s3_uri=baseline.BaselineUsedForDriftCheckStatistics,
-                                            content_type="application/json"),
-        model_data_constraints=MetricsSource(s3_uri=baseline.BaselineUsedForDriftCheckConstraints,
-                                             content_type="application/json"),
+        model_data_statistics=MetricsSource(s3_uri=used_for_drift_check[0], content_type="application/json"),
+        model_data_constraints=MetricsSource(s3_uri=used_for_drift_check[1], content_type="application/json"),
     )
     builder = ModelBuilder(
         s3_model_data_url=model_data_url,

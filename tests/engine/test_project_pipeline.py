@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import xgboost
 
+from pipeline_build import guarded_build
 from sagelocal.config import Settings
 from sagelocal.registry import RegistryBackend
 from sagelocal.storage.s3 import LocalS3
@@ -26,19 +27,37 @@ pytestmark = [
 ]
 
 
-def stage_inputs(home: Path) -> None:
-    """What the demo does first: the input CSV and the step scripts at the URIs the definition names."""
-    definition = json.loads(DEFINITION.read_text())
+def _load_deploy_script():
+    spec = importlib.util.spec_from_file_location("run_pipeline_on_aws", ROOT / "scripts" / "run_pipeline_on_aws.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+deploy = _load_deploy_script()
+
+
+class LocalS3Client:
+    """The one S3 call of the deploy script's uploads, into local S3, so staging runs the script's own code."""
+
+    def __init__(self, s3: LocalS3):
+        self.s3 = s3
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes) -> None:
+        self.s3.write_bytes(f"s3://{Bucket}/{Key}", Body)
+
+
+def stage_inputs(home: Path, definition_path: Path = DEFINITION) -> None:
+    """What the demo does first: the input CSV, and what run_pipeline_on_aws.py uploads (the step scripts, and
+    the sagelocal package where a step has a library input) at the URIs the definition names."""
+    definition = json.loads(definition_path.read_text())
     data_uri = next(p["DefaultValue"] for p in definition["Parameters"] if p["Name"] == "InputDataUrl")
     made = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_input_data.py"), "--s3-root",
                            str(home / "s3"), data_uri], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
-    s3 = LocalS3(home / "s3")
-    for step in definition["Steps"]:
-        for item in step["Arguments"].get("ProcessingInputs", []):
-            if item["InputName"] == "code":
-                uri = item["S3Input"]["S3Uri"]
-                s3.copy_in(ROOT / "steps" / uri.rsplit("/", 1)[-1], uri)
+    uploads = deploy.script_uploads(definition, ROOT / "steps")
+    uploads += [upload for prefix in deploy.library_prefixes(definition) for upload in deploy.library_files(prefix)]
+    deploy.upload_files(LocalS3Client(LocalS3(home / "s3")), uploads)
 
 
 def sagelocal(home: Path, *args: str) -> subprocess.CompletedProcess:
@@ -91,3 +110,46 @@ def test_a_high_threshold_fails_the_execution_with_the_auc(tmp_path):
     result = sagelocal(home, "pipeline", "run", str(DEFINITION), "--param", "AucThreshold=0.9999")
     assert result.returncode == 1
     assert "is below the threshold 0.9999" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def processing_definition(tmp_path_factory) -> Path:
+    """``build_pipeline_json.py --data-quality processing``, built under the socket guard."""
+    built = guarded_build(tmp_path_factory.mktemp("processing"), "--data-quality", "processing")
+    assert built.status == 0 and built.attempts == []
+    return built.path
+
+
+def test_processing_mode_registers_the_library_baseline(tmp_path, processing_definition):
+    home = tmp_path / "home"
+    stage_inputs(home, processing_definition)
+    assert (home / "s3" / "sagemaker-us-east-1-000000000000" / "BreastCancerXGBoost" / "code" / "library"
+            / "sagelocal" / "monitor" / "analyzer.py").is_file()
+    result = sagelocal(home, "pipeline", "run", str(processing_definition), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    steps = {s["StepName"]: s for s in report["Steps"]}
+    assert all(s["StepStatus"] == "Succeeded" for s in steps.values()) and "RegisterModel" in steps
+    assert "ProcessingJob" in steps["DataQualityBaseline"]["Metadata"]
+
+    execution_id = report["Execution"]["PipelineExecutionArn"].rsplit("/", 1)[-1]
+    prefix = f"s3://sagemaker-us-east-1-000000000000/BreastCancerXGBoost/{execution_id}/data-quality"
+    package = RegistryBackend(Settings(home=home)).describe_model_package(
+        {"ModelPackageName": steps["RegisterModel"]["Metadata"]["RegisterModel"]["Arn"]})
+    data_quality = package["ModelMetrics"]["ModelDataQuality"]
+    assert data_quality["Statistics"]["S3Uri"] == f"{prefix}/statistics.json"
+    assert data_quality["Constraints"]["S3Uri"] == f"{prefix}/constraints.json"
+    assert package["DriftCheckBaselines"]["ModelDataQuality"] == data_quality
+
+    s3 = LocalS3(home / "s3")
+    statistics = json.loads(s3.read_bytes(data_quality["Statistics"]["S3Uri"]))
+    assert statistics["dataset"]["item_count"] == 455
+    assert [feature["name"] for feature in statistics["features"]] == [f"_c{i}" for i in range(31)]
+    constraints = json.loads(s3.read_bytes(data_quality["Constraints"]["S3Uri"]))
+    assert [feature["name"] for feature in constraints["features"]] == [f"_c{i}" for i in range(31)]
+    # The files are what the job wrote, running the library it downloaded from the library input.
+    [job_root] = [path.parent for path in (home / "jobs").glob("*/processing/data-quality")]
+    for name in ("statistics.json", "constraints.json"):
+        assert s3.read_bytes(f"{prefix}/{name}") == (job_root / "data-quality" / name).read_bytes()
+    assert (job_root / "input" / "library" / "sagelocal" / "monitor" / "analyzer.py").is_file()
+    assert (job_root.parent / "output" / "message").is_file(), "the analyzer's message stays in the job's folder"

@@ -26,18 +26,30 @@ def test_build_prints_one_summary_line(built):
     assert len(lines) == 1 and lines[0].startswith("wrote ") and "5 top-level steps" in lines[0]
 
 
-def test_flags_set_region_role_and_bucket(tmp_path):
+def test_flags_set_region_role_bucket_and_names(tmp_path):
     output = tmp_path / "eu.json"
     role = "arn:aws:iam::123456789012:role/Pipelines"
     subprocess.run(BUILD + ["--region", "eu-west-1", "--role", role, "--bucket", "my-ml-bucket",
+                            "--pipeline-name", "breast-cancer-p-abc123", "--model-package-group", "bc-models",
                             "--output", str(output)], check=True, capture_output=True, timeout=300)
     text = output.read_text()
     definition = json.loads(text)
     preprocess = definition["Steps"][0]["Arguments"]
     assert preprocess["RoleArn"] == role
     assert preprocess["AppSpecification"]["ImageUri"].startswith("141502667606.dkr.ecr.eu-west-1.amazonaws.com/")
-    assert "s3://my-ml-bucket/BreastCancerXGBoost/code/preprocess.py" in text
-    assert "000000000000" not in text and "us-east-1" not in text
+    assert "s3://my-ml-bucket/breast-cancer-p-abc123/code/preprocess.py" in text
+    assert "000000000000" not in text and "us-east-1" not in text and "BreastCancerXGBoost" not in text
+    data_quality = next(step for step in definition["Steps"] if step["Name"] == "DataQualityBaseline")
+    register = definition["Steps"][-1]["Arguments"]["IfSteps"][0]["Arguments"]
+    assert data_quality["ModelPackageGroupName"] == register["ModelPackageGroupName"] == "bc-models"
+    assert "breast-cancer-xgboost" not in text
+
+
+def test_an_unknown_data_quality_mode_is_refused(tmp_path):
+    result = subprocess.run(BUILD + ["--data-quality", "clarify", "--output", str(tmp_path / "x.json")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "invalid choice: 'clarify'" in result.stderr
+    assert not (tmp_path / "x.json").exists()
 
 
 def test_a_role_name_instead_of_an_arn_is_refused(tmp_path):

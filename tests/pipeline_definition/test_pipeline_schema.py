@@ -72,9 +72,11 @@ def definition_errors(schema: dict, definition: dict) -> list[str]:
     return errors
 
 
-def test_pipeline_json_is_valid_under_the_relaxed_schema(relaxed_schema, definition):
-    assert definition_errors(relaxed_schema, definition) == []
-    jsonschema.Draft7Validator(relaxed_schema).validate(definition)
+@pytest.mark.parametrize("mode", ["definition", "processing_definition"])
+def test_pipeline_json_is_valid_under_the_relaxed_schema(relaxed_schema, request, mode):
+    built = request.getfixturevalue(mode)
+    assert definition_errors(relaxed_schema, built) == []
+    jsonschema.Draft7Validator(relaxed_schema).validate(built)
 
 
 def _set(definition: dict, path: list, value) -> dict:

@@ -42,7 +42,7 @@ def test_scripts_go_to_the_uris_the_definition_names(definition):
         for path, _ in uploads:
             stub.add_response("put_object", {"ETag": '"x"'},
                               {"Bucket": PREFIX[0], "Key": f"{PREFIX[1]}/{path.name}", "Body": path.read_bytes()})
-        deploy.upload_scripts(s3, uploads)
+        deploy.upload_files(s3, uploads)
         stub.assert_no_pending_responses()
 
 
@@ -124,3 +124,76 @@ def test_a_corrupt_definition_is_one_clear_error(tmp_path, capsys):
     bad.write_text('{"Steps": [')
     assert deploy.main(["--definition", str(bad)]) == 2
     assert f"{bad} is not valid JSON" in capsys.readouterr().err
+
+
+LIBRARY_PREFIX = f"{PREFIX[1]}/library"
+
+
+def test_the_default_definition_needs_no_library(definition):
+    assert deploy.library_prefixes(definition) == []
+
+
+def test_processing_mode_needs_its_script_and_the_library(processing_definition):
+    uploads = deploy.script_uploads(processing_definition, ROOT / "steps")
+    assert [(path.name, uri) for path, uri in uploads] == [
+        ("preprocess.py", f"s3://{PREFIX[0]}/{PREFIX[1]}/preprocess.py"),
+        ("evaluate.py", f"s3://{PREFIX[0]}/{PREFIX[1]}/evaluate.py"),
+        ("data_quality_baseline.py", f"s3://{PREFIX[0]}/{PREFIX[1]}/data_quality_baseline.py"),
+    ]
+    assert deploy.library_prefixes(processing_definition) == [f"s3://{PREFIX[0]}/{LIBRARY_PREFIX}"]
+
+
+def library_files() -> list:
+    """The package as a job downloads it: ``<library folder>/sagelocal/...``, no bytecode."""
+    return sorted(path for path in (ROOT / "sagelocal").rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+
+
+def test_the_library_goes_under_the_input_prefix(processing_definition):
+    [prefix] = deploy.library_prefixes(processing_definition)
+    files = library_files()
+    assert ROOT / "sagelocal" / "monitor" / "analyzer.py" in files
+    s3 = client("s3")
+    with Stubber(s3) as stub:
+        for path in files:
+            stub.add_response("put_object", {"ETag": '"x"'}, {
+                "Bucket": PREFIX[0], "Key": f"{LIBRARY_PREFIX}/{path.relative_to(ROOT).as_posix()}",
+                "Body": path.read_bytes()})
+        deploy.upload_files(s3, deploy.library_files(prefix))
+        stub.assert_no_pending_responses()
+
+
+class StubbedSession:
+    """``boto3.Session`` for main(): hands out the given stubbed clients by service name."""
+
+    def __init__(self, clients: dict):
+        self.clients = clients
+
+    def __call__(self, region_name=None):
+        return self
+
+    def client(self, service, endpoint_url=None):
+        return self.clients[service]
+
+
+def test_main_uploads_scripts_and_library_then_starts(processing_built, monkeypatch, capsys):
+    s3, sagemaker = client("s3"), client("sagemaker")
+    scripts = deploy.script_uploads(processing_built.definition, ROOT / "steps")
+    with Stubber(s3) as s3_stub, Stubber(sagemaker) as sagemaker_stub:
+        for path, uri in scripts:
+            s3_stub.add_response("put_object", {}, {"Bucket": PREFIX[0], "Key": uri.split("/", 3)[3],
+                                                    "Body": path.read_bytes()})
+        for path in library_files():
+            s3_stub.add_response("put_object", {}, {
+                "Bucket": PREFIX[0], "Key": f"{LIBRARY_PREFIX}/{path.relative_to(ROOT).as_posix()}", "Body": ANY})
+        sagemaker_stub.add_client_error("describe_pipeline", service_error_code="ResourceNotFound",
+                                        http_status_code=400)
+        sagemaker_stub.add_response("create_pipeline", {"PipelineArn": PIPELINE_ARN}, {
+            "PipelineName": "BreastCancerXGBoost", "PipelineDefinition": processing_built.text.decode(),
+            "RoleArn": ROLE, "PipelineDescription": ANY})
+        sagemaker_stub.add_response("start_pipeline_execution", {"PipelineExecutionArn": EXECUTION_ARN},
+                                    {"PipelineName": "BreastCancerXGBoost", "PipelineParameters": []})
+        monkeypatch.setattr(boto3, "Session", StubbedSession({"s3": s3, "sagemaker": sagemaker}))
+        assert deploy.main(["--definition", str(processing_built.path), "--endpoint-url", "http://127.0.0.1:1"]) == 0
+        s3_stub.assert_no_pending_responses()
+        sagemaker_stub.assert_no_pending_responses()
+    assert f"uploaded the sagelocal package to s3://{PREFIX[0]}/{LIBRARY_PREFIX}" in capsys.readouterr().out

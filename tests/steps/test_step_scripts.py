@@ -124,3 +124,31 @@ def test_evaluate_names_an_archive_without_the_model(processed, tmp_path):
         archive.add(processed / "test" / "test.csv", arcname="model.bin")
     result = run("steps/evaluate.py", tmp_path, "--test-dir", str(processed / "test"))
     assert result.returncode != 0 and "holds no 'xgboost-model'" in result.stderr
+
+
+
+def run_baseline(dataset: Path, output: Path) -> subprocess.CompletedProcess:
+    """The baseline script in the processing data-quality mode's job environment, paths made local; the
+    library folder is the repository root, which holds the sagelocal package as the job's download does."""
+    env = {"dataset_format": '{"csv": {"header": false}}', "dataset_source": str(dataset),
+           "output_path": str(output / "data-quality"), "publish_cloudwatch_metrics": "Disabled",
+           "output_message_file": str(output / "message")}
+    return subprocess.run([sys.executable, str(ROOT / "steps" / "data_quality_baseline.py"), "--library", str(ROOT)],
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+
+
+def test_data_quality_baseline_runs_the_library_analyzer_on_the_baseline(processed, tmp_path):
+    result = run_baseline(processed / "baseline", tmp_path)
+    assert result.returncode == 0, result.stderr
+    statistics = json.loads((tmp_path / "data-quality" / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == 455
+    assert [feature["name"] for feature in statistics["features"]] == [f"_c{i}" for i in range(31)]
+    constraints = json.loads((tmp_path / "data-quality" / "constraints.json").read_text())
+    assert [feature["name"] for feature in constraints["features"]] == [f"_c{i}" for i in range(31)]
+
+
+def test_data_quality_baseline_fails_with_the_analyzer_reason(tmp_path):
+    (tmp_path / "baseline").mkdir()
+    result = run_baseline(tmp_path / "baseline", tmp_path)
+    assert result.returncode == 1
+    assert (tmp_path / "message").read_text().endswith("Job inputs had no data")
