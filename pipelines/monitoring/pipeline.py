@@ -56,7 +56,9 @@ def get_pipeline(region: str, role: str, default_bucket: str, endpoint_name: str
              "output_path": f"{ROOT}/resultdata", "publish_cloudwatch_metrics": "Disabled",
              "baseline_statistics": f"{ROOT}/baseline/statistics/statistics.json",
              "baseline_constraints": f"{ROOT}/baseline/constraints/constraints.json",
-             "sagemaker_endpoint_name": endpoint_name, "sagemaker_monitoring_schedule_name": pipeline_name},
+             "sagemaker_endpoint_name": endpoint_name, "sagemaker_monitoring_schedule_name": pipeline_name,
+             # AWS's default, named so that the offline runner maps it into the job's folder too.
+             "output_message_file": "/opt/ml/output/message"},
     )
     code = code_prefix(default_bucket, pipeline_name)
     step_args = processor.run(

@@ -18,7 +18,7 @@ def described(status: str) -> dict:
 
 
 def test_deploys_latest_approved_package_with_capture(stubbed_clients, capsys):
-    sagemaker = stubbed_clients.client("sagemaker")
+    stubbed_clients.client("sagemaker")  # creates the stubbed client the script is handed
     stub = stubbed_clients["sagemaker"]
     stub.add_response("list_model_packages", {"ModelPackageSummaryList": [{
         "ModelPackageArn": PACKAGE, "ModelPackageGroupName": "breast-cancer-xgboost", "ModelPackageVersion": 3,

@@ -1,11 +1,9 @@
 """The same scripts, run as a user runs them, against the local server: only --endpoint-url differs from AWS.
 
-Deploy → traffic → monitoring → review setup → cleanup. Parts whose server operations other rooms have
-not landed yet are skipped with the reason.
+Deploy → traffic → monitoring → review setup → cleanup.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -50,14 +48,6 @@ def run_script(server, name: str, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def serves(server, operation: str) -> bool:
-    return any(callable(getattr(b, _snake(operation), None)) for b in server.app.state.backends.values())
-
-
-def _snake(operation: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
-
-
 @pytest.fixture(scope="module")
 def deployed(server):
     """An approved package (a real XGBoost model) in the registry, deployed by deploy_endpoint.py."""
@@ -76,16 +66,19 @@ def deployed(server):
     return server
 
 
-def test_traffic_is_served_and_captured(deployed):
-    result = run_script(deployed, "send_traffic.py", "s3://demo/test/test.csv")
-    assert f"sent 12 rows to {ENDPOINT}" in result.stdout
+@pytest.fixture(scope="module")
+def traffic(deployed):
+    """The test rows sent once by send_traffic.py: what the monitoring tests analyse."""
+    return run_script(deployed, "send_traffic.py", "s3://demo/test/test.csv")
+
+
+def test_traffic_is_served_and_captured(deployed, traffic):
+    assert f"sent 12 rows to {ENDPOINT}" in traffic.stdout
     listed = deployed.client("s3").list_objects_v2(Bucket="demo", Prefix=f"datacapture/{ENDPOINT}/AllTraffic/")
     assert listed["KeyCount"] >= 1 and all(o["Key"].endswith(".jsonl") for o in listed["Contents"])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("sagelocal.monitor.analyzer") is None,
-                    reason="pending: the monitor library (sagelocal.monitor.analyzer) has not landed")
-def test_monitoring_pipeline_runs_on_the_capture(deployed, tmp_path):
+def test_monitoring_pipeline_runs_on_the_capture(deployed, traffic, tmp_path):
     suggest_baseline(deployed, tmp_path)
     run_script(deployed, "setup_monitoring.py", "pipeline", "--role", ROLE, "--bucket", "demo",
                "--capture-uri", f"{CAPTURE}/{ENDPOINT}", "--statistics-uri", "s3://demo/baseline/statistics.json",
@@ -108,7 +101,8 @@ def suggest_baseline(server, tmp_path: Path) -> None:
     data.mkdir()
     (data / "baseline.csv").write_bytes(server.client("s3").get_object(Bucket="demo", Key="test/test.csv")["Body"].read())
     env = {**os.environ, "dataset_format": '{"csv": {"header": false}}', "dataset_source": str(data),
-           "output_path": str(output), "publish_cloudwatch_metrics": "Disabled"}
+           "output_path": str(output), "publish_cloudwatch_metrics": "Disabled",
+           "output_message_file": str(tmp_path / "message")}
     made = subprocess.run([sys.executable, "-m", "sagelocal.monitor.analyzer"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert made.returncode == 0, made.stderr
@@ -117,8 +111,6 @@ def suggest_baseline(server, tmp_path: Path) -> None:
 
 
 def test_model_monitor_schedule(deployed):
-    if not serves(deployed, "CreateMonitoringSchedule"):
-        pytest.skip("pending: the server does not serve CreateMonitoringSchedule yet (hosting + schedules room)")
     run_script(deployed, "setup_monitoring.py", "model-monitor", "--role", ROLE, "--report-uri", "s3://demo/monitoring",
                "--statistics-uri", "s3://demo/baseline/statistics.json",
                "--constraints-uri", "s3://demo/baseline/constraints.json")
@@ -127,8 +119,6 @@ def test_model_monitor_schedule(deployed):
 
 
 def test_review_setup(deployed, tmp_path):
-    if not serves(deployed, "CreateFlowDefinition"):
-        pytest.skip("pending: the server does not serve CreateHumanTaskUi/CreateFlowDefinition yet (review room)")
     template = tmp_path / "review.liquid.html"
     template.write_text("<crowd-form><p>{{ task.input.probability }}</p></crowd-form>")
     team = deployed.client("sagemaker").create_workteam(

@@ -1,7 +1,6 @@
 """The QualityCheck step's job semantics, with the real analyzer (issue 3) on AWS's own fixture data."""
 from __future__ import annotations
 
-import importlib.util
 
 import pytest
 
@@ -10,8 +9,6 @@ from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.quality_check import run_quality_check
 from sagelocal.storage.s3 import LocalS3
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("sagelocal.monitor.analyzer") is None,
-                                reason="needs sagelocal.monitor.analyzer (issue 3), not landed yet")
 IMAGE = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import sys
@@ -197,8 +196,6 @@ def test_metrics_of_two_versions_side_by_side(local_server, connected):
     assert table.splitlines()[2].split() == ["accuracy", "-", "0.9875"]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("sagelocal.monitor.analyzer") is None,
-                    reason="the pipeline's QualityCheck step needs sagelocal.monitor.analyzer (issue 3)")
 def test_collect_retrains_and_prints_both_versions(local_server, connected, capsys):
     _stage_pipeline(local_server, with_code=True)
     sagemaker = local_server.client("sagemaker")

@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from hosting.deploy import FEATURES, csv_row, deploy, feature_rows
 from schedules.monitoring import OUTPUT_URI, schedule_config
@@ -36,7 +35,6 @@ def _baseline(tmp_path, s3: LocalS3) -> dict:
 
 
 def test_execution_finds_the_walkthroughs_data_type_violation(local_server, tmp_path):
-    pytest.importorskip("sagelocal.monitor.analyzer", reason="the monitor library's analyzer has not landed yet")
     s3 = LocalS3(local_server.settings.s3_root)
     env = deploy(local_server)
     for i, row in enumerate(feature_rows(60)):
@@ -73,7 +71,6 @@ def test_cli_runs_a_schedule_now_and_lists_executions(local_server):
 
 
 def test_metrics_page_exports_the_executions_cloudwatch_metrics(local_server, tmp_path):
-    pytest.importorskip("sagelocal.monitor.analyzer", reason="the monitor library's analyzer has not landed yet")
     import httpx
 
     from sagelocal.api.credentials import load_or_create
