@@ -16,6 +16,7 @@ from sagelocal.api.sagemaker_json import SageMakerJsonApi
 from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
+from sagelocal.jobs.backend import ProcessingJobsBackend
 from sagelocal.pipelines_api import PipelinesBackend
 from sagelocal.registry import RegistryBackend
 from sagelocal.review import ReviewBackend
@@ -32,7 +33,8 @@ def build_backends(settings: Settings) -> dict:
     hosting = HostingBackend(settings, registry)
     pipelines = PipelinesBackend(settings)
     return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions,
-            "review": ReviewBackend(settings), "schedules": SchedulesBackend(settings, hosting)}
+            "jobs": ProcessingJobsBackend(settings), "review": ReviewBackend(settings),
+            "schedules": SchedulesBackend(settings, hosting)}
 
 
 async def signed_request(request: Request) -> str:

@@ -64,10 +64,10 @@ def run_quality_check(ctx: StepContext, body: dict) -> StepOutcome:
         result = run_check(ctx.settings, ctx.job_name, body, previous)
     except JobFailed as failure:
         if failure.description.get("ProcessingJobName"):
-            ctx.store.put_job("Processing", failure.description)
+            ctx.store.jobs.put("Processing", failure.description)
         raise StepFailed(failure.reason, failure.exception_type) from None
     for job in result.pop("Jobs"):
-        ctx.store.put_job("Processing", job)
+        ctx.store.jobs.put("Processing", job)
     seconds = result.pop("ProcessSeconds", 0.0)
     metadata = {"QualityCheck": {
         "CheckType": body.get("CheckType"), "ModelPackageGroupName": body.get("ModelPackageGroupName"),
@@ -114,11 +114,11 @@ def _job(ctx: StepContext, kind: str, start: Callable[[], dict]) -> dict:
         description = start()
     except JobFailed as failure:
         if failure.description:
-            ctx.store.put_job(kind, failure.description)
+            ctx.store.jobs.put(kind, failure.description)
         arn_key = f"{kind}JobArn"
         metadata = {f"{kind}Job": {"Arn": failure.description[arn_key]}} if arn_key in failure.description else {}
         raise StepFailed(failure.reason, failure.exception_type, metadata) from None
-    ctx.store.put_job(kind, description)
+    ctx.store.jobs.put(kind, description)
     return description
 
 

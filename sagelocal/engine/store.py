@@ -1,4 +1,5 @@
-"""Pipeline executions, their steps and the jobs they ran, in SQLite, behind SageMaker-shaped methods.
+"""Pipeline executions and their steps in SQLite, behind SageMaker-shaped methods; the jobs the steps ran go to
+the shared :class:`~sagelocal.jobs.store.JobStore` (``jobs``), where DescribeProcessingJob finds them.
 
 Public methods named after SageMaker operations (``describe_pipeline_execution`` for
 DescribePipelineExecution) take the request dict and return the response dict, so the HTTP API can serve
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceNotFound, ValidationError
+from sagelocal.jobs.store import JobStore
 from sagelocal.paging import paginate, with_token
 from sagelocal.storage.sqlite import Database
 
@@ -44,11 +46,6 @@ CREATE TABLE IF NOT EXISTS steps (
     PRIMARY KEY (execution_arn, name)
 );
 CREATE INDEX IF NOT EXISTS steps_cache ON steps(cache_key, status);
-CREATE TABLE IF NOT EXISTS jobs (
-    name TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    description TEXT NOT NULL
-);
 """
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -67,6 +64,7 @@ class PipelineStore:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.db = Database(settings.db_path("pipelines"), _SCHEMA)
+        self.jobs = JobStore(settings)
 
     # -- the runner's side ---------------------------------------------------------------------
     def start_execution(self, pipeline_name: str, parameters: dict) -> tuple[str, str, str]:
@@ -109,12 +107,6 @@ class PipelineStore:
             return None
         return {"source": row["source"], "metadata": json.loads(row["metadata"]),
                 "properties": json.loads(row["properties"])}
-
-    def put_job(self, kind: str, description: dict) -> None:
-        name = description[f"{kind}JobName"]
-        with self.db.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?)",
-                         (name, kind, json.dumps(description, default=str)))
 
     def pipeline_arn(self, pipeline_name: str) -> str:
         return self.settings.arn("pipeline", pipeline_name.lower())
@@ -162,12 +154,6 @@ class PipelineStore:
         page, token = paginate(items, request)
         return with_token({"PipelineParameters": page}, token)
 
-    def describe_processing_job(self, request: dict) -> dict:
-        return self._job("Processing", request.get("ProcessingJobName", ""))
-
-    def describe_training_job(self, request: dict) -> dict:
-        return self._job("Training", request.get("TrainingJobName", ""))
-
     # -- helpers -------------------------------------------------------------------------------
     def step_properties(self, execution_arn: str) -> dict[str, dict]:
         """The properties each step of an execution exposed to later steps (not an AWS operation)."""
@@ -187,15 +173,6 @@ class PipelineStore:
         if row is None:
             raise ResourceNotFound(f"Pipeline execution {arn} does not exist")
         return row
-
-    def _job(self, kind: str, name: str) -> dict:
-        row = self.db.query_one("SELECT description FROM jobs WHERE name = ? AND kind = ?", (name, kind))
-        if row is None:
-            raise ResourceNotFound(f"Could not find job {name!r}", code="ValidationException")
-        description = json.loads(row["description"])
-        description.pop("ProcessSeconds", None)
-        description.pop("ExitCode", None)
-        return {k: (_time(v) if k.endswith("Time") and isinstance(v, str) else v) for k, v in description.items()}
 
     @staticmethod
     def _execution_summary(row) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from sagelocal.storage.s3 import LocalS3
 
 STDERR_TAIL_LINES = 10
+STOP_POLL_SECONDS = 0.1  # how often a running job looks at its timeout and its stop request
 # SageMaker retries these job failures when a RetryPolicy names them; an instance that died is the local case.
 JOB_INTERNAL_ERROR = "SageMaker.JOB_INTERNAL_ERROR"
 
@@ -73,8 +75,12 @@ def upload(s3: LocalS3, source: Path, uri: str) -> None:
         s3.copy_in(source, uri)
 
 
-def run_process(argv: list[str], env: dict, cwd: Path, timeout: float | None) -> ProcessResult:
-    """Run the job's program with its output in ``cwd``/stdout.log and stderr.log (files: no pipe can fill up)."""
+def run_process(argv: list[str], env: dict, cwd: Path, timeout: float | None,
+                stop: threading.Event | None = None) -> ProcessResult:
+    """Run the job's program with its output in ``cwd``/stdout.log and stderr.log (files: no pipe can fill up).
+
+    The program is killed when it outlives ``timeout`` seconds or when ``stop`` is set (StopProcessingJob).
+    """
     stdout_path, stderr_path = cwd / "stdout.log", cwd / "stderr.log"
     started = time.perf_counter()
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
@@ -82,15 +88,26 @@ def run_process(argv: list[str], env: dict, cwd: Path, timeout: float | None) ->
             process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         except OSError as exc:
             raise JobFailed(f"cannot start {argv[0]!r}: {exc.strerror}") from None
-        try:
-            returncode = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise JobFailed(f"MaxRuntimeExceeded: the job ran longer than {timeout:g} seconds") from None
+        while (returncode := _wait(process, STOP_POLL_SECONDS)) is None:
+            reason = None
+            if stop is not None and stop.is_set():
+                reason = "Stopped: the job was stopped by StopProcessingJob"
+            elif timeout is not None and time.perf_counter() - started > timeout:
+                reason = f"MaxRuntimeExceeded: the job ran longer than {timeout:g} seconds"
+            if reason:
+                process.kill()
+                process.wait()
+                raise JobFailed(reason)
     seconds = time.perf_counter() - started
     tail = stderr_path.read_text(errors="replace").strip().splitlines()[-STDERR_TAIL_LINES:]
     return ProcessResult(returncode, seconds, stdout_path.read_text(errors="replace"), "\n".join(tail))
+
+
+def _wait(process: subprocess.Popen, seconds: float) -> int | None:
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def base_environment(extra: dict) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,6 +18,10 @@ CONTAINER_OUTPUT = "/opt/ml/output"  # where a container leaves its exit message
 SCRIPT_IMAGES = ("sagemaker-scikit-learn", "sagemaker-xgboost")
 ANALYZER_IMAGE = "sagemaker-model-monitor-analyzer"
 RUNNABLE_IMAGES = SCRIPT_IMAGES + (ANALYZER_IMAGE,)
+VIOLATIONS_EXIT = 3  # the analyzer's exit status for CompletedWithViolations: the job is still Completed
+# The analyzer container's own files, which the job folder's output/ stands for.
+ANALYZER_OUTPUTS = {"output_message_file": f"{CONTAINER_OUTPUT}/message",
+                    "cloudwatch_metrics_directory": f"{CONTAINER_OUTPUT}/metrics/cloudwatch"}
 _PYTHONS = ("python", "python3")
 
 
@@ -27,11 +32,12 @@ def check_image(image_uri: str) -> None:
 
 
 def run_processing_job(settings: Settings, job_name: str, request: dict, extra_env: dict | None = None,
-                       ok_exit_codes: tuple[int, ...] = (0,)) -> dict:
+                       stop: threading.Event | None = None) -> dict:
     """Run one processing job to the end; return its DescribeProcessingJob response, or raise JobFailed.
 
-    ``ok_exit_codes``: the exit statuses that mean Completed (the analyzer's 3 is CompletedWithViolations).
-    The response's ``ExitMessage`` is the container's /opt/ml/output/message when it wrote one.
+    The response's ``ExitMessage`` is the container's /opt/ml/output/message when it wrote one (the analyzer's
+    "CompletedWithViolations: ..." on its exit status 3, which AWS reports as Completed). ``stop`` set while
+    the job runs kills it (StopProcessingJob).
     """
     app = request.get("AppSpecification") or {}
     check_image(app.get("ImageUri", ""))
@@ -45,14 +51,17 @@ def run_processing_job(settings: Settings, job_name: str, request: dict, extra_e
         _fetch_input(s3, root, item)
     outputs = (request.get("ProcessingOutputConfig") or {}).get("Outputs") or []
     for output in outputs:
-        _local(root, output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
+        local_path(root, output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
 
     def mapped(text):
         text = str(text).replace(CONTAINER_ROOT, str(root))
         return text.replace(CONTAINER_OUTPUT, str(folder / "output"))
 
+    ok_exit_codes = (0,)
     if image_repository(app["ImageUri"]) == ANALYZER_IMAGE:
         argv = [sys.executable, "-m", "sagelocal.monitor.analyzer"]
+        extra_env = ANALYZER_OUTPUTS | (extra_env or {})
+        ok_exit_codes = (0, VIOLATIONS_EXIT)
     else:
         entrypoint = app.get("ContainerEntrypoint") or []
         if not entrypoint:
@@ -63,7 +72,7 @@ def run_processing_job(settings: Settings, job_name: str, request: dict, extra_e
     environment = {k: mapped(v) for k, v in {**(request.get("Environment") or {}), **(extra_env or {})}.items()}
     env = base_environment({**environment, "SAGELOCAL_PROCESSING_ROOT": root})
     timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    result = run_process(argv, env, folder, timeout)
+    result = run_process(argv, env, folder, timeout, stop)
 
     description = _description(settings, job_name, request, started, result.seconds)
     message_file = folder / "output" / "message"
@@ -75,7 +84,7 @@ def run_processing_job(settings: Settings, job_name: str, request: dict, extra_e
         failure.description = description | {"ProcessingJobStatus": "Failed", "FailureReason": failure.reason}
         raise failure
     for output in outputs:
-        upload(s3, _local(root, output["S3Output"]["LocalPath"]), output["S3Output"]["S3Uri"])
+        upload(s3, local_path(root, output["S3Output"]["LocalPath"]), output["S3Output"]["S3Uri"])
     # ExitCode is not an AWS field: it tells Completed from CompletedWithViolations for the QualityCheck step.
     return description | {"ProcessingJobStatus": "Completed", "ExitCode": result.returncode}
 
@@ -87,12 +96,12 @@ def _fetch_input(s3: LocalS3, root: Path, item: dict) -> None:
     if source.get("S3DataType", "S3Prefix") != "S3Prefix":
         raise JobFailed(f"processing input {item.get('InputName')!r}: S3DataType {source['S3DataType']} "
                         "is not supported offline (use S3Prefix)")
-    if not download(s3, source["S3Uri"], _local(root, source["LocalPath"])):
+    if not download(s3, source["S3Uri"], local_path(root, source["LocalPath"])):
         raise JobFailed(f"input {item.get('InputName')!r}: {source['S3Uri']} does not exist in local S3 "
                         f"({s3.path(source['S3Uri'])})")
 
 
-def _local(root: Path, container_path: str) -> Path:
+def local_path(root: Path, container_path: str) -> Path:
     """The local folder for a container path under /opt/ml/processing (others are refused)."""
     relative = str(container_path).rstrip("/")
     if relative != CONTAINER_ROOT and not relative.startswith(CONTAINER_ROOT + "/"):

@@ -14,11 +14,8 @@ import copy
 
 from sagelocal.config import Settings
 from sagelocal.jobs.container import JobFailed
-from sagelocal.jobs.processing import run_processing_job
+from sagelocal.jobs.processing import VIOLATIONS_EXIT, run_processing_job
 
-VIOLATIONS_EXIT = 3  # the analyzer's exit status for CompletedWithViolations
-_CONTAINER_OUTPUTS = {"output_message_file": "/opt/ml/output/message",
-                      "cloudwatch_metrics_directory": "/opt/ml/output/metrics/cloudwatch"}
 _BASELINE_DIR = "/opt/ml/processing/baseline"
 
 
@@ -32,7 +29,7 @@ def run_quality_check(settings: Settings, job_name: str, step: dict, previous: t
     request = step["Arguments"]
     output = _single_output(request)
     calculated = (f"{output}/statistics.json", f"{output}/constraints.json")
-    jobs = [run_processing_job(settings, job_name, request, _CONTAINER_OUTPUTS)]
+    jobs = [run_processing_job(settings, job_name, request)]
 
     supplied = (step.get("SuppliedBaselineStatistics"), step.get("SuppliedBaselineConstraints"))
     reference = supplied if all(supplied) else previous
@@ -43,8 +40,7 @@ def run_quality_check(settings: Settings, job_name: str, step: dict, previous: t
                             "SuppliedBaselineConstraints, approve a model package with DriftCheckBaselines in "
                             f"group {step.get('ModelPackageGroupName')!r}, or set SkipCheck")
         check_request, baseline_env = _check_request(request, reference)
-        check = run_processing_job(settings, f"{job_name[:57]}-check", check_request,
-                                   _CONTAINER_OUTPUTS | baseline_env, ok_exit_codes=(0, VIOLATIONS_EXIT))
+        check = run_processing_job(settings, f"{job_name[:57]}-check", check_request, baseline_env)
         jobs.append(check)
         violations = check["ExitCode"] == VIOLATIONS_EXIT
         if violations and step.get("FailOnViolation", True):

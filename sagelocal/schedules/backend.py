@@ -16,7 +16,9 @@ from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagelocal.paging import paginate, time_filtered, with_token
 from sagelocal.schedules.cron import Schedule
-from sagelocal.schedules.execution import run_execution
+from sagelocal.jobs.store import JobStore
+from sagelocal.schedules.execution import Outcome, capture_folders, run_execution
+from sagelocal.schedules.processing_job import job_ending, monitoring_job_request
 from sagelocal.storage import LocalS3
 from sagelocal.storage.sqlite import Database
 
@@ -48,6 +50,7 @@ class SchedulesBackend:
         self.hosting = hosting
         self.s3 = LocalS3(settings.s3_root)
         self.db = Database(settings.db_path("hosting"), _SCHEMA)
+        self.jobs = JobStore(settings)
         self._run_lock = threading.Lock()  # one execution at a time per process, as one job queue
 
     # -- schedules ----------------------------------------------------------------------------
@@ -161,33 +164,45 @@ class SchedulesBackend:
                                       "Violations": json.loads(r["violations"])} for r in rows]
 
     def _run(self, row, fire: datetime) -> dict:
+        """One execution over the window that ends at ``fire``, recorded with its processing job."""
         config = json.loads(row["config"])
-        schedule = Schedule(config["ScheduleConfig"]["ScheduleExpression"])
+        start = fire - Schedule(config["ScheduleConfig"]["ScheduleExpression"]).window
+        endpoint = row["endpoint_name"]
         now = _now().isoformat()
-        job_arn = self.settings.arn("processing-job",
-                                    f"model-monitoring-{fire:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}")
+        job_name = f"model-monitoring-{fire:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}"
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO monitoring_executions (schedule_name, endpoint_name, scheduled_time, creation_time, "
                 "last_modified_time, status, processing_job_arn) VALUES (?, ?, ?, ?, ?, 'InProgress', ?)",
-                (row["name"], row["endpoint_name"], fire.isoformat(), now, now, job_arn))
+                (row["name"], endpoint, fire.isoformat(), now, now, self.settings.arn("processing-job", job_name)))
             execution_id = cursor.lastrowid
         with self._run_lock:
             try:
-                capture = self.hosting.endpoint_capture_config(row["endpoint_name"]) or {}
-                if not capture.get("EnableCapture"):
-                    raise ValidationError(f"Endpoint {row['endpoint_name']} does not capture data.")
-                outcome = run_execution(self.s3, capture["DestinationS3Uri"], config["MonitoringJobDefinition"],
-                                        row["endpoint_name"], row["name"], fire - schedule.window, fire, fire)
-                fields = (outcome.status, outcome.failure_reason, outcome.report_uri,
-                          json.dumps(outcome.metrics), json.dumps(outcome.violations))
-            except Exception as error:  # the execution fails with the reason; the scheduler carries on
-                fields = ("Failed", f"{type(error).__name__}: {getattr(error, 'message', error)}", None, "[]", "{}")
+                capture_uri = self._capture_uri(endpoint)
+                folders = capture_folders(self.s3, capture_uri, endpoint, start, fire)
+            except ValidationError as error:
+                capture_uri, folders, outcome = None, [], Outcome("Failed", _reason(error))
+            request = monitoring_job_request(config["MonitoringJobDefinition"], endpoint, row["name"], start, fire,
+                                             folders)
+            self.jobs.start_processing_job(job_name, request, MonitoringScheduleArn=row["arn"])
+            if capture_uri is not None:
+                try:
+                    outcome = run_execution(self.s3, capture_uri, request, endpoint, start, fire)
+                except Exception as error:  # the execution fails with the reason; the scheduler carries on
+                    outcome = Outcome("Failed", _reason(error))
+            self.jobs.update_processing_job(job_name, job_ending(outcome))
         with self.db.transaction() as conn:
             conn.execute("UPDATE monitoring_executions SET status = ?, failure_reason = ?, report_uri = ?, "
                          "metrics = ?, violations = ?, last_modified_time = ? WHERE id = ?",
-                         (*fields, _now().isoformat(), execution_id))
+                         (outcome.status, outcome.failure_reason, outcome.report_uri, json.dumps(outcome.metrics),
+                          json.dumps(outcome.violations), _now().isoformat(), execution_id))
         return self._report(execution_id)
+
+    def _capture_uri(self, endpoint: str) -> str:
+        capture = self.hosting.endpoint_capture_config(endpoint) or {}
+        if not capture.get("EnableCapture"):
+            raise ValidationError(f"Endpoint {endpoint} does not capture data.")
+        return capture["DestinationS3Uri"]
 
     def _report(self, execution_id: int) -> dict:
         row = self.db.query_one("SELECT * FROM monitoring_executions WHERE id = ?", (execution_id,))
@@ -245,3 +260,7 @@ class SchedulesBackend:
         if row["failure_reason"]:
             summary["FailureReason"] = row["failure_reason"]
         return summary
+
+
+def _reason(error: Exception) -> str:
+    return f"{type(error).__name__}: {getattr(error, 'message', error)}"

@@ -1,6 +1,7 @@
-"""One monitoring execution, run as Model Monitor runs it: stage the window's capture, run the analyzer
-container's contract (``python -m sagelocal.monitor.analyzer`` with its environment) in a subprocess, and
-put the reports at ``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh/``.
+"""One monitoring execution, run as Model Monitor runs it: the execution's processing job request (see
+:mod:`sagelocal.schedules.processing_job`) with /opt/ml mapped to a scratch folder, the window's capture staged
+under its ``dataset_source``, the analyzer container's contract (``python -m sagelocal.monitor.analyzer``) in a
+subprocess, and the reports copied to the job's output, ``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh/``.
 
 Staging is the reader that tolerates crashes: each capture file is read with ``read_capture_file`` (a torn
 last line is skipped with a warning) and only the window's complete records are handed to the analyzer.
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +18,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sagelocal.hosting.capture import capture_files, read_capture_file
+from sagelocal.jobs.container import download
+from sagelocal.jobs.processing import ANALYZER_OUTPUTS, CONTAINER_OUTPUT, CONTAINER_ROOT, local_path
 from sagelocal.storage import LocalS3
 
 NO_DATA = "Job inputs had no data"
@@ -31,89 +33,79 @@ class Outcome:
     report_uri: str | None = None
     metrics: list = field(default_factory=list)
     violations: dict = field(default_factory=dict)  # constraint_check_type -> count
+    exit_message: str | None = None  # the analyzer's message when it completed
 
 
-def run_execution(s3: LocalS3, capture_uri: str, definition: dict, endpoint: str, schedule: str,
-                  start: datetime, end: datetime, report_hour: datetime) -> Outcome:
+def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, start: datetime,
+                  end: datetime) -> Outcome:
+    """Run the execution's processing job ``request`` over the capture records with start <= time < end."""
     with tempfile.TemporaryDirectory(prefix="sagelocal-monitoring-") as scratch:
-        job = Path(scratch)
-        records = stage_capture(s3.path(capture_uri.rstrip("/")) / endpoint, job / "input" / endpoint, start, end)
-        if records == 0:
+        root, container_output = Path(scratch) / "processing", Path(scratch) / "output"
+        environment = request["Environment"]
+        dataset = local_path(root, environment["dataset_source"])
+        if stage_capture(s3.path(capture_uri.rstrip("/")) / endpoint, dataset / endpoint, start, end) == 0:
             return Outcome("Failed", NO_DATA)
-        output = job / "output"
-        output.mkdir()
-        env = _environment(s3, definition, job, endpoint, schedule, start, end)
-        limit = (definition.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds", 3600)
+        for item in request["ProcessingInputs"]:
+            target = local_path(root, item["S3Input"]["LocalPath"])
+            if not target.is_relative_to(dataset) and not download(s3, item["S3Input"]["S3Uri"], target):
+                return Outcome("Failed", f"ClientError: input {item['InputName']!r}: {item['S3Input']['S3Uri']} "
+                                         "does not exist")
+        output = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
+        output_folder = local_path(root, output["LocalPath"])
+        output_folder.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update({k: str(v).replace(CONTAINER_ROOT, str(root)) for k, v in environment.items()})
+        env.update({k: v.replace(CONTAINER_OUTPUT, str(container_output)) for k, v in ANALYZER_OUTPUTS.items()})
+        limit = request["StoppingCondition"]["MaxRuntimeInSeconds"]
         try:
             done = subprocess.run([sys.executable, "-m", "sagelocal.monitor.analyzer"], env=env,
                                   capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired:
             return Outcome("Failed", f"Job exceeded its MaxRuntimeInSeconds of {limit}")
-        message = _read(job / "message") or done.stderr.strip()[-500:]
+        message = _read(container_output / "message") or done.stderr.strip()[-500:]
         status = _STATUS_BY_EXIT.get(done.returncode)
         if status is None:
             return Outcome("Failed", message or f"Analyzer exited with status {done.returncode}")
-        base = _output_uri(definition).rstrip("/")
-        report_uri = f"{base}/{endpoint}/{schedule}/{report_hour:%Y/%m/%d/%H}"
-        s3.copy_in(output, report_uri)
-        return Outcome(status, None, report_uri, _metrics(job / "metrics"), _violations(output))
+        s3.copy_in(output_folder, output["S3Uri"])
+        return Outcome(status, None, output["S3Uri"], _metrics(container_output / "metrics"),
+                       _violations(output_folder), message or None)
+
+
+def capture_folders(s3: LocalS3, capture_uri: str, endpoint: str, start: datetime,
+                    end: datetime) -> list[tuple[str, str]]:
+    """(S3 URI, key below the endpoint's prefix) of each variant's capture folder for the hours of the window."""
+    source = s3.path(capture_uri.rstrip("/")) / endpoint
+    return [(s3.uri(folder), folder.relative_to(source).as_posix()) for folder in _hour_folders(source, start, end)]
 
 
 def stage_capture(source: Path, target: Path, start: datetime, end: datetime) -> int:
     """Copy the capture records with start <= inferenceTime < end, keeping the key layout; count them."""
     count = 0
+    for folder in _hour_folders(source, start, end):
+        for path in capture_files(folder):
+            lines = [json.dumps(r, separators=(",", ":")) for r in read_capture_file(path) if start <= _time(r) < end]
+            if lines:
+                destination = target / path.relative_to(source)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_text("\n".join(lines) + "\n")
+                count += len(lines)
+    return count
+
+
+def _hour_folders(source: Path, start: datetime, end: datetime) -> list[Path]:
+    """The capture folders ``source/<variant>/yyyy/mm/dd/hh`` that exist for the hours [start, end) touches."""
+    folders = []
     hour = start.replace(minute=0, second=0, microsecond=0)
     while hour < end:
-        for variant in sorted(p for p in source.glob("*") if p.is_dir()):
-            folder = variant / f"{hour:%Y/%m/%d/%H}"
-            for path in capture_files(folder) if folder.is_dir() else []:
-                lines = [json.dumps(r, separators=(",", ":")) for r in read_capture_file(path)
-                         if start <= _time(r) < end]
-                if lines:
-                    destination = target / path.relative_to(source)
-                    destination.parent.mkdir(parents=True, exist_ok=True)
-                    destination.write_text("\n".join(lines) + "\n")
-                    count += len(lines)
+        variants = sorted(p for p in source.glob("*") if p.is_dir()) if source.is_dir() else []
+        folders += [v / f"{hour:%Y/%m/%d/%H}" for v in variants if (v / f"{hour:%Y/%m/%d/%H}").is_dir()]
         hour += timedelta(hours=1)
-    return count
+    return folders
 
 
 def _time(record: dict) -> datetime:
     return datetime.strptime(record["eventMetadata"]["inferenceTime"], "%Y-%m-%dT%H:%M:%SZ").replace(
         tzinfo=timezone.utc)
-
-
-def _environment(s3: LocalS3, definition: dict, job: Path, endpoint: str, schedule: str, start: datetime,
-                 end: datetime) -> dict:
-    env = dict(os.environ)
-    env.update(definition.get("Environment") or {})
-    baseline = definition.get("BaselineConfig") or {}
-    for key, resource in (("baseline_constraints", "ConstraintsResource"),
-                          ("baseline_statistics", "StatisticsResource")):
-        uri = (baseline.get(resource) or {}).get("S3Uri")
-        if uri:
-            local = job / "baseline" / Path(uri).name
-            local.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(s3.path(uri), local)
-            env[key] = str(local)
-    env.update({
-        "dataset_format": json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput",
-                                                                                      "endpointOutput"]}}),
-        "dataset_source": str(job / "input"),
-        "output_path": str(job / "output"),
-        "start_time": f"{start:%Y-%m-%dT%H:%M:%SZ}",
-        "end_time": f"{end:%Y-%m-%dT%H:%M:%SZ}",
-        "publish_cloudwatch_metrics": env.get("publish_cloudwatch_metrics", "Enabled"),
-        "sagemaker_endpoint_name": endpoint,
-        "sagemaker_monitoring_schedule_name": schedule,
-        "output_message_file": str(job / "message"),
-        "cloudwatch_metrics_directory": str(job / "metrics"),
-    })
-    return env
-
-
-def _output_uri(definition: dict) -> str:
-    return definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]["S3Uri"]
 
 
 def _read(path: Path) -> str:

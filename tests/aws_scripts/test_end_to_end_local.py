@@ -115,7 +115,27 @@ def test_model_monitor_schedule(deployed):
                "--statistics-uri", "s3://demo/baseline/statistics.json",
                "--constraints-uri", "s3://demo/baseline/constraints.json")
     schedules = deployed.client("sagemaker").list_monitoring_schedules()["MonitoringScheduleSummaries"]
-    assert [s["MonitoringScheduleName"] for s in schedules] == ["breast-cancer-data-quality"]
+    assert "breast-cancer-data-quality" in [s["MonitoringScheduleName"] for s in schedules]
+
+
+def test_model_monitor_baseline_job_then_schedule(deployed, traffic):
+    """The DefaultModelMonitor flow: CreateProcessingJob with the analyzer on the dataset, then the schedule on
+    its statistics and constraints; an execution's processing job is described as on AWS."""
+    result = run_script(deployed, "setup_monitoring.py", "model-monitor", "--role", ROLE,
+                        "--report-uri", "s3://demo/baselined", "--baseline-dataset", "s3://demo/test/test.csv",
+                        "--schedule-name", "baselined", "--poll-seconds", "0.2")
+    assert f"baseline job {ENDPOINT}-baseline-" in result.stdout and ": Completed" in result.stdout
+    sagemaker = deployed.client("sagemaker")
+    baseline = sagemaker.describe_monitoring_schedule(MonitoringScheduleName="baselined")[
+        "MonitoringScheduleConfig"]["MonitoringJobDefinition"]["BaselineConfig"]
+    assert baseline["ConstraintsResource"]["S3Uri"] == "s3://demo/baselined/baseline/constraints.json"
+    keys = {o["Key"] for o in deployed.client("s3").list_objects_v2(Bucket="demo", Prefix="baselined/baseline/")["Contents"]}
+    assert {"baselined/baseline/statistics.json", "baselined/baseline/constraints.json"} <= keys
+    execution = deployed.app.state.backends["schedules"].run_now("baselined")
+    assert execution["MonitoringExecutionStatus"] in ("Completed", "CompletedWithViolations"), execution
+    job = sagemaker.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].rsplit("/", 1)[-1])
+    assert job["ProcessingJobStatus"] == "Completed"
+    assert job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == execution["ReportUri"]
 
 
 def test_review_setup(deployed, tmp_path):

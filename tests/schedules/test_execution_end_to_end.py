@@ -52,6 +52,29 @@ def test_execution_finds_the_walkthroughs_data_type_violation(local_server, tmp_
         assert s3.exists(f"{report['ReportUri']}/{name}")
     statistics = json.loads(s3.read_bytes(f"{report['ReportUri']}/statistics.json"))
     assert statistics["dataset"]["item_count"] == 60
+    assert_processing_job_matches(env["sm"], report)
+
+
+def assert_processing_job_matches(sagemaker, execution: dict) -> None:
+    """DescribeProcessingJob answers for the execution's ProcessingJobArn, as the SDK's MonitoringExecution needs:
+    the report folder is the job's output, and the job ended as the execution did."""
+    job = sagemaker.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].rsplit("/", 1)[-1])
+    assert job["ProcessingJobArn"] == execution["ProcessingJobArn"]
+    assert job["MonitoringScheduleArn"].endswith(f"monitoring-schedule/{execution['MonitoringScheduleName']}")
+    (output,) = job["ProcessingOutputConfig"]["Outputs"]
+    hour = execution["ScheduledTime"]
+    assert output["S3Output"]["S3Uri"] == f"{OUTPUT_URI}/bc-endpoint/{execution['MonitoringScheduleName']}/{hour:%Y/%m/%d/%H}"
+    assert job["Environment"]["sagemaker_endpoint_name"] == "bc-endpoint"
+    assert job["Environment"]["dataset_source"] == "/opt/ml/processing/input/endpoint"
+    if execution["MonitoringExecutionStatus"] == "Failed":
+        assert (job["ProcessingJobStatus"], job["FailureReason"]) == ("Failed", execution["FailureReason"])
+        return
+    assert job["ProcessingJobStatus"] == "Completed"
+    assert job["ExitMessage"].startswith(execution["MonitoringExecutionStatus"])
+    inputs = {i["InputName"]: i["S3Input"] for i in job["ProcessingInputs"]}
+    assert inputs["endpoint_input_1"]["LocalPath"].startswith("/opt/ml/processing/input/endpoint/bc-endpoint/")
+    assert inputs["baseline"]["S3Uri"] == f"{BASELINE_URI}/statistics.json"
+    assert job["Environment"]["baseline_constraints"] == "/opt/ml/processing/baseline/constraints/constraints.json"
 
 
 def test_cli_runs_a_schedule_now_and_lists_executions(local_server):
@@ -65,6 +88,8 @@ def test_cli_runs_a_schedule_now_and_lists_executions(local_server):
                              capture_output=True, text=True, timeout=120)
     executions = json.loads(listing.stdout)
     assert [e["MonitoringExecutionStatus"] for e in executions] == ["Failed"]
+    (execution,) = local_server.client("sagemaker").list_monitoring_executions()["MonitoringExecutionSummaries"]
+    assert_processing_job_matches(local_server.client("sagemaker"), execution)
     missing = subprocess.run([sys.executable, "-m", "sagelocal.schedules", "run-schedule", "nope", "--now"], env=env,
                              capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "does not exist" in missing.stdout

@@ -1,0 +1,85 @@
+"""The processing job a monitoring execution is, made from the schedule's MonitoringJobDefinition as Model
+Monitor expands it: one input per captured hour of the window (and the baseline files), the analyzer's
+environment in container paths, and one output, the execution's report folder
+``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh``.
+
+It is recorded in the shared job store, so DescribeProcessingJob answers for the execution's ProcessingJobArn
+(the SDK's MonitoringExecution reads the reports' location from its ProcessingOutputConfig), and it is what
+:func:`~sagelocal.schedules.execution.run_execution` runs.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sagelocal.schedules.execution import Outcome
+
+BASELINE_ROOT = "/opt/ml/processing/baseline"
+CAPTURE_FORMAT = json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}})
+# (BaselineConfig resource, input name, folder under BASELINE_ROOT, analyzer variable naming the file)
+_BASELINE_INPUTS = (("StatisticsResource", "baseline", "stats", "baseline_statistics"),
+                    ("ConstraintsResource", "constraints", "constraints", "baseline_constraints"))
+_COMPLETED = ("Completed", "CompletedWithViolations")
+
+
+def monitoring_job_request(definition: dict, endpoint: str, schedule: str, start: datetime, end: datetime,
+                           capture_folders: list[tuple[str, str]]) -> dict:
+    """The CreateProcessingJob request of one execution over [start, end).
+
+    ``capture_folders``: (S3 URI, key below the endpoint's capture prefix) of each captured hour in the window.
+    """
+    local = _endpoint_input(definition)["LocalPath"].rstrip("/")
+    inputs = [_input(f"endpoint_input_{n}", uri, f"{local}/{endpoint}/{key}")
+              for n, (uri, key) in enumerate(capture_folders, start=1)]
+    environment = dict(definition.get("Environment") or {})
+    baseline = definition.get("BaselineConfig") or {}
+    for resource, name, folder, variable in _BASELINE_INPUTS:
+        uri = (baseline.get(resource) or {}).get("S3Uri")
+        if uri:
+            inputs.append(_input(name, uri, f"{BASELINE_ROOT}/{folder}"))
+            environment[variable] = f"{BASELINE_ROOT}/{folder}/{uri.rstrip('/').rsplit('/', 1)[-1]}"
+    output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
+    environment.update({
+        "dataset_format": CAPTURE_FORMAT,
+        "dataset_source": local,
+        "output_path": output["LocalPath"],
+        "start_time": f"{start:%Y-%m-%dT%H:%M:%SZ}",
+        "end_time": f"{end:%Y-%m-%dT%H:%M:%SZ}",
+        "publish_cloudwatch_metrics": environment.get("publish_cloudwatch_metrics", "Enabled"),
+        "sagemaker_endpoint_name": endpoint,
+        "sagemaker_monitoring_schedule_name": schedule,
+    })
+    app = definition["MonitoringAppSpecification"]
+    request = {
+        "ProcessingInputs": inputs,
+        "ProcessingOutputConfig": {"Outputs": [{"OutputName": "result", "AppManaged": False, "S3Output": {
+            "S3Uri": f"{output['S3Uri'].rstrip('/')}/{endpoint}/{schedule}/{end:%Y/%m/%d/%H}",
+            "LocalPath": output["LocalPath"], "S3UploadMode": output.get("S3UploadMode", "EndOfJob")}}]},
+        "ProcessingResources": definition["MonitoringResources"],
+        "StoppingCondition": definition.get("StoppingCondition") or {"MaxRuntimeInSeconds": 3600},
+        "AppSpecification": {k: app[k] for k in ("ImageUri", "ContainerEntrypoint", "ContainerArguments") if k in app},
+        "Environment": environment,
+        "RoleArn": definition["RoleArn"],
+    }
+    if definition.get("NetworkConfig"):
+        request["NetworkConfig"] = definition["NetworkConfig"]
+    return request
+
+
+def job_ending(outcome: Outcome) -> dict:
+    """The processing job's end, matching the execution's: CompletedWithViolations is a Completed job whose
+    ExitMessage says so; any other end is a Failed job with the execution's FailureReason."""
+    if outcome.status in _COMPLETED:
+        return {"ProcessingJobStatus": "Completed",
+                **({"ExitMessage": outcome.exit_message} if outcome.exit_message else {})}
+    return {"ProcessingJobStatus": "Failed", "FailureReason": outcome.failure_reason}
+
+
+def _endpoint_input(definition: dict) -> dict:
+    return next(i["EndpointInput"] for i in definition["MonitoringInputs"] if i.get("EndpointInput"))
+
+
+def _input(name: str, uri: str, local_path: str) -> dict:
+    return {"InputName": name, "AppManaged": False, "S3Input": {
+        "S3Uri": uri, "LocalPath": local_path, "S3DataType": "S3Prefix", "S3InputMode": "File",
+        "S3DataDistributionType": "FullyReplicated"}}
