@@ -23,6 +23,9 @@ _DEFAULT_THRESHOLD = 0.1
 DRIFT_METHODS = ("LInfinity", "ChiSquared")
 COMPARISON_METHODS = ("Simple", "Robust")
 _TYPES = (dtypes.INTEGRAL, dtypes.FRACTIONAL, dtypes.STRING, dtypes.UNKNOWN, dtypes.BOOLEAN)
+# What json.loads makes of a number. Sketches hold ~150,000 of them: testing each value's type against this set
+# (in C) takes a tenth of the time of a Python call per value.
+_JSON_NUMBERS = frozenset((int, float))
 
 
 def suggest_constraints(statistics: dict, categorical_drift_method: str = "LInfinity") -> dict:
@@ -138,8 +141,8 @@ def _is_sketch(sketch) -> bool:
     parameters = sketch.get("parameters") if isinstance(sketch, dict) else None
     data = sketch.get("data") if isinstance(sketch, dict) else None
     return (isinstance(parameters, dict) and _is_number(parameters.get("c")) and _is_number(parameters.get("k"))
-            and isinstance(data, list) and all(isinstance(level, list) and all(map(_is_number, level))
-                                               for level in data))
+            and isinstance(data, list)
+            and all(isinstance(level, list) and _JSON_NUMBERS.issuperset(map(type, level)) for level in data))
 
 
 def read_constraints(path: Path) -> tuple:

@@ -1,20 +1,25 @@
 """Deequ 2.0.2's data-type inference (``DataType`` analyzer): per-value regexes, then a column rule."""
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-FRACTIONAL_PATTERN = r"^(-|\+)? ?\d+((\.\d+)|((?:\.\d+)?[Ee][-+]?\d+))$"
+from sagelocal.monitor.arrays import count_where, text_array
+
+# Deequ's per-value patterns are FRACTIONAL ^(-|\+)? ?\d+((\.\d+)|((?:\.\d+)?[Ee][-+]?\d+))$, INTEGRAL
+# ^(-|\+)? ?\d+$ and BOOLEAN ^(true|false)$. The same sets, for fewer passes over the values: NUMERIC (either
+# number: Fractional's tail made optional), INTEGRAL among those, and Boolean as an exact match (RE2's ``$`` is
+# the end of the text), a hash lookup that costs a quarter of a regex.
+NUMERIC_PATTERN = r"^(-|\+)? ?\d+((\.\d+)|((?:\.\d+)?[Ee][-+]?\d+))?$"
 INTEGRAL_PATTERN = r"^(-|\+)? ?\d+$"
-BOOLEAN_PATTERN = r"^(true|false)$"
+_BOOLEAN_TEXTS = text_array(("true", "false"))
 
 INTEGRAL, FRACTIONAL, BOOLEAN, STRING, UNKNOWN = "Integral", "Fractional", "Boolean", "String", "Unknown"
 VALUE_TYPES = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING)
 NUMERIC_TYPES = (INTEGRAL, FRACTIONAL)
 
 
-def classify_text(values: pa.Array, counts: np.ndarray) -> dict:
+def classify_text(values: pa.Array, counts: pa.Array) -> dict:
     """Count string values by Deequ value type, each value weighted by ``counts``.
 
     Returns
@@ -22,21 +27,18 @@ def classify_text(values: pa.Array, counts: np.ndarray) -> dict:
     dict
         ``{"Integral": n, "Fractional": n, "Boolean": n, "String": n}``.
     """
-    integral = _weighted(pc.match_substring_regex(values, INTEGRAL_PATTERN), counts)
-    fractional = _weighted(pc.match_substring_regex(values, FRACTIONAL_PATTERN), counts)
-    boolean = _weighted(pc.match_substring_regex(values, BOOLEAN_PATTERN), counts)
+    numeric = numeric_mask(values)
+    number_counts = pc.filter(counts, numeric)
+    integral = count_where(pc.match_substring_regex(pc.filter(values, numeric), INTEGRAL_PATTERN), number_counts)
+    fractional = (pc.sum(number_counts).as_py() or 0) - integral
+    boolean = count_where(pc.is_in(values, _BOOLEAN_TEXTS), counts)
     return {INTEGRAL: integral, FRACTIONAL: fractional, BOOLEAN: boolean,
-            STRING: int(counts.sum()) - integral - fractional - boolean}
+            STRING: (pc.sum(counts).as_py() or 0) - integral - fractional - boolean}
 
 
 def numeric_mask(values: pa.Array) -> pa.Array:
     """True where a string value is Integral or Fractional text (null where the value is null)."""
-    return pc.or_(pc.match_substring_regex(values, INTEGRAL_PATTERN),
-                  pc.match_substring_regex(values, FRACTIONAL_PATTERN))
-
-
-def _weighted(mask: pa.Array, counts: np.ndarray) -> int:
-    return int(counts[mask.to_numpy(zero_copy_only=False).astype(bool)].sum())
+    return pc.match_substring_regex(values, NUMERIC_PATTERN)
 
 
 def column_type(counts: dict) -> str:

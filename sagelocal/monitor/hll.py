@@ -33,9 +33,10 @@ def add(registers: np.ndarray, keys: np.ndarray) -> None:
         hashed ^= hashed >> np.uint64(31)
         hashed *= _GOLDEN
         index = (hashed >> np.uint64(64 - PRECISION)).astype(np.int32)
-        # A sentinel bit bounds the rank; the float exponent of the rest gives its leading-zero count.
-        rest = ((hashed << np.uint64(PRECISION)) | np.uint64(1 << (PRECISION - 1))).astype(np.float64)
-        rank = 1087 - (rest.view(np.uint64) >> np.uint64(52)).astype(np.int32)
+        # A sentinel bit bounds the rank; the float exponent of the rest gives its leading-zero count. The rest
+        # is halved to convert as int64 (vectorised; uint64 is not), exactly: at most 53 significant bits.
+        rest = ((hashed << np.uint64(PRECISION)) | np.uint64(1 << (PRECISION - 1))) >> np.uint64(1)
+        rank = 1086 - (rest.view(np.int64).astype(np.float64).view(np.uint64) >> np.uint64(52)).astype(np.int32)
         seen[index * 64 + rank] = True
     seen = seen.reshape(_REGISTERS, 64)
     highest = np.where(seen.any(axis=1), 63 - np.argmax(seen[:, ::-1], axis=1), 0).astype(np.uint8)
@@ -51,7 +52,8 @@ def text_keys(values) -> np.ndarray:
 
     Tabulation hashing: byte ``j`` of a string contributes a fixed random word chosen by its value and by
     ``j % 64`` (times an odd multiplier for ``j >= 64``); the key is the sum, mixed with the length. The
-    loop runs over byte positions, each step vectorised over every string still that long.
+    loop runs over byte positions, each step vectorised over every string still that long: with the strings
+    ordered longest first, those are a prefix, so a step slices instead of selecting and scattering.
     """
     import pyarrow as pa
 
@@ -60,17 +62,18 @@ def text_keys(values) -> np.ndarray:
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if len(values) and offsets[-1] > offsets[0] else \
         np.zeros(1, dtype=np.uint8)
-    starts, lengths = offsets[:-1].astype(np.int64), np.diff(offsets)
-    keys = lengths.astype(np.uint64) * _GOLDEN
-    active = np.arange(len(values))
-    position = 0
-    while True:
-        active = active[lengths[active] > position]
-        if not len(active):
-            return keys
-        word = _TABLE[(position % 64) * 256 + data[starts[active] + position].astype(np.int64)]
-        keys[active] += word * np.uint64(2 * (position // 64) + 1)
-        position += 1
+    lengths = np.diff(offsets)
+    order = np.argsort(-lengths, kind="stable")  # stable: equal lengths keep their buffer order (cache-friendly)
+    starts = offsets[:-1][order].astype(np.int64)
+    ordered_keys = lengths[order].astype(np.uint64) * _GOLDEN
+    # How many strings go beyond each position from 0 to the longest length - 1.
+    beyond = len(lengths) - np.cumsum(np.bincount(lengths))[:-1]
+    for position, count in enumerate(beyond.tolist()):
+        word = _TABLE[(position % 64) * 256 + data[starts[:count] + position].astype(np.int64)]
+        ordered_keys[:count] += word * np.uint64(2 * (position // 64) + 1)
+    keys = np.empty_like(ordered_keys)
+    keys[order] = ordered_keys
+    return keys
 
 
 def estimate(registers: np.ndarray) -> float:

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sagelocal.monitor import dtypes, hll
+from sagelocal.monitor.arrays import count_where, float_values, ones, text_array
 from sagelocal.monitor.kll import KLLSketch
 
 # Deequ ColumnProfiler.DEFAULT_CARDINALITY_THRESHOLD: categorical histograms only up to this many distinct.
@@ -23,6 +24,8 @@ CARDINALITY_THRESHOLD = 120
 # Exact category counts are kept while a column has at most this many distinct values; beyond it no
 # histogram can be written (the HLL estimate is far above the threshold), so the counts are dropped.
 _CATEGORY_LIMIT = 4096
+# Distinct values are counted only when this many first rows of a chunk hold at most _CATEGORY_LIMIT of them.
+_PROBE_ROWS = 1 << 16
 BUCKET_COUNT = 10
 _SEQUENTIAL_MOMENTS_LIMIT = 4096
 _WORKERS = min(4, os.cpu_count() or 1)
@@ -95,16 +98,15 @@ class ColumnProfile:
         self.total += total
         self.count = merged
 
-    def add_text(self, uniques: pa.Array, counts: np.ndarray) -> None:
-        """Fold distinct present strings ``uniques`` seen ``counts`` times into categories, domain and HLL."""
-        hll.add(self.text_registers, hll.text_keys(uniques))
+    def add_text(self, values: pa.Array, counts: pa.Array) -> None:
+        """Fold present strings ``values``, seen ``counts`` times each, into categories, domain and HLL."""
+        hll.add(self.text_registers, hll.text_keys(values))
         if self.domain is not None:
-            self.in_domain += int(counts[pc.is_in(uniques, pa.array(sorted(self.domain), pa.string()))
-                                         .to_numpy(zero_copy_only=False)].sum())
-        if self.categories is None or len(uniques) > _CATEGORY_LIMIT:
+            self.in_domain += count_where(pc.is_in(values, text_array(self.domain)), counts)
+        if self.categories is None or len(values) > _CATEGORY_LIMIT:
             self.categories = None
             return
-        for value, number in zip(uniques.to_pylist(), counts.tolist()):
+        for value, number in zip(values.to_pylist(), counts.to_pylist()):
             self.categories[value] = self.categories.get(value, 0) + number
         if len(self.categories) > _CATEGORY_LIMIT:
             self.categories = None
@@ -142,7 +144,8 @@ def _central_moments(values: np.ndarray) -> tuple:
     """
     if len(values) > _SEQUENTIAL_MOMENTS_LIMIT:
         mean = float(values.mean())
-        return mean, float(np.square(values - mean).sum())
+        deviations = values - mean
+        return mean, float(np.square(deviations, out=deviations).sum())  # in place: one 8 MB array, not two
     count, mean, m2 = 0, 0.0, 0.0
     for value in values.tolist():
         count += 1
@@ -177,33 +180,41 @@ def _add_column(profile: ColumnProfile, column: pa.ChunkedArray) -> None:
 
 
 def _classify(profile: ColumnProfile, column: pa.Array):
-    """Count value types of ``column`` into ``profile``; return its numeric values (or None).
-
-    Text is classified on its distinct values (weighted by their counts): the regexes then run once per
-    distinct value instead of once per row.
-    """
+    """Count value types of ``column`` into ``profile``; return its numeric values (or None)."""
     kind = column.type
     present = len(column) - column.null_count
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         profile.type_counts[dtypes.INTEGRAL if pa.types.is_integer(kind) else dtypes.FRACTIONAL] += present
-        values = column.drop_null() if column.null_count else column
-        return values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        return float_values(column.drop_null() if column.null_count else column)
     if pa.types.is_null(kind):
         return None
     text = column if pa.types.is_string(kind) else pc.cast(column, pa.string())
-    counted = pc.value_counts(text)
-    if text.null_count:  # nulls are counted as one more "value"; drop that entry (cheaper than dropping rows)
-        counted = counted.filter(pc.is_valid(counted.field("values")))
-    uniques, counts = counted.field("values"), counted.field("counts").to_numpy()
-    value_types = {dtypes.BOOLEAN: present} if pa.types.is_boolean(kind) else dtypes.classify_text(uniques, counts)
+    values, counts = _weighted_values(text)
+    value_types = {dtypes.BOOLEAN: present} if pa.types.is_boolean(kind) else dtypes.classify_text(values, counts)
     for value_type, number in value_types.items():
         profile.type_counts[value_type] += number
-    profile.add_text(uniques, counts)
+    profile.add_text(values, counts)
     if not value_types.get(dtypes.INTEGRAL) and not value_types.get(dtypes.FRACTIONAL):
         return None
     numeric = pc.filter(text, dtypes.numeric_mask(text))
     # Deequ's regex allows one space after the sign ("- 5"); the float parser does not.
-    return pc.cast(pc.replace_substring(numeric, " ", ""), pa.float64()).to_numpy()
+    return float_values(pc.cast(pc.replace_substring(numeric, " ", ""), pa.float64()))
+
+
+def _weighted_values(text: pa.Array) -> tuple:
+    """The present values of ``text`` as ``(values, counts)``: the distinct values and how often each is seen.
+
+    The regexes, hashes and lookups then run once per distinct value instead of once per row. Except when the
+    first rows already hold more distinct values than categories keep: then every value comes once (count 1),
+    as counting a million mostly distinct strings costs more than all those steps on every row.
+    """
+    if len(pc.unique(text.slice(0, _PROBE_ROWS))) > _CATEGORY_LIMIT + 1:  # + 1: one of them may be null
+        values = text.drop_null() if text.null_count else text
+        return values, ones(len(values))
+    counted = pc.value_counts(text)
+    if text.null_count:  # nulls are counted as one more "value"; drop that entry (cheaper than dropping rows)
+        counted = counted.filter(pc.is_valid(counted.field("values")))
+    return counted.field("values"), counted.field("counts")
 
 
 def profile_table(table: pa.Table) -> dict:

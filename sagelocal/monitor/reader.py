@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -174,7 +176,7 @@ def _sample_types(pcsv, path: Path, sample_options, names: list, never_float: fr
     types = {}
     for name in names:
         counted = pc.value_counts(first.column(name).drop_null())
-        kinds = dtypes.classify_text(counted.field("values"), counted.field("counts").to_numpy())
+        kinds = dtypes.classify_text(counted.field("values"), counted.field("counts"))
         if kinds[dtypes.INTEGRAL] and not kinds[dtypes.FRACTIONAL] + kinds[dtypes.BOOLEAN] + kinds[dtypes.STRING]:
             types[name] = pa.int64()
         elif kinds[dtypes.FRACTIONAL] and not kinds[dtypes.BOOLEAN] + kinds[dtypes.STRING] and name not in never_float:
@@ -258,8 +260,11 @@ def _normalise(table: pa.Table, path: Path, text_columns: frozenset) -> pa.Table
     TextNeeded
         For float columns holding NaN or infinity, which Deequ's regexes call String values.
     """
-    non_finite = {name for name in table.column_names if name not in text_columns
-                  and pa.types.is_floating(table.schema.field(name).type) and not _all_finite(table.column(name))}
+    floats = [name for name in table.column_names
+              if name not in text_columns and pa.types.is_floating(table.schema.field(name).type)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # pyarrow sums without holding the GIL
+        finite = list(pool.map(lambda name: _all_finite(table.column(name)), floats))
+    non_finite = {name for name, ok in zip(floats, finite) if not ok}
     if non_finite:
         raise TextNeeded(non_finite)
     columns = []

@@ -101,6 +101,27 @@ def test_text_keys_depend_on_the_string_only():
     assert text_keys(values.slice(2, 4)).tolist() == keys[2:6].tolist()
 
 
+def test_many_distinct_texts_profile_as_when_counted(monkeypatch):
+    """Past the probe's category limit every row is classified and hashed as itself, with the counted result."""
+    from sagelocal.monitor import profile
+
+    rows = [None if i % 9 == 0 else ("7" if i % 5 == 0 else f"v{i % 6000}") for i in range(20_000)]
+    table = pa.table({"t": pa.array(rows, pa.string())})
+
+    def profiled():
+        found = profile.ColumnProfile("t", domain=frozenset({"v1", "v2", "7"}))
+        profile.add_table({"t": found}, table)
+        return found
+
+    per_row = profiled()
+    monkeypatch.setattr(profile, "_PROBE_ROWS", 0)  # an empty probe: always count distinct values
+    counted = profiled()
+    assert per_row.type_counts == counted.type_counts and per_row.type_counts["Integral"] > 0
+    assert (per_row.missing, per_row.in_domain, per_row.categories) == (counted.missing, counted.in_domain, None)
+    assert per_row.count == counted.count and per_row.total == counted.total
+    assert per_row.text_registers.tolist() == counted.text_registers.tolist()
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_late_text_and_infinity_restart_with_those_columns_as_text(tmp_path, monkeypatch, stream):
     if stream:
