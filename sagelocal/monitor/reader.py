@@ -4,9 +4,10 @@ CSV is parsed by pyarrow with explicit column types chosen by Deequ's regexes on
 own inference over the whole file costs twice as much); a column that later fails to convert, or holds
 NaN/infinity, is read as text so that Deequ's regexes decide its type. Known limit of this fast path: past
 the sample, a float64 column also accepts texts Deequ calls String (".5", "5.", "5 ") and counts them as
-Fractional. CSV files larger than ``STREAM_THRESHOLD`` are read as text in blocks, JSON lines and Parquet
-always in blocks, so memory stays bounded. Every bad input becomes one :class:`UserError` naming the file
-and the row.
+Fractional. CSV files larger than ``STREAM_THRESHOLD`` are read in blocks, JSON lines and Parquet always in
+blocks, so memory stays bounded: CSV and JSON blocks are cut at line ends and parsed one at a time (Arrow's
+own streaming readers read up to 32 blocks ahead, 512 MB at 16 MB blocks). Every bad input becomes one
+:class:`UserError` naming the file and the row.
 """
 from __future__ import annotations
 
@@ -117,17 +118,20 @@ def _csv_chunks(path: Path, header: bool, baseline_names: list, integral: frozen
         raise UserError(f"{path}: empty file")
     names = _csv_names(path, header, baseline_names)
     skip = 1 if header else 0
-    types = _sample_types(pcsv, path, pcsv.ReadOptions(column_names=names, skip_rows=skip, block_size=_SAMPLE_SIZE),
-                          names, integral | text_columns)
+    types = _sample_types(pcsv, path, pcsv.ReadOptions(column_names=names, skip_rows=skip), names,
+                          integral | text_columns)
     types.update({name: pa.string() for name in names if name in text_columns})
     convert = _convert(pcsv, types)
     try:
         if size > STREAM_THRESHOLD:
-            # Given a path, Arrow reads ahead through the whole file; a file object it reads as asked.
-            options = pcsv.ReadOptions(column_names=names, skip_rows=skip, block_size=BLOCK_SIZE)
+            # Not pcsv.open_csv: its reader thread reads up to 32 blocks ahead of the parser (512 MB at
+            # 16 MB blocks), so its memory grows with the file up to that. Pieces cut at line ends parse
+            # alike: Arrow's own chunker cuts at any newline too (newlines_in_values is off).
             with open(path, "rb") as handle:
-                for batch in pcsv.open_csv(handle, read_options=options, convert_options=convert):
-                    yield pa.Table.from_batches([batch])
+                for piece in _line_pieces(handle, BLOCK_SIZE):
+                    options = pcsv.ReadOptions(column_names=names, skip_rows=skip)
+                    skip = 0
+                    yield pcsv.read_csv(pa.py_buffer(piece), read_options=options, convert_options=convert)
         else:
             yield pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=names, skip_rows=skip),
                                 convert_options=convert)
@@ -136,6 +140,28 @@ def _csv_chunks(path: Path, header: bool, baseline_names: list, integral: frozen
         if failed is None or types[names[int(failed.group(1))]] == pa.string():
             raise _csv_error(path, names, header, exc) from None
         raise TextNeeded({names[int(failed.group(1))]}) from None
+
+
+def _line_pieces(handle, block_size: int):
+    """Consecutive pieces of an open binary file, each about ``block_size`` bytes and ending at a line end.
+
+    Only the piece being parsed is held: memory stays bounded whatever the file's size (a line longer
+    than ``block_size`` makes its piece longer, never the others).
+    """
+    carry = b""
+    while True:
+        block = handle.read(block_size)
+        if not block:
+            if carry:
+                yield carry
+            return
+        data = carry + block if carry else block
+        cut = (data.rfind(b"\n") + 1) or (data.rfind(b"\r") + 1)
+        if not cut:
+            carry = data
+            continue
+        yield memoryview(data)[:cut]
+        carry = data[cut:]
 
 
 def _convert(pcsv, types: dict):
@@ -160,7 +186,7 @@ def _csv_names(path: Path, header: bool, baseline_names: list) -> list:
 
 
 def _sample_types(pcsv, path: Path, sample_options, names: list, never_float: frozenset) -> dict:
-    """Arrow types from Deequ's regexes on the first block's text.
+    """Arrow types from Deequ's regexes on the text of the first lines (about ``_SAMPLE_SIZE`` bytes).
 
     int64 where every sampled value is Integral text, float64 where every one is numeric text, else text.
     Columns in ``never_float`` (an Integral constraint, or known to need text) never take float64: their
@@ -168,9 +194,10 @@ def _sample_types(pcsv, path: Path, sample_options, names: list, never_float: fr
     """
     text = {name: pa.string() for name in names}
     try:
-        with open(path, "rb") as handle:  # a file object: Arrow reads just the sample, not ahead
-            first = next(iter(pcsv.open_csv(handle, read_options=sample_options,
-                                            convert_options=_convert(pcsv, text))))
+        with open(path, "rb") as handle:  # just the sample's lines (open_csv would read 32 blocks ahead)
+            sample = next(_line_pieces(handle, _SAMPLE_SIZE))
+        first = pcsv.read_csv(pa.py_buffer(sample), read_options=sample_options,
+                              convert_options=_convert(pcsv, text))
     except (pa.ArrowInvalid, StopIteration):
         return text  # the full read names the offending row
     types = {}
@@ -212,14 +239,23 @@ def _csv_error(path: Path, names: list, header: bool, exc: Exception) -> UserErr
 
 
 def _json_chunks(path: Path):
-    """JSON lines in blocks (bounded memory); types are inferred on the first block."""
+    """JSON lines in blocks (bounded memory); types are inferred on the first block.
+
+    As ``pjson.open_json`` does, but without its reader thread's 32 blocks of read-ahead: later blocks must
+    match the first block's schema (same fields, convertible values).
+    """
     import pyarrow.json as pjson
 
     if path.stat().st_size == 0:
         raise UserError(f"{path}: empty file")
     try:
-        for batch in pjson.open_json(path, read_options=pjson.ReadOptions(block_size=BLOCK_SIZE)):
-            yield pa.Table.from_batches([batch])
+        options = pjson.ParseOptions()
+        with open(path, "rb") as handle:
+            for piece in _line_pieces(handle, BLOCK_SIZE):
+                table = pjson.read_json(pa.py_buffer(piece), parse_options=options)
+                if table.num_columns and options.explicit_schema is None:  # the first block with rows
+                    options = pjson.ParseOptions(explicit_schema=table.schema, unexpected_field_behavior="error")
+                yield table
     except pa.ArrowInvalid as exc:
         raise _json_error(path, exc) from None
 
