@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_GROUPS:
         commands = importlib.import_module(module).register(subparsers)
         if module in GROUP_EXTENSIONS:
-            importlib.import_module(GROUP_EXTENSIONS[module]).register_monitor(commands)
+            importlib.import_module(GROUP_EXTENSIONS[module]).add_commands(commands)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""AWS-style List* helpers: pagination (MaxResults / NextToken) over a sorted list, and time-bound filters."""
+"""AWS-style List* helpers: SortBy/SortOrder, pagination (MaxResults / NextToken) over a sorted list, and
+time-bound filters."""
 from __future__ import annotations
 
 import base64
@@ -29,6 +30,17 @@ def with_token(response: dict, token: str | None) -> dict:
     if token:
         response["NextToken"] = token
     return response
+
+
+def sorted_by_request(items: list[dict], request: dict, fields: dict[str, str], default_by: str,
+                      default_order: str = "Descending") -> list[dict]:
+    """``items`` ordered by the request's SortBy (a key of ``fields``, which names the item field) and SortOrder."""
+    by, order = request.get("SortBy", default_by), request.get("SortOrder", default_order)
+    if by not in fields:
+        raise ValidationError(f"Invalid SortBy {by!r}; expected one of {', '.join(fields)}")
+    if order not in ("Ascending", "Descending"):
+        raise ValidationError(f"Invalid SortOrder {order!r}; expected Ascending or Descending")
+    return sorted(items, key=lambda item: item[fields[by]], reverse=order == "Descending")
 
 
 def time_filtered(items: list[dict], request: dict, field: str, filter_prefix: str = "CreationTime") -> list[dict]:

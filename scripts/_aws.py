@@ -1,7 +1,10 @@
-"""Client creation shared by the scripts: AWS by default, any endpoint speaking its API with --endpoint-url."""
+"""Shared by the scripts: clients for AWS by default, or any endpoint speaking its API with --endpoint-url;
+waiting for a resource to settle."""
 from __future__ import annotations
 
 import argparse
+import time
+from typing import Callable
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
@@ -21,3 +24,13 @@ def clients(args: argparse.Namespace, *services: str) -> list:
     # Path-style S3 addressing works with AWS and with an endpoint that is not a DNS name.
     config = Config(s3={"addressing_style": "path"}) if args.endpoint_url else None
     return [session.client(service, endpoint_url=args.endpoint_url, config=config) for service in services]
+
+
+def wait_for(describe: Callable[[], dict], status_field: str, settled: set[str], poll_seconds: float,
+             sleep: Callable[[float], None] = time.sleep) -> dict:
+    """Call ``describe`` until its ``status_field`` is one of ``settled``; return that description."""
+    while True:
+        described = describe()
+        if described[status_field] in settled:
+            return described
+        sleep(poll_seconds)

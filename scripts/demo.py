@@ -169,7 +169,7 @@ def read(demo: Demo, uri: str) -> bytes:
     return demo.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
-def test_rows_uri(demo: Demo, package: dict) -> str:
+def test_rows_uri(demo: Demo) -> str:
     """The test split the registered model's execution wrote (``<prefix>/<execution id>/test/``)."""
     execution = demo.sagemaker.list_pipeline_executions(PipelineName=PIPELINE, SortOrder="Descending")[
         "PipelineExecutionSummaries"][0]["PipelineExecutionArn"].rsplit("/", 1)[-1]
@@ -184,7 +184,7 @@ def deploy_and_send_traffic(demo: Demo, package: dict) -> str:
     print(f"    approved {package['ModelPackageArn']}")
     demo.run("scripts/deploy_endpoint.py", "--role", ROLE, "--capture-uri", CAPTURE_URI,
              "--sampling-percentage", "100", "--poll-seconds", "0.5")
-    test_uri = test_rows_uri(demo, package)
+    test_uri = test_rows_uri(demo)
     demo.run("scripts/send_traffic.py", test_uri)
     for row in MALFORMED_ROWS:
         try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Callable
 
 import _aws
 
@@ -60,12 +59,9 @@ def create_or_update_endpoint(sagemaker, name: str, config_name: str) -> str:
     return sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name)["EndpointArn"]
 
 
-def wait_in_service(sagemaker, name: str, poll_seconds: float, sleep: Callable[[float], None] = time.sleep) -> dict:
-    while True:
-        described = sagemaker.describe_endpoint(EndpointName=name)
-        if described["EndpointStatus"] in TERMINAL:
-            return described
-        sleep(poll_seconds)
+def wait_in_service(sagemaker, name: str, poll_seconds: float) -> dict:
+    return _aws.wait_for(lambda: sagemaker.describe_endpoint(EndpointName=name), "EndpointStatus", TERMINAL,
+                         poll_seconds)
 
 
 def parse_args(argv):

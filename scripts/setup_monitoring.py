@@ -54,12 +54,9 @@ def start_baseline_job(sagemaker, name: str, image: str, role: str, dataset_uri:
     )
 
 
-def wait_processing_job(sagemaker, name: str, poll_seconds: float, sleep=time.sleep) -> dict:
-    while True:
-        described = sagemaker.describe_processing_job(ProcessingJobName=name)
-        if described["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped"):
-            return described
-        sleep(poll_seconds)
+def wait_processing_job(sagemaker, name: str, poll_seconds: float) -> dict:
+    return _aws.wait_for(lambda: sagemaker.describe_processing_job(ProcessingJobName=name), "ProcessingJobStatus",
+                         {"Completed", "Failed", "Stopped"}, poll_seconds)
 
 
 def create_monitoring_schedule(sagemaker, name: str, endpoint: str, image: str, role: str, statistics_uri: str,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import _aws
@@ -32,12 +31,9 @@ def create_flow_definition(sagemaker, name: str, workteam_arn: str, task_ui_arn:
     )["FlowDefinitionArn"]
 
 
-def wait_active(sagemaker, name: str, poll_seconds: float, sleep=time.sleep) -> dict:
-    while True:
-        described = sagemaker.describe_flow_definition(FlowDefinitionName=name)
-        if described["FlowDefinitionStatus"] in TERMINAL:
-            return described
-        sleep(poll_seconds)
+def wait_active(sagemaker, name: str, poll_seconds: float) -> dict:
+    return _aws.wait_for(lambda: sagemaker.describe_flow_definition(FlowDefinitionName=name),
+                         "FlowDefinitionStatus", TERMINAL, poll_seconds)
 
 
 def parse_args(argv):

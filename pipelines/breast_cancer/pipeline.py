@@ -199,18 +199,25 @@ def _processing_input(name: str, s3_uri, local_path: str | None = None) -> Proce
     )
 
 
-def _preprocess_step(session, region, role, base_job_prefix, instance_type, input_data_url, code_prefix,
-                     execution_uri):
-    processor = ScriptProcessor(
+def _script_processor(session, role, image_uri, instance_type, base_job_name, env=None) -> ScriptProcessor:
+    """A one-instance ``python3`` script job on ``image_uri``, as every processing step here runs."""
+    return ScriptProcessor(
         role=role,
-        image_uri=retrieve_image_uri("sklearn", region, version=SKLEARN_VERSION),
+        image_uri=image_uri,
         command=["python3"],
         instance_count=1,
         instance_type=instance_type,
         max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
-        base_job_name=f"{base_job_prefix}-preprocess",
+        base_job_name=base_job_name,
         sagemaker_session=session,
+        env=env,
     )
+
+
+def _preprocess_step(session, region, role, base_job_prefix, instance_type, input_data_url, code_prefix,
+                     execution_uri):
+    processor = _script_processor(session, role, retrieve_image_uri("sklearn", region, version=SKLEARN_VERSION),
+                                  instance_type, f"{base_job_prefix}-preprocess")
     step_args = processor.run(
         code=f"{code_prefix}/preprocess.py",
         # Not /opt/ml/processing/input itself: the SDK puts the script in its code/ folder.
@@ -241,16 +248,8 @@ def _train_step(session, region, role, base_job_prefix, instance_type, train_uri
 def _evaluate_step(session, region, role, base_job_prefix, instance_type, model_data_url, test_uri, code_prefix,
                    output_uri, report):
     # The XGBoost image, as in the template: it has xgboost, pandas and scikit-learn; the sklearn image lacks xgboost.
-    processor = ScriptProcessor(
-        role=role,
-        image_uri=retrieve_image_uri("xgboost", region, version=XGBOOST_VERSION),
-        command=["python3"],
-        instance_count=1,
-        instance_type=instance_type,
-        max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
-        base_job_name=f"{base_job_prefix}-evaluate",
-        sagemaker_session=session,
-    )
+    processor = _script_processor(session, role, retrieve_image_uri("xgboost", region, version=XGBOOST_VERSION),
+                                  instance_type, f"{base_job_prefix}-evaluate")
     step_args = processor.run(
         code=f"{code_prefix}/evaluate.py",
         inputs=[_processing_input("model", model_data_url), _processing_input("test", test_uri)],
@@ -288,21 +287,13 @@ def _data_quality_processing_step(session, region, role, base_job_prefix, instan
     """The monitor library's analyzer baselining ``baseline_uri`` in a plain processing job, for accounts without
     Model Monitor; its fresh baseline is both the calculated and the drift-check (statistics, constraints)."""
     library = f"{PROCESSING_ROOT}/input/library"
-    processor = ScriptProcessor(
-        role=role,
-        image_uri=retrieve_image_uri("sklearn", region, version=SKLEARN_VERSION),
-        command=["python3"],
-        instance_count=1,
-        instance_type=instance_type,
-        max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
-        base_job_name=f"{base_job_prefix}-data-quality",
-        sagemaker_session=session,
-        # The Model Monitor analyzer's contract; without baseline_statistics/constraints it baselines. The
-        # message file is named so that the offline runner keeps it in the job's folder.
-        env={"dataset_format": HEADERLESS_CSV, "dataset_source": f"{PROCESSING_ROOT}/input/baseline",
-             "output_path": f"{PROCESSING_ROOT}/data-quality", "publish_cloudwatch_metrics": "Disabled",
-             "output_message_file": "/opt/ml/output/message"},
-    )
+    # The Model Monitor analyzer's contract; without baseline_statistics/constraints it baselines. The
+    # message file is named so that the offline runner keeps it in the job's folder.
+    env = {"dataset_format": HEADERLESS_CSV, "dataset_source": f"{PROCESSING_ROOT}/input/baseline",
+           "output_path": f"{PROCESSING_ROOT}/data-quality", "publish_cloudwatch_metrics": "Disabled",
+           "output_message_file": "/opt/ml/output/message"}
+    processor = _script_processor(session, role, retrieve_image_uri("sklearn", region, version=SKLEARN_VERSION),
+                                  instance_type, f"{base_job_prefix}-data-quality", env)
     step_args = processor.run(
         code=f"{code_prefix}/data_quality_baseline.py",
         arguments=["--library", library],

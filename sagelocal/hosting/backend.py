@@ -16,7 +16,7 @@ from sagelocal.errors import UserError, ValidationError
 from sagelocal.hosting.capture import CapturePolicy, CaptureWriter
 from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
 from sagelocal.hosting.serving import XGBoostServer, load_booster
-from sagelocal.paging import paginate, with_token
+from sagelocal.paging import paginate, sorted_by_request, with_token
 from sagelocal.storage import LocalS3
 from sagelocal.storage.sqlite import Database
 
@@ -197,9 +197,8 @@ class HostingBackend:
             items = [i for i in items if request["NameContains"] in i["EndpointName"]]
         if request.get("StatusEquals"):
             items = [i for i in items if i["EndpointStatus"] == request["StatusEquals"]]
-        key = {"Name": "EndpointName", "CreationTime": "CreationTime", "Status": "EndpointStatus"}[
-            request.get("SortBy", "CreationTime")]
-        items.sort(key=lambda i: i[key], reverse=request.get("SortOrder", "Descending") == "Descending")
+        items = sorted_by_request(items, request, {"Name": "EndpointName", "CreationTime": "CreationTime",
+                                                   "Status": "EndpointStatus"}, "CreationTime")
         page, token = paginate(items, request)
         return with_token({"Endpoints": page}, token)
 

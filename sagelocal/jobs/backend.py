@@ -14,7 +14,7 @@ from sagelocal.errors import ValidationError
 from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.jobs.store import JobStore
-from sagelocal.paging import paginate, time_filtered, with_token
+from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 
 _SUMMARY_FIELDS = ("ProcessingJobName", "ProcessingJobArn", "CreationTime", "ProcessingEndTime", "LastModifiedTime",
                    "ProcessingJobStatus", "FailureReason", "ExitMessage")
@@ -52,8 +52,7 @@ class ProcessingJobsBackend:
             items = [i for i in items if i["ProcessingJobStatus"] == request["StatusEquals"]]
         items = time_filtered(time_filtered(items, request, "CreationTime"), request, "LastModifiedTime",
                               "LastModifiedTime")
-        key = _SORT_FIELDS[request.get("SortBy", "CreationTime")]
-        items.sort(key=lambda i: i[key], reverse=request.get("SortOrder", "Descending") == "Descending")
+        items = sorted_by_request(items, request, _SORT_FIELDS, "CreationTime")
         page, token = paginate(items, request)
         return with_token({"ProcessingJobSummaries": page}, token)
 

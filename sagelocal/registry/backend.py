@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from sagelocal.config import Settings
 from sagelocal.errors import ValidationError
-from sagelocal.paging import paginate, time_filtered, with_token
+from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.storage.sqlite import Database
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
@@ -81,7 +81,7 @@ class RegistryBackend:
         groups = [self._group_summary(r) for r in rows]
         if request.get("NameContains"):
             groups = [g for g in groups if request["NameContains"] in g["ModelPackageGroupName"]]
-        groups = _sorted(groups, request, {"Name": "ModelPackageGroupName", "CreationTime": "CreationTime"},
+        groups = sorted_by_request(groups, request, {"Name": "ModelPackageGroupName", "CreationTime": "CreationTime"},
                          default_by="CreationTime", default_order="Descending")
         page, token = paginate(groups, request)
         return with_token({"ModelPackageGroupSummaryList": page}, token)
@@ -145,7 +145,7 @@ class RegistryBackend:
         if request.get("NameContains"):
             packages = [p for p in packages if request["NameContains"] in p["ModelPackageName"]]
         packages = time_filtered(packages, request, "CreationTime")
-        packages = _sorted(packages, request, {"Name": "ModelPackageName", "CreationTime": "CreationTime"},
+        packages = sorted_by_request(packages, request, {"Name": "ModelPackageName", "CreationTime": "CreationTime"},
                            default_by="CreationTime", default_order="Ascending")
         page, token = paginate(packages, request)
         return with_token({"ModelPackageSummaryList": page}, token)
@@ -235,15 +235,3 @@ def _check_approval(status: str) -> None:
             f"Value '{status}' at 'modelApprovalStatus' failed to satisfy constraint: "
             f"Member must satisfy enum value set: [{', '.join(APPROVAL_STATUSES)}]"
         )
-
-
-
-
-def _sorted(items: list[dict], request: dict, keys: dict, default_by: str, default_order: str) -> list[dict]:
-    by = request.get("SortBy", default_by)
-    if by not in keys:
-        raise ValidationError(f"Invalid SortBy {by!r}; expected one of {sorted(keys)}")
-    order = request.get("SortOrder", default_order)
-    if order not in ("Ascending", "Descending"):
-        raise ValidationError(f"Invalid SortOrder {order!r}")
-    return sorted(items, key=lambda item: item[keys[by]], reverse=order == "Descending")

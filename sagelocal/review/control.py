@@ -11,7 +11,7 @@ import re
 
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagelocal.review.limits import check_maximums
-from sagelocal.paging import paginate, with_token
+from sagelocal.paging import paginate, sorted_by_request, with_token
 from sagelocal.review.store import as_datetime, now
 
 NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
@@ -24,13 +24,6 @@ def check_name(value: str, what: str, pattern=NAME) -> None:
         raise ValidationError(f"1 validation error detected: Value '{value}' at '{what}' failed to satisfy "
                               f"constraint: Member must satisfy regular expression pattern: {pattern.pattern} "
                               "and have length less than or equal to 63")
-
-
-def _sorted(items: list, request: dict, keys: dict, default_key: str, default_order: str) -> list:
-    by, order = request.get("SortBy", default_key), request.get("SortOrder", default_order)
-    if by not in keys or order not in ("Ascending", "Descending"):
-        raise ValidationError(f"SortBy must be one of {', '.join(keys)} and SortOrder Ascending or Descending")
-    return sorted(items, key=lambda item: item[keys[by]], reverse=order == "Descending")
 
 
 def _in_window(items: list, request: dict, field: str) -> list:
@@ -68,7 +61,7 @@ class ControlPlane:
     def list_human_task_uis(self, request: dict) -> dict:
         items = [{"HumanTaskUiName": r["name"], "HumanTaskUiArn": r["arn"], "CreationTime": as_datetime(r["created"])}
                  for r in self.db.query("SELECT name, arn, created FROM task_uis")]
-        items = _sorted(_in_window(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
+        items = sorted_by_request(_in_window(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
                         "CreationTime", "Descending")
         page, token = paginate(items, request)
         return with_token({"HumanTaskUiSummaries": page}, token)
@@ -122,7 +115,7 @@ class ControlPlane:
         items = [self._workteam_shape(r) for r in self.db.query("SELECT * FROM workteams")]
         if request.get("NameContains"):
             items = [i for i in items if request["NameContains"] in i["WorkteamName"]]
-        items = _sorted(items, request, {"Name": "WorkteamName", "CreateDate": "CreateDate"}, "CreateDate",
+        items = sorted_by_request(items, request, {"Name": "WorkteamName", "CreateDate": "CreateDate"}, "CreateDate",
                         "Ascending")
         page, token = paginate(items, request)
         return with_token({"Workteams": page}, token)
@@ -173,7 +166,7 @@ class ControlPlane:
         items = [{"FlowDefinitionName": r["name"], "FlowDefinitionArn": r["arn"], "FlowDefinitionStatus": "Active",
                   "CreationTime": as_datetime(r["created"])}
                  for r in self.db.query("SELECT name, arn, created FROM flow_definitions")]
-        items = _sorted(_in_window(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
+        items = sorted_by_request(_in_window(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
                         "CreationTime", "Descending")
         page, token = paginate(items, request)
         return with_token({"FlowDefinitionSummaries": page}, token)

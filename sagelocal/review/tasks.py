@@ -66,21 +66,13 @@ class Tasks:
         return tasks
 
     def accept(self, worker: str, loop_name: str) -> dict:
-        """Hold the task for ``worker`` (or keep its current hold); return the loop, flow and deadline.
-
-        A loop the worker may not see is reported as not found, so names of other teams' loops do not leak.
-        """
+        """Hold the task for ``worker`` (or keep its current hold); return the loop, flow and deadline."""
         self.loops.settle()
         flows = self._flows_for(worker)
         moment = now()
         with self.db.transaction() as conn:
-            row = conn.execute("SELECT * FROM human_loops WHERE name = ?", (loop_name,)).fetchone()
-            if row is None or row["flow_name"] not in flows:
-                raise NotFound(f"No task {loop_name} for you.")
-            request, _ = flows[row["flow_name"]]
+            row, request, _, mine = self._visible_task(conn, flows, worker, loop_name)
             task_count, time_limit, _ = flow_settings(request)
-            mine = conn.execute("SELECT * FROM assignments WHERE loop = ? AND worker = ?",
-                                (loop_name, worker)).fetchone()
             if mine is not None and mine["submitted"] is not None:
                 raise TaskUnavailable("You have already answered this task.")
             if row["status"] != "InProgress" and not (mine and row["status"] == "Stopping"):
@@ -95,6 +87,18 @@ class Tasks:
                          (loop_name, worker, moment, moment + time_limit))
         return {"loop": row, "flow": request, "deadline": moment + time_limit}
 
+    @staticmethod
+    def _visible_task(conn, flows: dict, worker: str, loop_name: str) -> tuple:
+        """``(loop row, flow request, user pool, worker's assignment or None)`` of a loop the worker may see.
+
+        A loop of another team is reported as not found, so names of other teams' loops do not leak."""
+        row = conn.execute("SELECT * FROM human_loops WHERE name = ?", (loop_name,)).fetchone()
+        if row is None or row["flow_name"] not in flows:
+            raise NotFound(f"No task {loop_name} for you.")
+        request, pool = flows[row["flow_name"]]
+        mine = conn.execute("SELECT * FROM assignments WHERE loop = ? AND worker = ?", (loop_name, worker)).fetchone()
+        return row, request, pool, mine
+
     def submit(self, worker: str, loop_name: str, answer_content: dict) -> str:
         """Record the answer; return the loop's status afterwards (Completed once TaskCount have answered)."""
         if not isinstance(answer_content, dict):
@@ -103,12 +107,7 @@ class Tasks:
         flows = self._flows_for(worker)
         moment = now()
         with self.db.transaction() as conn:
-            row = conn.execute("SELECT * FROM human_loops WHERE name = ?", (loop_name,)).fetchone()
-            if row is None or row["flow_name"] not in flows:
-                raise NotFound(f"No task {loop_name} for you.")
-            request, pool = flows[row["flow_name"]]
-            mine = conn.execute("SELECT * FROM assignments WHERE loop = ? AND worker = ?",
-                                (loop_name, worker)).fetchone()
+            row, request, pool, mine = self._visible_task(conn, flows, worker, loop_name)
             if mine is None:
                 raise TaskUnavailable("Open the task before answering it.")
             if mine["submitted"] is not None:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
-from sagelocal.paging import paginate, time_filtered, with_token
+from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.schedules.cron import Schedule
 from sagelocal.jobs.store import JobStore
 from sagelocal.schedules.execution import Outcome, capture_folders, run_execution
@@ -94,9 +94,8 @@ class SchedulesBackend:
                 items = [i for i in items if i[field] == request[key]]
         if request.get("NameContains"):
             items = [i for i in items if request["NameContains"] in i["MonitoringScheduleName"]]
-        key = {"Name": "MonitoringScheduleName", "CreationTime": "CreationTime",
-               "Status": "MonitoringScheduleStatus"}[request.get("SortBy", "CreationTime")]
-        items.sort(key=lambda i: i[key], reverse=request.get("SortOrder", "Descending") == "Descending")
+        items = sorted_by_request(items, request, {"Name": "MonitoringScheduleName", "CreationTime": "CreationTime",
+                                                   "Status": "MonitoringScheduleStatus"}, "CreationTime")
         page, token = paginate(items, request)
         return with_token({"MonitoringScheduleSummaries": page}, token)
 
@@ -120,9 +119,8 @@ class SchedulesBackend:
                 sql, params = sql + f" AND {column} = ?", params + [request[key]]
         items = [self._execution(r) for r in self.db.query(sql, tuple(params))]
         items = time_filtered(time_filtered(items, request, "ScheduledTime", "ScheduledTime"), request, "CreationTime")
-        key = {"CreationTime": "CreationTime", "ScheduledTime": "ScheduledTime",
-               "Status": "MonitoringExecutionStatus"}[request.get("SortBy", "ScheduledTime")]
-        items.sort(key=lambda i: i[key], reverse=request.get("SortOrder", "Descending") == "Descending")
+        items = sorted_by_request(items, request, {"CreationTime": "CreationTime", "ScheduledTime": "ScheduledTime",
+                                                   "Status": "MonitoringExecutionStatus"}, "ScheduledTime")
         page, token = paginate(items, request)
         return with_token({"MonitoringExecutionSummaries": page}, token)
 

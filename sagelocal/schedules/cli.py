@@ -1,6 +1,6 @@
 """Commands for monitoring schedules: ``run-schedule NAME --now`` and ``executions``.
 
-They work on the home's state directly (no server needed). ``register_monitor(subparsers)`` adds them to any
+They work on the home's state directly (no server needed). ``add_commands(subparsers)`` adds them to any
 argparse group (meant for ``sagelocal monitor``); ``python -m sagelocal.schedules ...`` runs them standalone.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from sagelocal.errors import UserError
 
 
-def register_monitor(subparsers) -> None:
+def add_commands(subparsers) -> None:
     run = subparsers.add_parser("run-schedule", help="run a monitoring schedule's execution now")
     run.add_argument("name", help="MonitoringScheduleName")
     run.add_argument("--now", action="store_true", required=True,
@@ -65,7 +65,7 @@ def _print(reports: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sagelocal.schedules")
-    register_monitor(parser.add_subparsers(dest="command", required=True))
+    add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
