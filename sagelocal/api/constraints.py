@@ -91,7 +91,7 @@ def _structure(shape):
 
 def _string(shape):
     metadata = shape.metadata
-    length = _length(shape) if "min" in metadata or "max" in metadata else None
+    length = _bounds(shape) if "min" in metadata or "max" in metadata else None
     enum = metadata.get("enum")
     allowed = frozenset(enum) if enum else None
     pattern = metadata.get("pattern")
@@ -109,51 +109,49 @@ def _string(shape):
     return check
 
 
-def _length(shape):
-    low, high = shape.metadata.get("min", 0), shape.metadata.get("max")
+def _bounds(shape, measured: str = "length"):
+    """The check of the shape's ``min``/``max`` on a measure of the value: its length, or (numbers) its value."""
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
 
-    def check(value, length: int, path, errors):
-        if length < low:
-            errors.append(_failure(shape, value, path, f"Member must have length greater than or equal to {low}"))
-        if high is not None and length > high:
-            errors.append(_failure(shape, value, path, f"Member must have length less than or equal to {high}"))
+    def check(value, measure, path, errors):
+        if low is not None and measure < low:
+            errors.append(_failure(shape, value, path, f"Member must have {measured} greater than or equal to {low}"))
+        if high is not None and measure > high:
+            errors.append(_failure(shape, value, path, f"Member must have {measured} less than or equal to {high}"))
     return check
 
 
 def _number(shape):
-    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    bounds = _bounds(shape, "value")
 
     def check(value, path, errors):
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return
-        if low is not None and value < low:
-            errors.append(_failure(shape, value, path, f"Member must have value greater than or equal to {low}"))
-        if high is not None and value > high:
-            errors.append(_failure(shape, value, path, f"Member must have value less than or equal to {high}"))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            bounds(value, value, path, errors)
+    return check
+
+
+def _sized(shape, kind, check_items):
+    """Lists, maps and blobs: the length bounds, then ``check_items`` on the contents."""
+    length = _bounds(shape)
+
+    def check(value, path, errors):
+        if isinstance(value, kind):
+            length(value, len(value), path, errors)
+            check_items(value, path, errors)
     return check
 
 
 def _list(shape):
-    length = _length(shape)
-
-    def check(value, path, errors):
-        if not isinstance(value, list):
-            return
-        length(value, len(value), path, errors)
+    def check_items(value, path, errors):
         item_checker = _checker(shape.member)
         for index, item in enumerate(value, 1):
             item_checker(item, f"{path}.{index}.member", errors)
-    return check
+    return _sized(shape, list, check_items)
 
 
 def _map(shape):
     """AWS words a map's failures per side: ``Map keys must satisfy constraint: [Member must ...]``."""
-    length = _length(shape)
-
-    def check(value, path, errors):
-        if not isinstance(value, dict):
-            return
-        length(value, len(value), path, errors)
+    def check_items(value, path, errors):
         for side, side_shape, items in (("keys", shape.key, value.keys()), ("value", shape.value, value.values())):
             broken = []
             for item in items:
@@ -164,16 +162,11 @@ def _map(shape):
             if broken:
                 errors.append(_failure(shape, value, path, f"Map {side} must satisfy constraint: "
                                                            f"[{', '.join(broken)}]"))
-    return check
+    return _sized(shape, dict, check_items)
 
 
 def _blob(shape):
-    length = _length(shape)
-
-    def check(value, path, errors):
-        if isinstance(value, (bytes, str)):
-            length(value, len(value), path, errors)
-    return check
+    return _sized(shape, (bytes, str), _no_constraints)
 
 
 _BUILDERS = {"structure": _structure, "string": _string, "list": _list, "map": _map, "blob": _blob,

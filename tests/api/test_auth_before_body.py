@@ -77,13 +77,20 @@ def test_a_json_api_body_over_its_limit_is_refused_with_413(local_server):
     assert refused.json() == {"message": "HTTP content length exceeded 8388608 bytes."}
 
 
-def test_non_ascii_in_the_authorization_header_is_refused_not_a_500(local_server):
-    authorization = ("AWS4-HMAC-SHA256 Credential=KÉY/20240101/us-east-1/sagemaker/aws4_request, "
+@pytest.mark.parametrize("service, request_line, answer", [
+    ("sagemaker", b"POST / HTTP/1.1", b'"__type":"UnrecognizedClientException"'),
+    ("s3", b"GET /data HTTP/1.1", b"<Code>InvalidAccessKeyId</Code>"),
+])
+def test_non_ascii_in_the_authorization_header_is_refused_not_a_500(local_server, service, request_line, answer):
+    authorization = (f"AWS4-HMAC-SHA256 Credential=K\u00c9Y/20240101/us-east-1/{service}/aws4_request, "
                      "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64).encode("latin-1")
     with socket.create_connection(("127.0.0.1", int(local_server.url.rsplit(":", 1)[1])), timeout=10) as sock:
-        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Date: 20240101T000000Z\r\nContent-Length: 2\r\n"
-                     b"Authorization: " + authorization + b"\r\n\r\n{}")
-        assert sock.recv(65536).startswith(b"HTTP/1.1 403 ")
+        sock.sendall(request_line + b"\r\nHost: x\r\nX-Amz-Date: 20240101T000000Z\r\nContent-Length: 0\r\n"
+                     b"X-Amz-Content-SHA256: UNSIGNED-PAYLOAD\r\nAuthorization: " + authorization + b"\r\n\r\n")
+        received = b""
+        while answer not in received and (data := sock.recv(65536)):
+            received += data
+    assert received.startswith(b"HTTP/1.1 403 ") and answer in received
 
 
 def _rss_bytes(pid: int) -> int:
