@@ -25,6 +25,7 @@ from sagelocal.review import ReviewBackend
 from sagelocal.review import portal as review_portal
 from sagelocal.review import routes as review_routes
 from sagelocal.s3api import S3Router
+from sagelocal.s3api.router import MAX_OBJECT_BYTES, is_s3_request
 from sagelocal.schedules import SchedulesBackend
 from sagelocal.schedules.routes import install as install_schedule_routes
 
@@ -49,6 +50,12 @@ def signed(service: str):
     return signed_request
 
 
+def _body_cap(scope) -> int:
+    """The most any request may send: S3's largest object to S3, a JSON API's limit to everything else
+    (the portal's forms included)."""
+    return MAX_OBJECT_BYTES if is_s3_request(scope) else JSON_API_MAX_BODY
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     app = FastAPI(title="sagelocal", docs_url=None, redoc_url=None, openapi_url=None)
@@ -62,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_portal.build_router(app.state.backends["review"], settings))
     # S3 is recognised by its signing service, so it never collides with the routes below.
     app.add_middleware(S3Router, settings=settings, access_key=app.state.access_key)
-    app.add_middleware(RequestGuard, read_timeout=settings.read_timeout)
+    app.add_middleware(RequestGuard, read_timeout=settings.read_timeout, body_cap=_body_cap)
 
     @app.exception_handler(AuthError)
     async def _auth_failed(request: Request, error: AuthError):

@@ -6,7 +6,8 @@ that sends half a request holds a connection (and a task) indefinitely. Two laye
 - :class:`HeaderTimeoutProtocol` (uvicorn's HTTP/1.1 protocol) closes a connection whose request headers
   are not complete within the read timeout of the server starting to wait for them;
 - :class:`RequestGuard` (outermost ASGI layer) fails a body read that waits longer than the read timeout
-  for its next bytes: 408 (S3 answers its own RequestTimeout), and the connection is closed.
+  for its next bytes: 408 (S3 answers its own RequestTimeout), and the connection is closed. It also caps
+  every body (a backstop for routes with no limit of their own, such as the portal's forms): 413.
 
 A route that refuses a request without reading its body (bad signature, too large) leaves the rest of the
 body on the connection; the guard closes the connection unless what remains is small enough to drain, so an
@@ -15,9 +16,11 @@ unauthenticated client cannot make the server read, or hold, a large body.
 from __future__ import annotations
 
 import asyncio
-import json
 
+from starlette.responses import JSONResponse, Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from sagelocal.api.inbound import BodyTooLarge, too_large
 
 # A refused body up to this size is drained by uvicorn (read and discarded, never held) so that the client,
 # still sending, reliably reads the answer; beyond it the connection is closed at once.
@@ -73,16 +76,19 @@ def server_config(app, host: str, port: int, read_timeout: float, **options):
 
 
 class RequestGuard:
-    """ASGI middleware: body read timeout, and closing connections that carry an unread body."""
+    """ASGI middleware: body read timeout and size cap, and closing connections that carry an unread body.
 
-    def __init__(self, app, read_timeout: float):
-        self.app, self.read_timeout = app, read_timeout
+    ``body_cap(scope)`` is the most any request of that kind may send.
+    """
+
+    def __init__(self, app, read_timeout: float, body_cap):
+        self.app, self.read_timeout, self.body_cap = app, read_timeout, body_cap
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = _BodyProgress(scope, receive, self.read_timeout)
+        body = _BodyProgress(scope, receive, self.read_timeout, self.body_cap(scope))
 
         async def guarded_send(message):
             if message["type"] == "http.response.start":
@@ -93,19 +99,22 @@ class RequestGuard:
 
         try:
             await self.app(scope, body.receive, guarded_send)
-        except BodyTimeout as error:
+        except (BodyTimeout, BodyTooLarge) as error:
             if body.response_started:
                 raise
-            await guarded_send({"type": "http.response.start", "status": 408,
-                                "headers": [(b"content-type", b"application/json")]})
-            await guarded_send({"type": "http.response.body", "body": json.dumps({"message": str(error)}).encode()})
+            response = too_large(error) if isinstance(error, BodyTooLarge) else _timed_out(error)
+            await response(scope, body.receive, guarded_send)
+
+
+def _timed_out(error: BodyTimeout) -> Response:
+    return JSONResponse({"message": str(error)}, status_code=408)
 
 
 class _BodyProgress:
     """How much of one request's body has arrived; its ``receive`` times out while the body is incomplete."""
 
-    def __init__(self, scope, receive, timeout: float):
-        self._receive, self._timeout = receive, timeout
+    def __init__(self, scope, receive, timeout: float, cap: int):
+        self._receive, self._timeout, self._cap = receive, timeout, cap
         self.received, self.complete, self.timed_out, self.response_started = 0, False, False, False
         self.declared: int | None = 0  # HTTP/1.1: no Content-Length and not chunked means no body
         for name, value in scope["headers"]:
@@ -126,6 +135,8 @@ class _BodyProgress:
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
             self.complete = not message.get("more_body", False)
+            if self.received > self._cap:
+                raise BodyTooLarge(self._cap)
         else:
             self.complete = True
         return message
