@@ -20,6 +20,8 @@ class Settings:
     home: Path
     region: str = "us-east-1"
     account_id: str = "000000000000"
+    # Seconds the server waits for a client's next bytes while it sends a request's headers or body.
+    read_timeout: float = 20.0
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -29,6 +31,7 @@ class Settings:
             home=home,
             region=env.get("SAGELOCAL_REGION", cls.region),
             account_id=env.get("SAGELOCAL_ACCOUNT_ID", cls.account_id),
+            read_timeout=float(env.get("SAGELOCAL_READ_TIMEOUT", cls.read_timeout)),
         )
 
     @property

@@ -25,7 +25,7 @@ class LocalServer:
         self._thread.join(timeout=10)
 
 
-def start_local_server(home: Path) -> LocalServer:
+def start_local_server(home: Path, **settings_options) -> LocalServer:
     """Start the app in a thread with uvicorn on a free port and wait until it accepts connections."""
     import socket
     import threading
@@ -34,14 +34,15 @@ def start_local_server(home: Path) -> LocalServer:
     import uvicorn
 
     from sagelocal.api.app import create_app
+    from sagelocal.api.guard import server_config
     from sagelocal.config import Settings
 
-    settings = Settings(home=home)
+    settings = Settings(home=home, **settings_options)
     app = create_app(settings)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, settings.read_timeout, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

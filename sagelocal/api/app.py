@@ -9,8 +9,10 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from sagelocal.api.auth import AuthError, verify_sigv4
+from sagelocal.api.auth import AuthError
 from sagelocal.api.credentials import load_or_create
+from sagelocal.api.guard import RequestGuard
+from sagelocal.api.inbound import JSON_API_MAX_BODY, BodyTooLarge, signed_body, too_large
 from sagelocal.api.protocol import error_response
 from sagelocal.api.sagemaker_json import SageMakerJsonApi
 from sagelocal.config import Settings
@@ -23,6 +25,7 @@ from sagelocal.review import ReviewBackend
 from sagelocal.review import portal as review_portal
 from sagelocal.review import routes as review_routes
 from sagelocal.s3api import S3Router
+from sagelocal.s3api.router import MAX_OBJECT_BYTES, is_s3_request
 from sagelocal.schedules import SchedulesBackend
 from sagelocal.schedules.routes import install as install_schedule_routes
 
@@ -37,13 +40,20 @@ def build_backends(settings: Settings) -> dict:
             "schedules": SchedulesBackend(settings, hosting)}
 
 
-async def signed_request(request: Request) -> str:
-    """FastAPI dependency for AWS routes: the request must carry a valid SigV4 signature."""
-    raw_path = request.scope.get("raw_path", request.url.path.encode()).decode()
-    query = request.scope.get("query_string", b"").decode()
-    url = f"{request.url.scheme}://{request.headers.get('host', '')}{raw_path}" + (f"?{query}" if query else "")
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    return verify_sigv4(request.method, url, headers, await request.body(), request.app.state.access_key)
+def signed(service: str):
+    """A FastAPI dependency for a JSON route of ``service``: authenticated from the headers before the body
+    is read, the body bounded and covered by the signature. The body is left in ``request.state.body``."""
+
+    async def signed_request(request: Request) -> None:
+        request.state.body = await signed_body(request, service, JSON_API_MAX_BODY)
+
+    return signed_request
+
+
+def _body_cap(scope) -> int:
+    """The most any request may send: S3's largest object to S3, a JSON API's limit to everything else
+    (the portal's forms included)."""
+    return MAX_OBJECT_BYTES if is_s3_request(scope) else JSON_API_MAX_BODY
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,20 +65,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sagemaker_api = SageMakerJsonApi(list(app.state.backends.values()))
     install_runtime_routes(app, app.state.backends["hosting"])
     install_schedule_routes(app, app.state.backends["schedules"])
-    app.include_router(review_routes.build_router(app.state.backends["review"], signed_request))
+    app.include_router(review_routes.build_router(app.state.backends["review"], signed("sagemaker-a2i-runtime")))
     app.include_router(review_portal.build_router(app.state.backends["review"], settings))
     # S3 is recognised by its signing service, so it never collides with the routes below.
     app.add_middleware(S3Router, settings=settings, access_key=app.state.access_key)
+    app.add_middleware(RequestGuard, read_timeout=settings.read_timeout, body_cap=_body_cap)
 
     @app.exception_handler(AuthError)
     async def _auth_failed(request: Request, error: AuthError):
         return error_response(error)
 
-    @app.post("/", dependencies=[Depends(signed_request)])
+    @app.exception_handler(BodyTooLarge)
+    async def _body_too_large(request: Request, error: BodyTooLarge):
+        return too_large(error, content_type="application/x-amz-json-1.1")
+
+    @app.post("/", dependencies=[Depends(signed("sagemaker"))])
     async def sagemaker_json(request: Request):
         # Backends are synchronous (SQLite); run them off the event loop.
         return await run_in_threadpool(
-            sagemaker_api.handle, request.headers.get("x-amz-target", ""), await request.body()
+            sagemaker_api.handle, request.headers.get("x-amz-target", ""), request.state.body
         )
 
     return app

@@ -14,11 +14,13 @@ def _serve(args) -> int:
 
     from sagelocal.api.app import create_app
     from sagelocal.api.credentials import credentials_path
+    from sagelocal.api.guard import server_config
     from sagelocal.config import Settings
 
     settings = Settings.from_env()
     app = create_app(settings)
     print(f"sagelocal serving on http://{args.host}:{args.port} (credentials: {credentials_path(settings)}, "
           "profile sagelocal)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    return 0
+    server = uvicorn.Server(server_config(app, args.host, args.port, settings.read_timeout, log_level="warning"))
+    server.run()
+    return 0 if server.started else 1  # not started: the port was taken (uvicorn has logged why)

@@ -9,6 +9,7 @@ import botocore.session
 from botocore.validate import ParamValidator
 from starlette.responses import Response
 
+from sagelocal.api.constraints import constraint_errors, summary
 from sagelocal.errors import ServiceError, ValidationError
 
 
@@ -17,14 +18,45 @@ def service_model(service: str):
     return botocore.session.get_session().get_service_model(service)
 
 
+def check_constraints(service: str, operation: str, params: dict, error=ValidationError) -> None:
+    """Raise ``error`` (ValidationException) listing every constraint of AWS's model (required, pattern,
+    length, range, enum) that ``params`` break. Enough alone where the wire fixes the types (REST headers)."""
+    shape = service_model(service).operation_model(operation).input_shape
+    if shape is not None:
+        failures = constraint_errors(shape, params)
+        if failures:
+            raise error(summary(failures))
+
+
 def validate_request(service: str, operation: str, params: dict) -> None:
-    """Raise ValidationException when ``params`` do not fit the operation's input shape in botocore."""
+    """Raise ValidationException when ``params`` do not fit the operation's input shape in botocore:
+    first AWS's own constraints, then botocore's type checks."""
+    check_constraints(service, operation, params)
     shape = service_model(service).operation_model(operation).input_shape
     if shape is None:
         return
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
         raise ValidationError(report.generate_report().replace("\n", "; "))
+
+
+@lru_cache(maxsize=None)
+def _header_members(service: str, operation: str) -> tuple[tuple[str, str], ...]:
+    """(member, lower-case header name) of each input member a REST operation carries in a header."""
+    shape = service_model(service).operation_model(operation).input_shape
+    return tuple((name, member.serialization["name"].lower()) for name, member in shape.members.items()
+                 if member.serialization.get("location") == "header")
+
+
+def rest_params(service: str, operation: str, headers: dict[str, str], **members) -> dict:
+    """A REST request's input as botocore built it: ``members`` (path and body; None when absent) plus the
+    members it sent as headers (``headers`` with lower-case names), ready for :func:`validate_request`."""
+    params = {name: value for name, value in members.items() if value is not None}
+    for name, header in _header_members(service, operation):
+        value = headers.get(header)
+        if value is not None:
+            params[name] = value
+    return params
 
 
 def _default(value):

@@ -1,7 +1,8 @@
 """``sagemaker-a2i-runtime`` over REST-JSON, at the paths of botocore's model (apiVersion 2019-11-07).
 
-Every route needs a SigV4 signature (the app's ``signed_request`` dependency). Requests are validated
-against botocore's model before they reach :class:`~sagelocal.review.loops.HumanLoops`.
+Every route needs a SigV4 signature (the app's ``signed`` dependency, which leaves the body in
+``request.state.body``). Requests are validated against botocore's model (types, and the patterns,
+lengths and ranges AWS checks) before they reach :class:`~sagelocal.review.loops.HumanLoops`.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 
 from sagelocal.api.protocol import error_response, json_response, validate_request
 from sagelocal.errors import ServiceError, ValidationError
-from sagelocal.review.limits import check_maximums
 
 SERVICE = "sagemaker-a2i-runtime"
 _CONTENT_TYPE = "application/json"
@@ -27,7 +27,6 @@ def build_router(backend, signed_request) -> APIRouter:
     async def call(operation: str, params: dict, method):
         try:
             validate_request(SERVICE, operation, params)
-            check_maximums(SERVICE, operation, params)
             return json_response(await run_in_threadpool(method), content_type=_CONTENT_TYPE)
         except ServiceError as error:
             return error_response(error, content_type=_CONTENT_TYPE)
@@ -35,7 +34,7 @@ def build_router(backend, signed_request) -> APIRouter:
     @router.post("/human-loops")
     async def start_human_loop(request: Request):
         try:
-            params = _json_body(await request.body())
+            params = _json_body(request.state.body)
         except ServiceError as error:
             return error_response(error, content_type=_CONTENT_TYPE)
         return await call("StartHumanLoop", params, lambda: loops.start_human_loop(params))
@@ -43,7 +42,7 @@ def build_router(backend, signed_request) -> APIRouter:
     @router.post("/human-loops/stop")
     async def stop_human_loop(request: Request):
         try:
-            params = _json_body(await request.body())
+            params = _json_body(request.state.body)
         except ServiceError as error:
             return error_response(error, content_type=_CONTENT_TYPE)
         return await call("StopHumanLoop", params, lambda: loops.stop_human_loop(params["HumanLoopName"]))

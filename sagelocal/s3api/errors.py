@@ -1,9 +1,9 @@
 """S3's error shape: ``<Error><Code/><Message/>...</Error>`` with the HTTP status S3 uses."""
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 from starlette.responses import Response
+
+from sagelocal.s3api.xml import element, text
 
 
 class S3Error(Exception):
@@ -16,7 +16,7 @@ class S3Error(Exception):
     def response(self, method: str) -> Response:
         if method == "HEAD":  # S3 answers HEAD errors with the status alone
             return Response(status_code=self.status)
-        extra = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in self.fields.items())
+        extra = "".join(element(name, value) for name, value in self.fields.items())
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{self.code}</Code>'
-                f"<Message>{escape(self.message)}</Message>{extra}</Error>")
+                f"<Message>{text(self.message)}</Message>{extra}</Error>")
         return Response(body, status_code=self.status, media_type="application/xml")

@@ -18,7 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sagelocal.api.auth import AuthError, verify_sigv4
+from sagelocal.api.auth import AuthError, check_headers
+from sagelocal.api.guard import BodyTimeout
+from sagelocal.api.inbound import BodyTooLarge, lower_headers, read_body, signed_url
 from sagelocal.s3api import operations
 from sagelocal.s3api.errors import S3Error
 from sagelocal.s3api.listing import list_objects_v2
@@ -26,6 +28,9 @@ from sagelocal.s3api.store import BucketStore
 from sagelocal.storage.s3 import LocalS3
 
 _S3_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/s3/aws4_request")
+# S3's largest single PUT (5 GiB); other S3 bodies (DeleteObjects' XML) are small.
+MAX_OBJECT_BYTES = 5 * 1024 ** 3
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
 # Query parameters that do not change which operation a request is.
 _PLAIN_QUERY = {"x-id", "list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after",
                 "encoding-type", "fetch-owner"}
@@ -44,10 +49,16 @@ def _bucket_and_key(request: Request) -> tuple[str, str]:
     return bucket, key
 
 
-def _signed_url(request: Request) -> str:
-    raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    return f"{request.url.scheme}://{request.headers.get('host', '')}{raw_path}" + (f"?{query}" if query else "")
+def _body_limit(request: Request) -> int:
+    _, key = _bucket_and_key(request)
+    return MAX_OBJECT_BYTES if request.method == "PUT" and key else MAX_REQUEST_BYTES
+
+
+def _too_large(error: BodyTooLarge) -> S3Error:
+    if error.limit == MAX_OBJECT_BYTES:
+        return S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
+                       MaxSizeAllowed=str(MAX_OBJECT_BYTES))
+    return S3Error("MaxMessageLengthExceeded", "Your request was too big.", 400)
 
 
 class S3Router:
@@ -63,16 +74,31 @@ class S3Router:
             return
         request = Request(scope, receive)
         try:
-            raw = await request.body()
-            headers = {name.lower(): value for name, value in request.headers.items()}
-            verify_sigv4(request.method, _signed_url(request), headers, raw, self.access_key)
+            headers = lower_headers(request)
+            self._authenticate(request, headers)
+            raw = await read_body(request, _body_limit(request))
             response = await run_in_threadpool(self._operate, request, headers, raw)
         except AuthError as error:
-            response = S3Error(error.code if error.code != "InvalidSignatureException" else "SignatureDoesNotMatch",
-                               error.message, 403).response(request.method)
+            response = S3Error(error.s3_code, error.s3_message, error.s3_status, **error.s3_fields).response(
+                request.method)
+        except BodyTooLarge as error:
+            response = _too_large(error).response(request.method)
+        except BodyTimeout:
+            response = S3Error("RequestTimeout", "Your socket connection to the server was not read from or written "
+                               "to within the timeout period. Idle connections will be closed.", 400).response(
+                request.method)
         except S3Error as error:
             response = error.response(request.method)
         await response(scope, receive, send)
+
+    def _authenticate(self, request: Request, headers: dict[str, str]) -> None:
+        """The whole signature, from the headers alone: S3 signs its X-Amz-Content-SHA256 header, not the body
+        (the body is compared with that header where it is used: :func:`~sagelocal.s3api.payload.request_body`)."""
+        claim = check_headers(headers, self.access_key, self.settings.region, "s3")
+        payload_hash = headers.get("x-amz-content-sha256")
+        if payload_hash is None:
+            raise S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256", 400)
+        claim.verify(request.method, signed_url(request), headers, self.access_key, payload_hash)
 
     def _operate(self, request: Request, headers: dict, raw: bytes) -> Response:
         store, region, method = self.store, self.settings.region, request.method

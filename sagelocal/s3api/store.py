@@ -13,9 +13,11 @@ from pathlib import Path
 
 from sagelocal.s3api.errors import S3Error
 from sagelocal.errors import UserError
+from sagelocal.storage.paths import OutsideRoot, contained
 from sagelocal.storage.s3 import LocalS3
 
 _TEMP_SUFFIX = ".part"
+MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,18 @@ class BucketStore:
 
     # -- objects -------------------------------------------------------------------------------
     def object_path(self, bucket: str, key: str) -> Path:
-        self.require_bucket(bucket)
+        bucket_path = self.require_bucket(bucket)
+        if len(key.encode()) > MAX_KEY_BYTES:
+            raise S3Error("KeyTooLongError", "Your key is too long", 400, Key=key)
         if not key or key.endswith("/") or key.endswith(_TEMP_SUFFIX):
             raise S3Error("InvalidArgument", f"sagelocal cannot store the key {key!r} as a file "
                           "(empty, ending in '/', or ending in '.part')", 400, Key=key)
+        longest = max(len(part.encode()) for part in key.split("/"))
+        name_max = os.pathconf(bucket_path, "PC_NAME_MAX")
+        if longest > name_max:
+            raise S3Error("InvalidArgument", f"sagelocal stores each '/'-separated part of a key as a file or folder "
+                          f"name, and this file system allows {name_max} bytes; the key has a {longest}-byte part",
+                          400, Key=key)
         try:
             return self.s3.path(f"s3://{bucket}/{key}")
         except UserError as error:
@@ -131,8 +141,11 @@ class BucketStore:
         """Every key starting with ``prefix``, in S3's order (UTF-8 binary order)."""
         bucket_path = self.require_bucket(bucket)
         folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-        base = bucket_path / folder if folder else bucket_path
-        if not base.is_dir() or ".." in folder.split("/"):
+        try:
+            base = contained(bucket_path, folder) if folder else bucket_path
+        except OutsideRoot:  # '/etc/', '../x', a NUL: no stored key can start with such a prefix
+            return iter(())
+        if not base.is_dir():
             return iter(())
         keys = []
         for directory, _, files in os.walk(base):

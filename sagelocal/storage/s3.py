@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from sagelocal.errors import UserError
+from sagelocal.storage.paths import OutsideRoot, contained
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
@@ -30,10 +31,10 @@ class LocalS3:
 
     def path(self, uri: str) -> Path:
         bucket, key = parse_s3_uri(uri)
-        path = (self.root / bucket / key).resolve()
-        if self.root not in path.parents and path != self.root / bucket:
-            raise UserError(f"S3 key tries to leave the storage root: {uri!r}")
-        return path
+        try:
+            return contained(self.root, bucket, *([key] if key else []))
+        except OutsideRoot as error:
+            raise UserError(f"cannot map {uri!r} to a local file: {error.message}") from None
 
     def uri(self, path: Path | str) -> str:
         relative = Path(path).resolve().relative_to(self.root)

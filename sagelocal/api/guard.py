@@ -1,0 +1,149 @@
+"""Read timeouts for every connection and request, and when to close a connection rather than reuse it.
+
+uvicorn waits forever for a request's headers and the application waits forever for its body, so a client
+that sends half a request holds a connection (and a task) indefinitely. Two layers bound that:
+
+- :class:`HeaderTimeoutProtocol` (uvicorn's HTTP/1.1 protocol) closes a connection whose request headers
+  are not complete within the read timeout of the server starting to wait for them;
+- :class:`RequestGuard` (outermost ASGI layer) fails a body read that waits longer than the read timeout
+  for its next bytes: 408 (S3 answers its own RequestTimeout), and the connection is closed. It also caps
+  every body (a backstop for routes with no limit of their own, such as the portal's forms): 413.
+
+A route that refuses a request without reading its body (bad signature, too large) leaves the rest of the
+body on the connection; the guard closes the connection unless what remains is small enough to drain, so an
+unauthenticated client cannot make the server read, or hold, a large body.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from starlette.responses import JSONResponse, Response
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from sagelocal.api.inbound import BodyTooLarge, too_large
+
+# A refused body up to this size is drained by uvicorn (read and discarded, never held) so that the client,
+# still sending, reliably reads the answer; beyond it the connection is closed at once.
+DRAIN_BYTES = 24 * 1024 * 1024
+_CLOSE = (b"connection", b"close")
+
+
+class BodyTimeout(Exception):
+    """The client stopped sending its request body."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"The client sent no request body bytes for {seconds:g} s; the connection is closed.")
+
+
+class HeaderTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol, plus a timeout on receiving each request's headers."""
+
+    header_timeout = 20.0
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def data_received(self, data: bytes) -> None:
+        if self._header_timer is None and self._awaiting_headers():
+            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        super().data_received(data)
+        if self._header_timer is not None and not self._awaiting_headers():
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def connection_lost(self, exc) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+        super().connection_lost(exc)
+
+    def _awaiting_headers(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self._awaiting_headers() and not self.transport.is_closing():
+            self.transport.close()
+
+
+def server_config(app, host: str, port: int, read_timeout: float, **options):
+    """uvicorn's configuration for the local server: its protocol with the header timeout."""
+    import uvicorn
+
+    protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": read_timeout})
+    return uvicorn.Config(app, host=host, port=port, http=protocol, **options)
+
+
+class RequestGuard:
+    """ASGI middleware: body read timeout and size cap, and closing connections that carry an unread body.
+
+    ``body_cap(scope)`` is the most any request of that kind may send.
+    """
+
+    def __init__(self, app, read_timeout: float, body_cap):
+        self.app, self.read_timeout, self.body_cap = app, read_timeout, body_cap
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = _BodyProgress(scope, receive, self.read_timeout, self.body_cap(scope))
+
+        async def guarded_send(message):
+            if message["type"] == "http.response.start":
+                body.response_started = True
+                if body.must_close():
+                    message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
+            await send(message)
+
+        try:
+            await self.app(scope, body.receive, guarded_send)
+        except (BodyTimeout, BodyTooLarge) as error:
+            if body.response_started:
+                raise
+            response = too_large(error) if isinstance(error, BodyTooLarge) else _timed_out(error)
+            await response(scope, body.receive, guarded_send)
+
+
+def _timed_out(error: BodyTimeout) -> Response:
+    return JSONResponse({"message": str(error)}, status_code=408)
+
+
+class _BodyProgress:
+    """How much of one request's body has arrived; its ``receive`` times out while the body is incomplete."""
+
+    def __init__(self, scope, receive, timeout: float, cap: int):
+        self._receive, self._timeout, self._cap = receive, timeout, cap
+        self.received, self.complete, self.timed_out, self.response_started = 0, False, False, False
+        self.declared: int | None = 0  # HTTP/1.1: no Content-Length and not chunked means no body
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                self.declared = int(value) if value.isdigit() else None
+            elif name == b"transfer-encoding":
+                self.declared = None
+
+    async def receive(self):
+        if self.complete:  # after the body, receive only reports a disconnect: no timeout applies
+            return await self._receive()
+        try:
+            async with asyncio.timeout(self._timeout):
+                message = await self._receive()
+        except TimeoutError:
+            self.timed_out = True
+            raise BodyTimeout(self._timeout) from None
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
+            if self.received > self._cap:
+                raise BodyTooLarge(self._cap)
+        else:
+            self.complete = True
+        return message
+
+    def must_close(self) -> bool:
+        if self.complete:
+            return False
+        if self.timed_out or self.declared is None:
+            return True
+        return self.declared - self.received > DRAIN_BYTES
