@@ -109,6 +109,10 @@ class JobStore:
         ended = self.update_job(kind, name, {k: v for k, v in description.items() if k not in kept})
         return {k: v for k, v in ended.items() if k not in _OWNERSHIP_FIELDS}
 
+    def tracker(self, kind: str, name: str) -> "JobTracker":
+        """The running job's side of its record, for a runner that records its start and end itself."""
+        return JobTracker(self, kind, name)
+
     def request_stop(self, kind: str, name: str) -> None:
         """StopProcessingJob: an InProgress job becomes Stopping; the process running it kills it and ends it
         Stopped. A job whose runner is gone is settled at once."""
