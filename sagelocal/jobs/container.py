@@ -21,6 +21,10 @@ STOP_POLL_SECONDS = 0.1  # how often a running job looks at its timeout and its 
 JOB_INTERNAL_ERROR = "SageMaker.JOB_INTERNAL_ERROR"
 # ProcessingJobName's and TrainingJobName's pattern in the sagemaker service model (a test holds them equal).
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+# SageMaker's images, as image_uris.retrieve() spells them: 683313688378.dkr.ecr.us-east-1.amazonaws.com/
+# sagemaker-xgboost:1.7-1, ...amazonaws.com.cn/... in China, a tag or a digest.
+ECR_IMAGE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/(?P<repository>[a-z0-9][a-z0-9._-]*)"
+                       r"(:[A-Za-z0-9._-]{1,128}|@sha256:[0-9a-f]{64})?")
 JOB_MARKER = ".sagelocal-job"  # written in every job folder the runtime makes, and required before removing one
 # What a job's process may see of the machine: a fixed PATH (the venv's interpreter first), a UTF-8 locale and
 # nothing of the server's own environment (its AWS keys, tokens, anything else it was started with).
@@ -48,6 +52,14 @@ class ProcessResult:
     seconds: float
     stdout: str
     stderr_tail: str
+
+
+def check_image_uri(image_uri: str, runnable: tuple[str, ...], what: str) -> None:
+    """Accept only an image in SageMaker's ECR registry form whose repository the runtime can run."""
+    uri = ECR_IMAGE.fullmatch(str(image_uri))
+    if uri is None or uri["repository"] not in runnable:
+        raise JobFailed(f"image {image_uri} cannot run offline (runnable {what} images: SageMaker's "
+                        f"<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag] for {', '.join(runnable)})")
 
 
 def image_repository(image_uri: str) -> str:

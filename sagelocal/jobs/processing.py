@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Callable
 
 from sagelocal.config import Settings
-from sagelocal.jobs.container import (JobFailed, base_environment, download, failure_from, image_repository,
-                                      job_folder, run_process, upload)
+from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
+                                      image_repository, job_folder, run_process, upload)
 from sagelocal.jobs.store import JobStore, JobTracker
 from sagelocal.storage.s3 import LocalS3
 
@@ -27,9 +27,7 @@ _PYTHONS = ("python", "python3")
 
 
 def check_image(image_uri: str) -> None:
-    if image_repository(image_uri) not in RUNNABLE_IMAGES:
-        raise JobFailed(f"image {image_uri} cannot run offline (runnable processing images: "
-                        f"{', '.join(RUNNABLE_IMAGES)})")
+    check_image_uri(image_uri, RUNNABLE_IMAGES, "processing")
 
 
 def run_processing_job(settings: Settings, job_name: str, request: dict, extra_env: dict | None = None,

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from sagelocal.config import Settings
-from sagelocal.jobs.container import (JobFailed, base_environment, download, failure_from, image_repository,
-                                      job_folder, run_process)
+from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
+                                      image_repository, job_folder, run_process)
 from sagelocal.jobs.store import JobStore, JobTracker
 from sagelocal.storage.s3 import LocalS3
 
@@ -22,9 +22,7 @@ _METRIC = re.compile(r"\b(train|validation)-([A-Za-z0-9@_\-]+?):(-?[0-9.]+(?:[eE
 
 
 def check_image(image_uri: str) -> None:
-    if image_repository(image_uri) not in TRAINING_IMAGES:
-        raise JobFailed(f"image {image_uri} cannot run offline (runnable training images: "
-                        f"{', '.join(TRAINING_IMAGES)})")
+    check_image_uri(image_uri, TRAINING_IMAGES, "training")
 
 
 def run_training_job(settings: Settings, job_name: str, request: dict,

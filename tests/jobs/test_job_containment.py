@@ -121,3 +121,13 @@ def test_the_backend_records_the_job_and_its_end(home):
     described = backend.describe_processing_job({"ProcessingJobName": "direct"})
     assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
     assert not {"Owner", "Process", "Scratch"} & set(described)
+
+
+@pytest.mark.parametrize("image", ["evil.example.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+                                   "sagemaker-scikit-learn:1.2-1-cpu-py3",
+                                   "683313688378.dkr.ecr.us-east-1.amazonaws.com.evil.io/sagemaker-scikit-learn:1.2-1"])
+def test_only_sagemakers_registry_form_of_an_image_runs(home, image):
+    request = job()
+    request["AppSpecification"]["ImageUri"] = image
+    with pytest.raises(JobFailed, match="cannot run offline"):
+        run_processing_job(Settings(home=home), "lookalike", request)
