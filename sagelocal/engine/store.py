@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from sagelocal.config import Settings
 from sagelocal.errors import ConflictError, ResourceNotFound, ValidationError
-from sagelocal.jobs.processes import ProcessId
+from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.jobs.store import JobStore
 from sagelocal.paging import paginate, with_token
 from sagelocal.storage.sqlite import Database
@@ -54,8 +54,6 @@ CREATE INDEX IF NOT EXISTS steps_cache ON steps(cache_key, status);
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _ADDED_COLUMNS = {"owner": "TEXT", "definition": "TEXT"}  # added after the first release: older stores get them
 _RUNNING = ("Executing", "Stopping")
-_INTERRUPTED = ("InternalServerError: the sagelocal process that ran this execution ({owner}) ended before it "
-                "finished")
 
 
 @dataclass
@@ -130,10 +128,9 @@ class PipelineStore:
         with the reason, or Stopped when a stop had been asked. Executions a live process runs are left alone."""
         self.jobs.settle_interrupted()
         for row in self.db.query("SELECT arn, status, owner FROM executions WHERE status IN ('Executing', 'Stopping')"):
-            owner = ProcessId.parse(row["owner"])
-            if owner is not None and owner.alive():
+            reason = interrupted(row["owner"], "execution")
+            if reason is None:
                 continue
-            reason = _INTERRUPTED.format(owner=f"pid {owner.pid}" if owner else "an older version")
             status = "Stopped" if row["status"] == "Stopping" else "Failed"
             now = _now()
             with self.db.transaction() as conn:

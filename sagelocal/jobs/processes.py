@@ -64,3 +64,13 @@ def kill_group(leader: int) -> None:
         os.killpg(leader, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def interrupted(recorded_owner: str | None, what: str) -> str | None:
+    """None while the runtime process recorded as running ``what`` is alive; once it is gone, the FailureReason
+    of the ``what`` it left mid-flight."""
+    owner = ProcessId.parse(recorded_owner)
+    if owner is not None and owner.alive():
+        return None
+    name = f"pid {owner.pid}" if owner else "unknown: an older version"
+    return f"InternalServerError: the sagelocal process that ran this {what} ({name}) ended before it finished"

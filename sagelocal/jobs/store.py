@@ -20,7 +20,7 @@ from typing import Callable
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceNotFound, ValidationError
 from sagelocal.jobs.container import JobFailed, JobStopped, check_job_name
-from sagelocal.jobs.processes import ProcessId
+from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.storage.sqlite import Database
 
 _SCHEMA = """
@@ -37,8 +37,6 @@ _OWNERSHIP_FIELDS = ("Owner", "Process", "Scratch")
 _TERMINAL = ("Completed", "Failed", "Stopped")
 _RUNNING = ("InProgress", "Stopping")
 SCRATCH_PREFIX = "sagelocal-job-"  # the only folders outside the home the runtime removes (see ``_remove_scratch``)
-INTERRUPTED = ("InternalServerError: the sagelocal process that ran this job ({owner}) ended before the job did; "
-               "the job was stopped when the runtime started again")
 
 
 def _now() -> str:
@@ -138,8 +136,8 @@ class JobStore:
         for row in self.db.query("SELECT kind, name, description FROM jobs WHERE json_extract(description, "
                                  "'$.' || kind || 'JobStatus') IN ('InProgress', 'Stopping')"):
             description = json.loads(row["description"])
-            owner = ProcessId.parse(description.get("Owner"))
-            if owner is not None and owner.alive():
+            reason = interrupted(description.get("Owner"), "job")
+            if reason is None:
                 continue
             process = ProcessId.parse(description.get("Process"))
             if process is not None:
@@ -147,8 +145,7 @@ class JobStore:
             _remove_scratch(description.get("Scratch"))
             kind = row["kind"]
             ending = ({_status(kind): "Stopped"} if description[_status(kind)] == "Stopping" else
-                      {_status(kind): "Failed", "FailureReason": INTERRUPTED.format(owner=f"pid {owner.pid}"
-                                                                                    if owner else "unknown")})
+                      {_status(kind): "Failed", "FailureReason": reason})
             self.update_job(kind, row["name"], ending)
             settled.append(row["name"])
         return settled

@@ -16,7 +16,7 @@ from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.schedules.cron import Schedule
-from sagelocal.jobs.processes import ProcessId
+from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.jobs.store import JobStore
 from sagelocal.schedules.execution import Outcome, capture_folders, run_execution
 from sagelocal.schedules.processing_job import job_ending, monitoring_job_request
@@ -35,8 +35,6 @@ CREATE TABLE IF NOT EXISTS monitoring_executions (
     metrics TEXT NOT NULL DEFAULT '[]', violations TEXT NOT NULL DEFAULT '{}', owner TEXT
 );
 """
-_INTERRUPTED = ("InternalServerError: the sagelocal process that ran this execution ({owner}) ended before it "
-                "finished")
 
 
 def _now() -> datetime:
@@ -162,10 +160,9 @@ class SchedulesBackend:
         """End the executions a crashed runtime left InProgress (Failed, with the reason), after their jobs."""
         self.jobs.settle_interrupted()
         for row in self.db.query("SELECT id, owner FROM monitoring_executions WHERE status = 'InProgress'"):
-            owner = ProcessId.parse(row["owner"])
-            if owner is not None and owner.alive():
+            reason = interrupted(row["owner"], "execution")
+            if reason is None:
                 continue
-            reason = _INTERRUPTED.format(owner=f"pid {owner.pid}" if owner else "an older version")
             with self.db.transaction() as conn:
                 conn.execute("UPDATE monitoring_executions SET status = 'Failed', failure_reason = ?, "
                              "last_modified_time = ? WHERE id = ? AND status = 'InProgress'",

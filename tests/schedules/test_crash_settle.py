@@ -63,7 +63,7 @@ def test_a_runtime_killed_mid_monitoring_is_settled_and_the_fire_runs_again(tmp_
         assert execution["MonitoringExecutionStatus"] == "Failed"
         assert "ended before it finished" in execution["FailureReason"]
         job = sagemaker.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].rsplit("/", 1)[-1])
-        assert job["ProcessingJobStatus"] == "Failed" and "ended before the job did" in job["FailureReason"]
+        assert job["ProcessingJobStatus"] == "Failed" and "ended before it finished" in job["FailureReason"]
         assert not analyzer.alive() and not scratch.exists()
 
         done = subprocess.run(due, env=env, capture_output=True, text=True, timeout=300)
