@@ -46,7 +46,8 @@ def _run(args) -> int:
     parameters = definition.resolve_parameters(given)
     settings = Settings.from_env()
     name = args.pipeline_name or args.definition.stem
-    runner = PipelineRunner(settings, definition, parameters, name, Progress(live=None if not args.json else False))
+    runner = PipelineRunner(settings, definition, parameters, name, Progress(live=None if not args.json else False),
+                            _store())
     execution = runner.run()
     report = _report(runner.store, execution["PipelineExecutionArn"])
     if args.json:
@@ -96,10 +97,13 @@ def _describe(args) -> int:
 
 
 def _store():
+    """The home's executions, after ending those a crashed runtime left running (and killing their jobs)."""
     from sagelocal.config import Settings
     from sagelocal.engine.store import PipelineStore
 
-    return PipelineStore(Settings.from_env())
+    store = PipelineStore(Settings.from_env())
+    store.settle_interrupted()
+    return store
 
 
 def _report(store, arn: str, with_properties: bool = False) -> dict:

@@ -36,6 +36,7 @@ class Step:
 class Definition:
     parameters: dict[str, dict]
     steps: dict[str, Step]
+    document: dict = field(default_factory=dict)  # the JSON it was parsed from: an execution keeps it for retries
 
     def resolve_parameters(self, given: dict[str, str]) -> dict[str, object]:
         """Typed values of every parameter: the defaults, overridden by ``given`` (strings from the command line)."""
@@ -74,7 +75,7 @@ def parse(document, source: str = "definition") -> Definition:
     steps: dict[str, Step] = {}
     _collect_steps(document["Steps"], steps, None, source)
     _link(steps, parameters, source)
-    return Definition(parameters, steps)
+    return Definition(parameters, steps, document)
 
 
 def _parse_parameters(items, source: str) -> dict[str, dict]:

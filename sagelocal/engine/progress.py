@@ -5,7 +5,7 @@ import sys
 import threading
 import time
 
-_MARKS = {"Waiting": " ", "Executing": ">", "Succeeded": "+", "Failed": "x", "NotExecuted": "-"}
+_MARKS = {"Waiting": " ", "Executing": ">", "Succeeded": "+", "Failed": "x", "Stopped": "!", "NotExecuted": "-"}
 
 
 class Progress:

@@ -18,7 +18,7 @@ from sagelocal.engine.definition import Definition, Step
 from sagelocal.engine.expressions import ExpressionError, PropertyFileRef, evaluate
 from sagelocal.engine.progress import Progress
 from sagelocal.engine.step_types import HANDLERS, StepContext, StepFailed, StepOutcome
-from sagelocal.engine.store import PipelineStore
+from sagelocal.engine.store import PipelineStore, Reopened
 from sagelocal.errors import UserError
 from sagelocal.storage.s3 import LocalS3
 
@@ -81,54 +81,79 @@ class PipelineRunner:
 
     def run(self) -> dict:
         """Run every reachable step; return the DescribePipelineExecution response of the finished execution."""
-        execution_id, arn, started = self.store.start_execution(self.pipeline_name, self.parameters)
+        execution_id, arn, started = self.store.start_execution(self.pipeline_name, self.parameters,
+                                                                self.definition.document)
+        return self._execute(execution_id, arn, started, succeeded=set())
+
+    def resume(self, reopened: Reopened) -> dict:
+        """RetryPipelineExecution: run a failed execution again from the steps that did not succeed (those that
+        did keep their properties and are not run again, as on AWS)."""
+        self.properties = dict(reopened.properties)
+        return self._execute(reopened.execution_id, reopened.arn, reopened.started, set(reopened.properties))
+
+    def _execute(self, execution_id: str, arn: str, started: str, succeeded: set[str]) -> dict:
         self.execution_id, self.arn = execution_id, arn
         self.execution_variables = {"PipelineExecutionId": execution_id, "PipelineName": self.pipeline_name,
                                     "PipelineExecutionArn": arn, "StartDateTime": started}
-        self.progress.start(list(self.definition.steps))
+        self._interrupted = False
+        self.progress.start([name for name in self.definition.steps if name not in succeeded])
         try:
-            failure = self._schedule()
+            failure, stopped = self._schedule(succeeded)
         except BaseException:
             # Interrupted (Ctrl-C): the record must not stay Executing forever.
             self.store.finish_execution(arn, "Stopped", "the runner was interrupted")
             raise
         finally:
             self.progress.finish()
-        self.store.finish_execution(arn, "Failed" if failure else "Succeeded", failure)
+        if stopped:
+            self.store.finish_execution(arn, "Stopped")
+        else:
+            self.store.finish_execution(arn, "Failed" if failure else "Succeeded", failure)
         return self.store.describe_pipeline_execution({"PipelineExecutionArn": arn})
 
-    def _schedule(self) -> str | None:
-        """Start each step when it can run; stop starting steps after the first failure. Returns the reason."""
+    def _stop_requested(self) -> bool:
+        """True once StopPipelineExecution was called (from any process) or this runner was interrupted."""
+        return self._interrupted or self.store.stop_requested(self.arn)
+
+    def _schedule(self, succeeded: set[str]) -> tuple[str | None, bool]:
+        """Start each step when it can run; stop starting steps after the first failure or a stop request.
+        Returns (the failure reason, whether the execution was stopped)."""
         steps = self.definition.steps
-        status: dict[str, str] = {}
-        pending = list(steps)
+        status: dict[str, str] = dict.fromkeys(succeeded, "Succeeded")
+        pending = [name for name in steps if name not in succeeded]
         running = {}
-        failure = None
+        failure, stopped = None, False
         with ThreadPoolExecutor(MAX_PARALLEL_STEPS, thread_name_prefix="step") as pool:
-            while True:
-                for name in list(pending):
-                    if self._unreachable(steps[name], status) or (failure and not running and name in pending):
-                        pending.remove(name)
-                        status[name] = "NotExecuted"
-                        self.progress.update(name, "NotExecuted")
-                if not failure:
-                    for name in [n for n in pending if self._ready(steps[n], status)]:
-                        pending.remove(name)
-                        running[pool.submit(self._run_step, steps[name])] = name
-                if not running:
-                    return failure
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    name = running.pop(future)
-                    status[name], reason = future.result()
-                    if reason and not failure:
-                        failure = reason if steps[name].type == "Fail" else f"Step {name} failed: {reason}"
+            try:
+                while True:
+                    stopped = stopped or self._stop_requested()
+                    for name in list(pending):
+                        ending = (failure or stopped) and not running
+                        if self._unreachable(steps[name], status) or (ending and name in pending):
+                            pending.remove(name)
+                            status[name] = "NotExecuted"
+                            self.progress.update(name, "NotExecuted")
+                    if not failure and not stopped:
+                        for name in [n for n in pending if self._ready(steps[n], status)]:
+                            pending.remove(name)
+                            running[pool.submit(self._run_step, steps[name])] = name
+                    if not running:
+                        return failure, stopped
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        name = running.pop(future)
+                        status[name], reason = future.result()
+                        if reason and not failure and status[name] == "Failed":
+                            failure = reason if steps[name].type == "Fail" else f"Step {name} failed: {reason}"
+            except BaseException:
+                self._interrupted = True  # running jobs see it and die, so the pool's shutdown does not wait long
+                raise
 
     def _ready(self, step: Step, status: dict) -> bool:
         return all(status.get(d) == "Succeeded" for d in step.depends_on) and self._on_taken_branch(step, status)
 
     def _unreachable(self, step: Step, status: dict) -> bool:
-        if any(status.get(d) in ("Failed", "NotExecuted") for d in step.depends_on):
+        if any(status.get(d) in ("Failed", "Stopped", "NotExecuted") for d in step.depends_on):
             return True
         return step.branch is not None and status.get(step.branch[0]) == "Succeeded" \
             and not self._on_taken_branch(step, status)
@@ -160,10 +185,12 @@ class PipelineRunner:
             if not isinstance(error, (StepFailed, ExpressionError, UserError)):
                 reason = f"InternalError: {type(error).__name__}: {error}"
             metadata = getattr(error, "metadata", {})
-            self.store.record_step(self.arn, step.name, step.type, "Failed", failure_reason=reason,
+            # A step whose job was killed by StopPipelineExecution is Stopped, as on AWS.
+            ended = "Stopped" if self._stop_requested() else "Failed"
+            self.store.record_step(self.arn, step.name, step.type, ended, failure_reason=reason,
                                    metadata=metadata, attempts=getattr(error, "attempts", attempts))
-            self.progress.update(step.name, "Failed", reason)
-            return "Failed", reason
+            self.progress.update(step.name, ended, reason)
+            return ended, reason
         self.properties[step.name] = outcome.properties
         self.store.record_step(self.arn, step.name, step.type, "Succeeded", metadata=outcome.metadata,
                                properties=outcome.properties, attempts=attempts, cache_key=key,
@@ -176,7 +203,8 @@ class PipelineRunner:
         first = time.monotonic()
         attempt = 1
         while True:
-            context = StepContext(self.settings, self.store, self.registry, self.scope, self._job_name(step.name))
+            context = StepContext(self.settings, self.store, self.registry, self.scope, self._job_name(step.name),
+                                  self._stop_requested)
             try:
                 return HANDLERS[step.type](context, body), attempt
             except sqlite3.OperationalError as error:
@@ -184,7 +212,7 @@ class PipelineRunner:
             except StepFailed as error:
                 failure = error
             rule = policies.matching_rule(rules, failure.exception_type)
-            if rule is None or not rule.allows(attempt, (time.monotonic() - first) / 60):
+            if rule is None or self._stop_requested() or not rule.allows(attempt, (time.monotonic() - first) / 60):
                 failure.attempts = attempt
                 raise failure
             self.progress.update(step.name, "Executing", f"retry {attempt} after: {failure.reason.splitlines()[0]}")

@@ -36,13 +36,15 @@ class StepContext:
     registry: Callable[[], object]
     scope: Scope
     job_name: str
+    stop: Callable[[], bool] | None = None  # true once the execution is being stopped: its jobs are killed
     extra: dict = field(default_factory=dict)
 
 
 def run_processing(ctx: StepContext, body: dict) -> StepOutcome:
     from sagelocal.jobs.processing import run_processing_job
 
-    description = _job(ctx, "Processing", lambda: run_processing_job(ctx.settings, ctx.job_name, body["Arguments"]))
+    description = _job("Processing", lambda: run_processing_job(ctx.settings, ctx.job_name, body["Arguments"],
+                                                                stop=ctx.stop))
     return StepOutcome(description, {"ProcessingJob": {"Arn": description["ProcessingJobArn"]}},
                        description["ProcessSeconds"])
 
@@ -50,7 +52,7 @@ def run_processing(ctx: StepContext, body: dict) -> StepOutcome:
 def run_training(ctx: StepContext, body: dict) -> StepOutcome:
     from sagelocal.jobs.training import run_training_job
 
-    description = _job(ctx, "Training", lambda: run_training_job(ctx.settings, ctx.job_name, body["Arguments"]))
+    description = _job("Training", lambda: run_training_job(ctx.settings, ctx.job_name, body["Arguments"], ctx.stop))
     return StepOutcome(description, {"TrainingJob": {"Arn": description["TrainingJobArn"]}},
                        description["ProcessSeconds"])
 
@@ -61,13 +63,9 @@ def run_quality_check(ctx: StepContext, body: dict) -> StepOutcome:
     supplied = body.get("SuppliedBaselineStatistics") and body.get("SuppliedBaselineConstraints")
     previous = None if body.get("SkipCheck") or supplied else _approved_baseline(ctx, body.get("ModelPackageGroupName"))
     try:
-        result = run_check(ctx.settings, ctx.job_name, body, previous)
+        result = run_check(ctx.settings, ctx.job_name, body, previous, ctx.stop)
     except JobFailed as failure:
-        if failure.description.get("ProcessingJobName"):
-            ctx.store.jobs.put("Processing", failure.description)
         raise StepFailed(failure.reason, failure.exception_type) from None
-    for job in result.pop("Jobs"):
-        ctx.store.jobs.put("Processing", job)
     seconds = result.pop("ProcessSeconds", 0.0)
     metadata = {"QualityCheck": {
         "CheckType": body.get("CheckType"), "ModelPackageGroupName": body.get("ModelPackageGroupName"),
@@ -108,18 +106,14 @@ HANDLERS = {
 }
 
 
-def _job(ctx: StepContext, kind: str, start: Callable[[], dict]) -> dict:
-    """Run a job; its description is stored either way so DescribeProcessingJob/DescribeTrainingJob answer."""
+def _job(kind: str, start: Callable[[], dict]) -> dict:
+    """Run a job (the job store records it, so DescribeProcessingJob/DescribeTrainingJob answer for it)."""
     try:
-        description = start()
+        return start()
     except JobFailed as failure:
-        if failure.description:
-            ctx.store.jobs.put(kind, failure.description)
         arn_key = f"{kind}JobArn"
         metadata = {f"{kind}Job": {"Arn": failure.description[arn_key]}} if arn_key in failure.description else {}
         raise StepFailed(failure.reason, failure.exception_type, metadata) from None
-    ctx.store.jobs.put(kind, description)
-    return description
 
 
 def _approved_baseline(ctx: StepContext, group: str | None) -> tuple[str, str] | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sagelocal.config import Settings
-from sagelocal.errors import ResourceNotFound, ValidationError
+from sagelocal.errors import ConflictError, ResourceNotFound, ValidationError
+from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.jobs.store import JobStore
 from sagelocal.paging import paginate, with_token
 from sagelocal.storage.sqlite import Database
@@ -27,7 +29,9 @@ CREATE TABLE IF NOT EXISTS executions (
     start_time TEXT NOT NULL,
     end_time TEXT,
     failure_reason TEXT,
-    parameters TEXT NOT NULL
+    parameters TEXT NOT NULL,
+    owner TEXT,
+    definition TEXT
 );
 CREATE TABLE IF NOT EXISTS steps (
     execution_arn TEXT NOT NULL REFERENCES executions(arn),
@@ -48,6 +52,21 @@ CREATE TABLE IF NOT EXISTS steps (
 CREATE INDEX IF NOT EXISTS steps_cache ON steps(cache_key, status);
 """
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+_ADDED_COLUMNS = {"owner": "TEXT", "definition": "TEXT"}  # added after the first release: older stores get them
+_RUNNING = ("Executing", "Stopping")
+
+
+@dataclass
+class Reopened:
+    """A failed execution opened again by RetryPipelineExecution: what its runner resumes from."""
+
+    execution_id: str
+    arn: str
+    pipeline_name: str
+    started: str
+    parameters: dict
+    definition: dict
+    properties: dict[str, dict]  # of the steps that succeeded, which are not run again
 
 
 def _now() -> str:
@@ -64,18 +83,62 @@ class PipelineStore:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.db = Database(settings.db_path("pipelines"), _SCHEMA)
+        self.db.add_missing_columns("executions", _ADDED_COLUMNS)
         self.jobs = JobStore(settings)
 
     # -- the runner's side ---------------------------------------------------------------------
-    def start_execution(self, pipeline_name: str, parameters: dict) -> tuple[str, str, str]:
-        """A new Executing execution: returns (id, execution ARN, start time)."""
+    def start_execution(self, pipeline_name: str, parameters: dict, definition: dict | None = None
+                        ) -> tuple[str, str, str]:
+        """A new Executing execution run by this process: returns (id, execution ARN, start time)."""
         execution_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
         arn = f"{self.pipeline_arn(pipeline_name)}/execution/{execution_id}"
         started = _now()
         with self.db.transaction() as conn:
-            conn.execute("INSERT INTO executions VALUES (?, ?, ?, 'Executing', ?, NULL, NULL, ?)",
-                         (arn, execution_id, pipeline_name, started, json.dumps(parameters)))
+            conn.execute("INSERT INTO executions VALUES (?, ?, ?, 'Executing', ?, NULL, NULL, ?, ?, ?)",
+                         (arn, execution_id, pipeline_name, started, json.dumps(parameters),
+                          str(ProcessId.current()), json.dumps(definition or {})))
         return execution_id, arn, started
+
+    def reopen_execution(self, arn: str) -> Reopened:
+        """RetryPipelineExecution's start: a Failed execution is Executing again, run by this process, from the
+        steps that did not succeed. Any other status is refused, as on AWS."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT * FROM executions WHERE arn = ?", (arn,)).fetchone()
+            if row is None:
+                raise ResourceNotFound(f"Pipeline execution {arn} does not exist")
+            if row["status"] != "Failed":
+                raise ConflictError(f"Pipeline execution {arn} is {row['status']}: only a Failed execution can be "
+                                    "retried.")
+            if not json.loads(row["definition"] or "{}"):
+                raise ValidationError(f"Pipeline execution {arn} was started by an older sagelocal that did not "
+                                      "keep its definition: it cannot be retried; start a new execution.")
+            conn.execute("UPDATE executions SET status = 'Executing', end_time = NULL, failure_reason = NULL, "
+                         "owner = ? WHERE arn = ?", (str(ProcessId.current()), arn))
+            succeeded = conn.execute("SELECT name, properties FROM steps WHERE execution_arn = ? AND "
+                                     "status = 'Succeeded'", (arn,)).fetchall()
+        return Reopened(row["id"], arn, row["pipeline_name"], row["start_time"], json.loads(row["parameters"]),
+                        json.loads(row["definition"]), {r["name"]: json.loads(r["properties"]) for r in succeeded})
+
+    def stop_requested(self, arn: str) -> bool:
+        row = self.db.query_one("SELECT status FROM executions WHERE arn = ?", (arn,))
+        return row is not None and row["status"] == "Stopping"
+
+    def settle_interrupted(self) -> None:
+        """End the executions (and their steps and jobs) that a runtime process left running when it died: Failed
+        with the reason, or Stopped when a stop had been asked. Executions a live process runs are left alone."""
+        self.jobs.settle_interrupted()
+        for row in self.db.query("SELECT arn, status, owner FROM executions WHERE status IN ('Executing', 'Stopping')"):
+            reason = interrupted(row["owner"], "execution")
+            if reason is None:
+                continue
+            status = "Stopped" if row["status"] == "Stopping" else "Failed"
+            now = _now()
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE steps SET status = ?, end_time = ?, failure_reason = ? WHERE execution_arn = ? "
+                             "AND status IN ('Starting', 'Executing', 'Stopping')",
+                             (status, now, None if status == "Stopped" else reason, row["arn"]))
+                conn.execute("UPDATE executions SET status = ?, end_time = ?, failure_reason = ? WHERE arn = ?",
+                             (status, now, None if status == "Stopped" else reason, row["arn"]))
 
     def finish_execution(self, arn: str, status: str, failure_reason: str | None = None) -> None:
         with self.db.transaction() as conn:
@@ -87,7 +150,9 @@ class PipelineStore:
         for key in ("metadata", "properties"):
             if key in fields:
                 fields[key] = json.dumps(fields[key], default=str)
-        if status != "Executing":
+        if status == "Executing":  # (again, when a retry reruns it)
+            fields |= {"start_time": _now(), "end_time": None, "failure_reason": None}
+        else:
             fields.setdefault("end_time", _now())
         with self.db.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO steps (execution_arn, name, type, status, start_time) "
@@ -122,6 +187,23 @@ class PipelineStore:
             "LastModifiedTime": _time(row["end_time"] or row["start_time"]),
             "PipelineExperimentConfig": {"ExperimentName": row["pipeline_name"], "TrialName": row["id"]},
         }
+
+    def stop_pipeline_execution(self, request: dict) -> dict:
+        """Executing → Stopping: the process running the execution kills its jobs and ends it Stopped (at once
+        here when that process is gone)."""
+        arn = request["PipelineExecutionArn"]
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT status FROM executions WHERE arn = ?", (arn,)).fetchone()
+            if row is None:
+                raise ResourceNotFound(f"Pipeline execution {arn} does not exist")
+            if row["status"] not in _RUNNING:
+                raise ConflictError(f"Pipeline execution {arn} is {row['status']}: only an Executing execution can "
+                                    "be stopped.")
+            conn.execute("UPDATE executions SET status = 'Stopping' WHERE arn = ?", (arn,))
+            conn.execute("UPDATE steps SET status = 'Stopping' WHERE execution_arn = ? AND status = 'Executing'",
+                         (arn,))
+        self.settle_interrupted()
+        return {"PipelineExecutionArn": arn}
 
     def list_pipeline_executions(self, request: dict) -> dict:
         name = request.get("PipelineName")

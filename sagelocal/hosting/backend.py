@@ -50,7 +50,7 @@ class HostingBackend:
         self.s3 = LocalS3(settings.s3_root)
         self.db = Database(settings.db_path("hosting"), _SCHEMA)
         self._live: dict[str, LiveEndpoint] = {}
-        self._boosters: dict[str, object] = {}
+        self._boosters: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
         # Endpoints caught mid-transition by a restart finish it now.
         for row in self.db.query("SELECT name FROM endpoints WHERE status IN ('Creating', 'Updating')"):
@@ -243,18 +243,19 @@ class HostingBackend:
             if policy is not None:
                 writer = CaptureWriter(self.s3.path(policy.destination), name, spec["VariantName"])
             variants.append(LiveVariant(spec["VariantName"], float(spec.get("InitialVariantWeight", 1.0)),
-                                        XGBoostServer(self._booster(container["ModelDataUrl"])), writer))
+                                        XGBoostServer(self._booster(container)), writer))
         log_group = (f"/aws/sagemaker/Endpoints/{name} (local server log) in account "
                      f"{self.settings.account_id}")
         return LiveEndpoint(name, variants, policy, log_group)
 
-    def _booster(self, uri: str):
-        if uri not in self._boosters:
+    def _booster(self, container: dict):
+        uri, image = container["ModelDataUrl"], container["Image"]
+        if (uri, image) not in self._boosters:
             path = self.s3.path(uri)
             if not path.is_file():
                 raise ValueError(f"model artifact {uri} does not exist")
-            self._boosters[uri] = load_booster(path)
-        return self._boosters[uri]
+            self._boosters[uri, image] = load_booster(path, image)
+        return self._boosters[uri, image]
 
     def _settle_async(self, name: str) -> None:
         threading.Thread(target=self._settle, args=(name,), name=f"endpoint-{name}", daemon=True).start()

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import io
 import math
-import pickle
+import re
+import subprocess
+import sys
 import tarfile
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import xgboost as xgb
 
+from sagelocal.hosting.model_loader import MODEL_FILE
+from sagelocal.jobs.container import base_environment, image_repository
+
 RESPONSE_TYPE = "text/csv; charset=utf-8"
-MODEL_FILE = "xgboost-model"
+LAST_PICKLING_VERSION = (1, 2)  # sagemaker-xgboost 1.3 and later save models in XGBoost's own format
+LOAD_TIMEOUT_SECONDS = 300
 
 
 class ContainerError(Exception):
@@ -30,35 +35,37 @@ class ContainerError(Exception):
         self.message = message
 
 
-def load_booster(model_tar: Path) -> xgb.Booster:
-    """Load ``xgboost-model`` from a model.tar.gz the way the container does: pickle first, then XGBoost's
-    own formats. (Pickle only runs for artifacts this machine's own training jobs wrote.)"""
-    with tarfile.open(model_tar, "r:gz") as archive:
-        members = [m for m in archive.getmembers() if m.isfile()]
-        if not members:
-            raise ValueError(f"{model_tar} holds no model file")
-        member = next((m for m in members if Path(m.name).name == MODEL_FILE), members[0])
-        raw = archive.extractfile(member).read()
-    try:
-        booster = pickle.loads(raw)
-        if not isinstance(booster, xgb.Booster):
-            raise TypeError(f"pickled object is a {type(booster).__name__}, not an xgboost Booster")
-    except Exception as pickle_error:
-        booster = xgb.Booster()
-        try:
-            booster.load_model(bytearray(raw))
-        except xgb.core.XGBoostError:
-            # Old binary models need a file name to be recognised.
-            with tempfile.NamedTemporaryFile(suffix=".model") as handle:
-                handle.write(raw)
-                handle.flush()
-                try:
-                    booster.load_model(handle.name)
-                except xgb.core.XGBoostError as xgb_error:
-                    raise ValueError(f"Unable to load model: {pickle_error} {xgb_error}") from None
+def load_booster(model_tar: Path, image_uri: str) -> xgb.Booster:
+    """Load ``xgboost-model`` from a model.tar.gz as the container of ``image_uri`` does.
+
+    The archive is opened by a short-lived child process (:mod:`sagelocal.hosting.model_loader`), which hands
+    back the booster in XGBoost's raw format: the server never unpickles. Pickle is tried only for the
+    container versions that saved pickles (sagemaker-xgboost up to 1.2, and the legacy ``xgboost`` image).
+    """
+    argv = [sys.executable, "-m", "sagelocal.hosting.model_loader", str(model_tar)]
+    if saves_pickles(image_uri):
+        argv.append("--pickle")
+    done = subprocess.run(argv, capture_output=True, env=base_environment(model_tar.parent, {}),
+                          timeout=LOAD_TIMEOUT_SECONDS)
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()
+        raise ValueError(reason[-1] if reason else f"the model loader exited with status {done.returncode}")
+    booster = xgb.Booster(model_file=bytearray(done.stdout))
     # One thread per prediction: the server answers many small requests, not one big one.
     booster.set_param("nthread", 1)
     return booster
+
+
+def saves_pickles(image_uri: str) -> bool:
+    """Whether the XGBoost container of ``image_uri`` saved its models with pickle: up to 1.2 (tags ``0.90-1``,
+    ``1.2-1``, ...) and the legacy ``xgboost`` image; 1.3 and later save XGBoost's own format."""
+    repository = image_repository(image_uri)
+    if repository == "xgboost":
+        return True
+    tag = str(image_uri).rsplit("/", 1)[-1].partition(":")[2]
+    version = re.match(r"(\d+)\.(\d+)", tag)
+    return repository == "sagemaker-xgboost" and version is not None and \
+        (int(version[1]), int(version[2])) <= LAST_PICKLING_VERSION
 
 
 class XGBoostServer:

@@ -2,6 +2,7 @@
 
 A created job is recorded InProgress in the shared :class:`JobStore` and runs in a background thread with
 :func:`run_processing_job`, as AWS answers CreateProcessingJob at once and the job runs on its own instance.
+StopProcessingJob marks any InProgress job Stopping; the thread running it kills its process group.
 Describe and List read the same store, so they also answer for the jobs pipeline steps and monitoring
 executions ran.
 """
@@ -11,7 +12,7 @@ import threading
 
 from sagelocal.config import Settings
 from sagelocal.errors import ValidationError
-from sagelocal.jobs.container import JobFailed
+from sagelocal.jobs.container import JobFailed, check_job_name
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.jobs.store import JobStore
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
@@ -25,17 +26,17 @@ class ProcessingJobsBackend:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.jobs = JobStore(settings)
-        self._stops: dict[str, threading.Event] = {}  # the jobs this process runs, by name
-        self._lock = threading.Lock()
+        # Jobs a crashed runtime left running end now, as AWS would show them, and their processes with them.
+        self.jobs.settle_interrupted()
 
     def create_processing_job(self, request: dict) -> dict:
         name = request["ProcessingJobName"]
-        description = self.jobs.start_processing_job(name, request)
-        stop = threading.Event()
-        with self._lock:
-            self._stops[name] = stop
-        threading.Thread(target=self._run, args=(name, request, stop), name=f"processing-job-{name}",
-                         daemon=True).start()
+        try:
+            check_job_name(name)
+        except JobFailed as failure:
+            raise ValidationError(failure.reason) from None
+        description = self.jobs.start_job("Processing", name, request)
+        threading.Thread(target=self._run, args=(name, request), name=f"processing-job-{name}", daemon=True).start()
         return {"ProcessingJobArn": description["ProcessingJobArn"]}
 
     def describe_processing_job(self, request: dict) -> dict:
@@ -57,29 +58,13 @@ class ProcessingJobsBackend:
         return with_token({"ProcessingJobSummaries": page}, token)
 
     def stop_processing_job(self, request: dict) -> dict:
-        name = request["ProcessingJobName"]
-        status = self.jobs.describe("Processing", name)["ProcessingJobStatus"]
-        with self._lock:
-            stop = self._stops.get(name)
-        if status != "InProgress" or stop is None:
-            raise ValidationError(f"The processing job {name} is {status}: only an InProgress job that "
-                                  "CreateProcessingJob started on this server can be stopped.")
-        self.jobs.update_processing_job(name, {"ProcessingJobStatus": "Stopping"})
-        stop.set()
+        """Any InProgress job, whoever started it (this server, a pipeline step, a monitoring execution)."""
+        self.jobs.request_stop("Processing", request["ProcessingJobName"])
         return {}
 
-    def _run(self, name: str, request: dict, stop: threading.Event) -> None:
-        """The job's thread: run it, then record how it ended (never leave it InProgress)."""
+    def _run(self, name: str, request: dict) -> None:
+        """The job's thread. The job store records how it ended, whatever happens."""
         try:
-            result = run_processing_job(self.settings, name, request, stop=stop)
-            ended = {k: v for k, v in result.items() if k not in ("CreationTime", "ProcessingStartTime")}
-        except JobFailed as failure:
-            ended = {k: v for k, v in failure.description.items() if k == "ExitMessage"}
-            ended |= ({"ProcessingJobStatus": "Stopped"} if stop.is_set()
-                      else {"ProcessingJobStatus": "Failed", "FailureReason": failure.reason})
-        except Exception as error:  # a bug or a bad path must still end the job, with the reason
-            ended = {"ProcessingJobStatus": "Failed",
-                     "FailureReason": f"InternalServerError: {type(error).__name__}: {getattr(error, 'message', error)}"}
-        self.jobs.update_processing_job(name, ended)
-        with self._lock:
-            self._stops.pop(name, None)
+            run_processing_job(self.settings, name, request)
+        except JobFailed:
+            pass  # recorded as the job's FailureReason (or Stopped), which is where a client reads it

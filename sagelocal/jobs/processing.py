@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from sagelocal.config import Settings
-from sagelocal.jobs.container import (JobFailed, base_environment, download, failure_from, image_repository,
-                                      job_folder, run_process, upload)
+from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
+                                      image_repository, job_folder, run_process, upload)
+from sagelocal.jobs.store import JobStore, JobTracker
 from sagelocal.storage.s3 import LocalS3
 
 CONTAINER_ROOT = "/opt/ml/processing"
@@ -26,19 +27,24 @@ _PYTHONS = ("python", "python3")
 
 
 def check_image(image_uri: str) -> None:
-    if image_repository(image_uri) not in RUNNABLE_IMAGES:
-        raise JobFailed(f"image {image_uri} cannot run offline (runnable processing images: "
-                        f"{', '.join(RUNNABLE_IMAGES)})")
+    check_image_uri(image_uri, RUNNABLE_IMAGES, "processing")
 
 
 def run_processing_job(settings: Settings, job_name: str, request: dict, extra_env: dict | None = None,
-                       stop: threading.Event | None = None) -> dict:
-    """Run one processing job to the end; return its DescribeProcessingJob response, or raise JobFailed.
+                       stop: Callable[[], bool] | None = None) -> dict:
+    """Run one processing job to the end, recorded in the job store from start to end; return its
+    DescribeProcessingJob response, or raise JobFailed.
 
     The response's ``ExitMessage`` is the container's /opt/ml/output/message when it wrote one (the analyzer's
-    "CompletedWithViolations: ..." on its exit status 3, which AWS reports as Completed). ``stop`` set while
-    the job runs kills it (StopProcessingJob).
+    "CompletedWithViolations: ..." on its exit status 3, which AWS reports as Completed). The job is killed when
+    StopProcessingJob asks, or when ``stop()`` turns true (its pipeline execution is being stopped).
     """
+    return JobStore(settings).run("Processing", job_name, request,
+                                  lambda tracker: _run(settings, job_name, request, extra_env, tracker, stop))
+
+
+def _run(settings: Settings, job_name: str, request: dict, extra_env: dict | None, tracker: JobTracker,
+         stop: Callable[[], bool] | None) -> dict:
     app = request.get("AppSpecification") or {}
     check_image(app.get("ImageUri", ""))
     s3 = LocalS3(settings.s3_root)
@@ -70,9 +76,9 @@ def run_processing_job(settings: Settings, job_name: str, request: dict, extra_e
         argv += [mapped(arg) for arg in entrypoint[1:]]
     argv += [mapped(arg) for arg in app.get("ContainerArguments") or []]
     environment = {k: mapped(v) for k, v in {**(request.get("Environment") or {}), **(extra_env or {})}.items()}
-    env = base_environment({**environment, "SAGELOCAL_PROCESSING_ROOT": root})
+    env = base_environment(folder, {**environment, "SAGELOCAL_PROCESSING_ROOT": root})
     timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    result = run_process(argv, env, folder, timeout, stop)
+    result = run_process(argv, env, folder, timeout, tracker, stop)
 
     description = _description(settings, job_name, request, started, result.seconds)
     message_file = folder / "output" / "message"

@@ -11,6 +11,7 @@ The decisions follow SageMaker's QualityCheck step:
 from __future__ import annotations
 
 import copy
+from typing import Callable
 
 from sagelocal.config import Settings
 from sagelocal.jobs.container import JobFailed
@@ -19,8 +20,10 @@ from sagelocal.jobs.processing import VIOLATIONS_EXIT, run_processing_job
 _BASELINE_DIR = "/opt/ml/processing/baseline"
 
 
-def run_quality_check(settings: Settings, job_name: str, step: dict, previous: tuple[str, str] | None) -> dict:
-    """Run the check described by the evaluated step body. Returns the step's properties and job descriptions.
+def run_quality_check(settings: Settings, job_name: str, step: dict, previous: tuple[str, str] | None,
+                      stop: Callable[[], bool] | None = None) -> dict:
+    """Run the check described by the evaluated step body. Returns the step's properties (the job store holds
+    its jobs).
 
     ``previous`` is (statistics URI, constraints URI) of the latest approved model package, if any.
     """
@@ -29,7 +32,7 @@ def run_quality_check(settings: Settings, job_name: str, step: dict, previous: t
     request = step["Arguments"]
     output = _single_output(request)
     calculated = (f"{output}/statistics.json", f"{output}/constraints.json")
-    jobs = [run_processing_job(settings, job_name, request)]
+    jobs = [run_processing_job(settings, job_name, request, stop=stop)]
 
     supplied = (step.get("SuppliedBaselineStatistics"), step.get("SuppliedBaselineConstraints"))
     reference = supplied if all(supplied) else previous
@@ -40,7 +43,7 @@ def run_quality_check(settings: Settings, job_name: str, step: dict, previous: t
                             "SuppliedBaselineConstraints, approve a model package with DriftCheckBaselines in "
                             f"group {step.get('ModelPackageGroupName')!r}, or set SkipCheck")
         check_request, baseline_env = _check_request(request, reference)
-        check = run_processing_job(settings, f"{job_name[:57]}-check", check_request, baseline_env)
+        check = run_processing_job(settings, f"{job_name[:57]}-check", check_request, baseline_env, stop)
         jobs.append(check)
         violations = check["ExitCode"] == VIOLATIONS_EXIT
         if violations and step.get("FailOnViolation", True):
@@ -54,7 +57,6 @@ def run_quality_check(settings: Settings, job_name: str, step: dict, previous: t
         "BaselineUsedForDriftCheckConstraints": used[1] if used else None,
         "ViolationReport": f"{output}/constraint_violations.json" if not step.get("SkipCheck") else None,
         "CheckJobConfig": {"ProcessingJobArns": [job["ProcessingJobArn"] for job in jobs]},
-        "Jobs": jobs,
         "ProcessSeconds": sum(job["ProcessSeconds"] for job in jobs),
         "Violations": violations,
     }

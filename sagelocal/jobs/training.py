@@ -7,10 +7,12 @@ import re
 import sys
 import tarfile
 from datetime import datetime, timezone
+from typing import Callable
 
 from sagelocal.config import Settings
-from sagelocal.jobs.container import (JobFailed, base_environment, download, failure_from, image_repository,
-                                      job_folder, run_process)
+from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
+                                      image_repository, job_folder, run_process)
+from sagelocal.jobs.store import JobStore, JobTracker
 from sagelocal.storage.s3 import LocalS3
 
 TRAINING_IMAGES = ("sagemaker-xgboost",)
@@ -20,13 +22,19 @@ _METRIC = re.compile(r"\b(train|validation)-([A-Za-z0-9@_\-]+?):(-?[0-9.]+(?:[eE
 
 
 def check_image(image_uri: str) -> None:
-    if image_repository(image_uri) not in TRAINING_IMAGES:
-        raise JobFailed(f"image {image_uri} cannot run offline (runnable training images: "
-                        f"{', '.join(TRAINING_IMAGES)})")
+    check_image_uri(image_uri, TRAINING_IMAGES, "training")
 
 
-def run_training_job(settings: Settings, job_name: str, request: dict) -> dict:
-    """Run one training job to the end; return its DescribeTrainingJob response, or raise JobFailed."""
+def run_training_job(settings: Settings, job_name: str, request: dict,
+                     stop: Callable[[], bool] | None = None) -> dict:
+    """Run one training job to the end, recorded in the job store from start to end; return its
+    DescribeTrainingJob response, or raise JobFailed. ``stop()`` turning true kills it."""
+    return JobStore(settings).run("Training", job_name, request,
+                                  lambda tracker: _run(settings, job_name, request, tracker, stop))
+
+
+def _run(settings: Settings, job_name: str, request: dict, tracker: JobTracker,
+         stop: Callable[[], bool] | None) -> dict:
     check_image((request.get("AlgorithmSpecification") or {}).get("TrainingImage", ""))
     if not (request.get("OutputDataConfig") or {}).get("S3OutputPath"):
         raise JobFailed("OutputDataConfig.S3OutputPath is required: it is where model.tar.gz goes")
@@ -50,9 +58,11 @@ def run_training_job(settings: Settings, job_name: str, request: dict) -> dict:
     (config / "hyperparameters.json").write_text(json.dumps(request.get("HyperParameters") or {}))
     (config / "inputdataconfig.json").write_text(json.dumps(channels))
 
-    env = base_environment({"SAGELOCAL_ML_ROOT": ml_root})
+    env = base_environment(folder, {"SAGELOCAL_ML_ROOT": ml_root, "TRAINING_JOB_NAME": job_name,
+                                    "TRAINING_JOB_ARN": settings.arn("training-job", job_name.lower())})
     timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    result = run_process([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm"], env, folder, timeout)
+    result = run_process([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm"], env, folder, timeout, tracker,
+                         stop)
     ended = datetime.now(timezone.utc)
     description = {
         **request,

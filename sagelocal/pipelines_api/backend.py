@@ -49,8 +49,8 @@ class _AnnouncingStore(PipelineStore):
         self.started = threading.Event()
         self.arn: str | None = None
 
-    def start_execution(self, pipeline_name: str, parameters: dict):
-        result = super().start_execution(pipeline_name, parameters)
+    def start_execution(self, pipeline_name: str, parameters: dict, definition: dict | None = None):
+        result = super().start_execution(pipeline_name, parameters, definition)
         self.arn = result[1]
         self.started.set()
         return result
@@ -63,6 +63,8 @@ class PipelinesBackend:
         self.settings = settings
         self.db = Database(settings.db_path("pipelines_api"), _SCHEMA)
         self.executions = PipelineStore(settings)
+        # Executions a crashed runtime left running end now, as AWS would show them, and their jobs with them.
+        self.executions.settle_interrupted()
         self.s3 = LocalS3(settings.s3_root)
 
     # -- pipelines -----------------------------------------------------------------------------
@@ -147,6 +149,15 @@ class PipelinesBackend:
         if not store.started.wait(_START_TIMEOUT_SECONDS):
             raise ValidationError(f"the execution of {row['name']} did not start")
         return {"PipelineExecutionArn": store.arn}
+
+    def retry_pipeline_execution(self, request: dict) -> dict:
+        """Run a Failed execution again from its failed steps, on the definition it ran, in the background."""
+        reopened = self.executions.reopen_execution(request["PipelineExecutionArn"])
+        runner = PipelineRunner(self.settings, definitions.parse(reopened.definition), reopened.parameters,
+                                reopened.pipeline_name, Progress(live=False), PipelineStore(self.settings))
+        threading.Thread(target=runner.resume, args=(reopened,), name=f"pipeline-retry-{reopened.execution_id}",
+                         daemon=True).start()
+        return {"PipelineExecutionArn": reopened.arn}
 
     # -- helpers -------------------------------------------------------------------------------
     def _definition_text(self, request: dict) -> str:

@@ -16,6 +16,7 @@ from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.schedules.cron import Schedule
+from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.jobs.store import JobStore
 from sagelocal.schedules.execution import Outcome, capture_folders, run_execution
 from sagelocal.schedules.processing_job import job_ending, monitoring_job_request
@@ -31,7 +32,7 @@ CREATE TABLE IF NOT EXISTS monitoring_executions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, schedule_name TEXT NOT NULL, endpoint_name TEXT NOT NULL,
     scheduled_time TEXT NOT NULL, creation_time TEXT NOT NULL, last_modified_time TEXT NOT NULL,
     status TEXT NOT NULL, failure_reason TEXT, processing_job_arn TEXT NOT NULL, report_uri TEXT,
-    metrics TEXT NOT NULL DEFAULT '[]', violations TEXT NOT NULL DEFAULT '{}'
+    metrics TEXT NOT NULL DEFAULT '[]', violations TEXT NOT NULL DEFAULT '{}', owner TEXT
 );
 """
 
@@ -52,6 +53,8 @@ class SchedulesBackend:
         self.db = Database(settings.db_path("hosting"), _SCHEMA)
         self.jobs = JobStore(settings)
         self._run_lock = threading.Lock()  # one execution at a time per process, as one job queue
+        self.db.add_missing_columns("monitoring_executions", {"owner": "TEXT"})
+        self.settle_interrupted()
 
     # -- schedules ----------------------------------------------------------------------------
     def create_monitoring_schedule(self, request: dict) -> dict:
@@ -146,11 +149,24 @@ class SchedulesBackend:
                 if following is None or following > now:
                     break
                 fire = following
+            ran.append(self._run(row, fire))
+            # Recorded only once the fire has run: a crash during it loses no fire, the restart runs it again.
             with self.db.transaction() as conn:
                 conn.execute("UPDATE monitoring_schedules SET last_fire = ? WHERE name = ?",
                              (fire.isoformat(), row["name"]))
-            ran.append(self._run(row, fire))
         return ran
+
+    def settle_interrupted(self) -> None:
+        """End the executions a crashed runtime left InProgress (Failed, with the reason), after their jobs."""
+        self.jobs.settle_interrupted()
+        for row in self.db.query("SELECT id, owner FROM monitoring_executions WHERE status = 'InProgress'"):
+            reason = interrupted(row["owner"], "execution")
+            if reason is None:
+                continue
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE monitoring_executions SET status = 'Failed', failure_reason = ?, "
+                             "last_modified_time = ? WHERE id = ? AND status = 'InProgress'",
+                             (reason, _now().isoformat(), row["id"]))
 
     def execution_reports(self, schedule: str | None = None) -> list[dict]:
         """Executions (newest first) with their report location, metrics and violation counts."""
@@ -171,8 +187,9 @@ class SchedulesBackend:
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO monitoring_executions (schedule_name, endpoint_name, scheduled_time, creation_time, "
-                "last_modified_time, status, processing_job_arn) VALUES (?, ?, ?, ?, ?, 'InProgress', ?)",
-                (row["name"], endpoint, fire.isoformat(), now, now, self.settings.arn("processing-job", job_name)))
+                "last_modified_time, status, processing_job_arn, owner) VALUES (?, ?, ?, ?, ?, 'InProgress', ?, ?)",
+                (row["name"], endpoint, fire.isoformat(), now, now, self.settings.arn("processing-job", job_name),
+                 str(ProcessId.current())))
             execution_id = cursor.lastrowid
         with self._run_lock:
             try:
@@ -182,13 +199,14 @@ class SchedulesBackend:
                 capture_uri, folders, outcome = None, [], Outcome("Failed", _reason(error))
             request = monitoring_job_request(config["MonitoringJobDefinition"], endpoint, row["name"], start, fire,
                                              folders)
-            self.jobs.start_processing_job(job_name, request, MonitoringScheduleArn=row["arn"])
+            self.jobs.start_job("Processing", job_name, request, MonitoringScheduleArn=row["arn"])
             if capture_uri is not None:
                 try:
-                    outcome = run_execution(self.s3, capture_uri, request, endpoint, start, fire)
+                    outcome = run_execution(self.s3, capture_uri, request, endpoint, start, fire,
+                                            self.jobs.tracker("Processing", job_name))
                 except Exception as error:  # the execution fails with the reason; the scheduler carries on
                     outcome = Outcome("Failed", _reason(error))
-            self.jobs.update_processing_job(job_name, job_ending(outcome))
+            self.jobs.update_job("Processing", job_name, job_ending(outcome))
         with self.db.transaction() as conn:
             conn.execute("UPDATE monitoring_executions SET status = ?, failure_reason = ?, report_uri = ?, "
                          "metrics = ?, violations = ?, last_modified_time = ? WHERE id = ?",

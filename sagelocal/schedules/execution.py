@@ -1,7 +1,8 @@
 """One monitoring execution, run as Model Monitor runs it: the execution's processing job request (see
 :mod:`sagelocal.schedules.processing_job`) with /opt/ml mapped to a scratch folder, the window's capture staged
-under its ``dataset_source``, the analyzer container's contract (``python -m sagelocal.monitor.analyzer``) in a
-subprocess, and the reports copied to the job's output, ``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh/``.
+under its ``dataset_source``, the analyzer container's contract (``python -m sagelocal.monitor.analyzer``) run by the job runner (a process
+group of its own, recorded with the job), and the reports copied to the job's output,
+``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh/``.
 
 Staging is the reader that tolerates crashes: each capture file is read with ``read_capture_file`` (a torn
 last line is skipped with a warning) and only the window's complete records are handed to the analyzer.
@@ -9,17 +10,15 @@ last line is skipped with a warning) and only the window's complete records are 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sagelocal.hosting.capture import capture_files, read_capture_file
-from sagelocal.jobs.container import download
+from sagelocal.jobs.container import JobFailed, JobStopped, base_environment, download, run_process
 from sagelocal.jobs.processing import ANALYZER_OUTPUTS, CONTAINER_OUTPUT, CONTAINER_ROOT, local_path
+from sagelocal.jobs.store import JobTracker
 from sagelocal.storage import LocalS3
 
 NO_DATA = "Job inputs had no data"
@@ -37,9 +36,13 @@ class Outcome:
 
 
 def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, start: datetime,
-                  end: datetime) -> Outcome:
-    """Run the execution's processing job ``request`` over the capture records with start <= time < end."""
-    with tempfile.TemporaryDirectory(prefix="sagelocal-monitoring-") as scratch:
+                  end: datetime, tracker: JobTracker) -> Outcome:
+    """Run the execution's processing job ``request`` over the capture records with start <= time < end.
+
+    ``tracker`` is the job's record: it holds the scratch folder and the analyzer's process group, so a crash
+    leaves neither behind, and it says when StopProcessingJob asks the job to stop.
+    """
+    with tracker.scratch() as scratch:
         root, container_output = Path(scratch) / "processing", Path(scratch) / "output"
         environment = request["Environment"]
         dataset = local_path(root, environment["dataset_source"])
@@ -53,16 +56,17 @@ def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, s
         output = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
         output_folder = local_path(root, output["LocalPath"])
         output_folder.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env.update({k: str(v).replace(CONTAINER_ROOT, str(root)) for k, v in environment.items()})
-        env.update({k: v.replace(CONTAINER_OUTPUT, str(container_output)) for k, v in ANALYZER_OUTPUTS.items()})
+        variables = {k: str(v).replace(CONTAINER_ROOT, str(root)) for k, v in environment.items()}
+        variables |= {k: v.replace(CONTAINER_OUTPUT, str(container_output)) for k, v in ANALYZER_OUTPUTS.items()}
         limit = request["StoppingCondition"]["MaxRuntimeInSeconds"]
         try:
-            done = subprocess.run([sys.executable, "-m", "sagelocal.monitor.analyzer"], env=env,
-                                  capture_output=True, text=True, timeout=limit)
-        except subprocess.TimeoutExpired:
-            return Outcome("Failed", f"Job exceeded its MaxRuntimeInSeconds of {limit}")
-        message = _read(container_output / "message") or done.stderr.strip()[-500:]
+            done = run_process([sys.executable, "-m", "sagelocal.monitor.analyzer"],
+                               base_environment(Path(scratch), variables), Path(scratch), limit, tracker)
+        except JobStopped:
+            return Outcome("Stopped", "Stopped: StopProcessingJob was called on the execution's job")
+        except JobFailed as failure:
+            return Outcome("Failed", failure.reason)
+        message = _read(container_output / "message") or done.stderr_tail[-500:]
         status = _STATUS_BY_EXIT.get(done.returncode)
         if status is None:
             return Outcome("Failed", message or f"Analyzer exited with status {done.returncode}")

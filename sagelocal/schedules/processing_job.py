@@ -68,10 +68,13 @@ def monitoring_job_request(definition: dict, endpoint: str, schedule: str, start
 
 def job_ending(outcome: Outcome) -> dict:
     """The processing job's end, matching the execution's: CompletedWithViolations is a Completed job whose
-    ExitMessage says so; any other end is a Failed job with the execution's FailureReason."""
+    ExitMessage says so; a Stopped execution's job is Stopped; any other end is a Failed job with the
+    execution's FailureReason."""
     if outcome.status in _COMPLETED:
         return {"ProcessingJobStatus": "Completed",
                 **({"ExitMessage": outcome.exit_message} if outcome.exit_message else {})}
+    if outcome.status == "Stopped":
+        return {"ProcessingJobStatus": "Stopped"}
     return {"ProcessingJobStatus": "Failed", "FailureReason": outcome.failure_reason}
 
 

@@ -42,6 +42,14 @@ class Database:
             raise
         conn.execute("COMMIT")
 
+    def add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
+        """Add the columns a newer version declares (``{name: declaration}``) to a table an older one created."""
+        with self.transaction() as conn:
+            present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in columns.items():
+                if name not in present:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, params).fetchall()
 
