@@ -67,14 +67,14 @@ def test_flow_definition_checks_its_references(local_server):
     assert described["OutputConfig"]["S3OutputPath"] == "s3://review-bucket/a2i-results"
     with pytest.raises(ClientError) as missing_team:
         sm.create_flow_definition(
-            FlowDefinitionName="fd-two", RoleArn=ROLE, OutputConfig={"S3OutputPath": "s3://b/p"},
+            FlowDefinitionName="fd-two", RoleArn=ROLE, OutputConfig={"S3OutputPath": "s3://review-bucket/p"},
             HumanLoopConfig={"WorkteamArn": "arn:aws:sagemaker:us-east-1:000000000000:workteam/private-crowd/nobody",
                              "HumanTaskUiArn": described["HumanLoopConfig"]["HumanTaskUiArn"], "TaskCount": 1,
                              "TaskTitle": "t", "TaskDescription": "d"})
     assert _code(missing_team) == "ValidationException" and "nobody" in str(missing_team.value)
     with pytest.raises(ClientError) as too_many:
         sm.create_flow_definition(
-            FlowDefinitionName="fd-three", RoleArn=ROLE, OutputConfig={"S3OutputPath": "s3://b/p"},
+            FlowDefinitionName="fd-three", RoleArn=ROLE, OutputConfig={"S3OutputPath": "s3://review-bucket/p"},
             HumanLoopConfig={**described["HumanLoopConfig"], "TaskCount": 4})
     assert _code(too_many) == "ValidationException"
     assert [f["FlowDefinitionName"] for f in sm.list_flow_definitions()["FlowDefinitionSummaries"]] == ["fd-one"]
