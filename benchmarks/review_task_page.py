@@ -65,7 +65,8 @@ def chosen_password(url: str, one_time: str) -> str:
         client.post("/portal/sign-in", data={"username": "bench", "password": one_time,
                                              "csrf": csrf.search(form).group(1)})
         form = client.get("/portal/password").text
-        client.post("/portal/password", data={"password": chosen, "confirm": chosen, "csrf": csrf.search(form).group(1)})
+        client.post("/portal/password", data={"password": chosen, "confirm": chosen,
+                                              "csrf": csrf.search(form).group(1)})
     return chosen
 
 

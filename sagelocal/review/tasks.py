@@ -1,8 +1,9 @@
 """The reviewers' side of human loops: which tasks a reviewer may see, accepting one, submitting an answer.
 
 A reviewer sees the InProgress loops of flow definitions whose workteam lists one of the reviewer's user
-groups in the reviewer's user pool (a group is named within its pool: two pools may each have a "reviewers"). Opening a task accepts it (starting TaskTimeLimitInSeconds); at most TaskCount reviewers hold or
-have answered a loop at once, and each reviewer answers a loop once. A hold that runs out is released: it
+groups in the reviewer's user pool (a group is named within its pool: two pools may each have a "reviewers").
+Opening a task accepts it (starting TaskTimeLimitInSeconds); at most TaskCount reviewers hold or have answered
+a loop at once, and each reviewer answers a loop once. A hold that runs out is released: it
 no longer counts, and a late submission is refused. A server start releases every hold (see
 :meth:`HumanLoops.release_holds`).
 """
