@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -243,6 +244,11 @@ def answer_as_scripted_reviewer(demo: Demo, password: str, test_uri: str) -> Non
     form = client.get("/portal/sign-in")
     client.post("/portal/sign-in", data={"username": REVIEWER, "password": password,
                                          "csrf": CSRF.search(form.text).group(1)})
+    # The one-time password is spent: the portal asks for the reviewer's own password first.
+    chosen = secrets.token_urlsafe(12) + "-A1a"
+    form = client.get("/portal/password")
+    client.post("/portal/password", data={"password": chosen, "confirm": chosen,
+                                          "csrf": CSRF.search(form.text).group(1)})
     answered = corrected = 0
     for loop in TASK_LINK.findall(client.get("/portal/tasks").text):
         page = client.get(f"/portal/tasks/{loop}").text
@@ -302,6 +308,7 @@ def main(argv=None) -> int:
         (home / STATE_FILE).write_text(json.dumps({"url": demo.url, "flowDefinitionArn": flow_arn}))
         if args.review == "browser":
             print(f"\n    Open {demo.url}/portal and sign in as {REVIEWER} with the password {password}.")
+            print("    It is a one-time password: the portal then asks you to choose your own.")
             print("    Answer the tasks, then run `make retrain` in another terminal to retrain on your answers.")
             print("    The server keeps serving (the portal, the endpoint, the APIs) until Ctrl-C.")
             demo.server.wait()

@@ -15,5 +15,6 @@ class ReviewBackend(ControlPlane):
         db = open_database(settings)
         super().__init__(settings, db)
         self.loops = HumanLoops(settings, db)
+        self.loops.release_holds()
         self.tasks = Tasks(db, self.loops, settings.region)
         self.reviewers = Reviewers(db)

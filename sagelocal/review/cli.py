@@ -1,6 +1,13 @@
 """``sagelocal review``: reviewer accounts for the worker portal."""
 from __future__ import annotations
 
+import time
+
+
+def _print_one_time(password: str) -> None:
+    print(f"one-time password (shown only now, stored hashed): {password}")
+    print("it works for one sign-in within 7 days; the portal then asks the reviewer to choose a password")
+
 
 def register(subparsers) -> None:
     group = subparsers.add_parser("review", help="human review (A2I): reviewer accounts for the worker portal")
@@ -13,7 +20,16 @@ def register(subparsers) -> None:
     add.add_argument("--team", required=True, help="the private workteam (CreateWorkteam's WorkteamName)")
     add.set_defaults(handler=_add)
 
-    listing = workers.add_parser("list", help="list reviewers and their user groups")
+    reset = workers.add_parser("reset", help="give a reviewer a new one-time password and sign it out everywhere")
+    reset.add_argument("name", help="the reviewer's sign-in name")
+    reset.set_defaults(handler=_reset)
+
+    remove = workers.add_parser("remove", help="delete a reviewer: its sessions end, the tasks it holds go back "
+                                               "to the queue, its submitted answers stay")
+    remove.add_argument("name", help="the reviewer's sign-in name")
+    remove.set_defaults(handler=_remove)
+
+    listing = workers.add_parser("list", help="list reviewers, their user pool, groups and password state")
     listing.set_defaults(handler=_list)
 
 
@@ -28,14 +44,36 @@ def _reviewers():
 def _add(args) -> int:
     password = _reviewers().add(args.name, args.team)
     print(f"reviewer {args.name} added to workteam {args.team}")
-    print(f"one-time password (shown only now, stored hashed): {password}")
+    _print_one_time(password)
     return 0
+
+
+def _reset(args) -> int:
+    password = _reviewers().reset(args.name)
+    print(f"reviewer {args.name}: old password revoked, every session signed out")
+    _print_one_time(password)
+    return 0
+
+
+def _remove(args) -> int:
+    _reviewers().remove(args.name)
+    print(f"reviewer {args.name} removed")
+    return 0
+
+
+def _password_state(expires: float | None) -> str:
+    if expires is None:
+        return "password set"
+    if expires <= time.time():
+        return "one-time password expired (reset it)"
+    return f"one-time password until {time.strftime('%Y-%m-%d %H:%M', time.localtime(expires))}"
 
 
 def _list(args) -> int:
     rows = _reviewers().list()
     for row in rows:
-        print(f"{row['name']:<24} worker id {row['worker_id']}  groups: {row['groups'] or '-'}")
+        print(f"{row['name']:<24} worker id {row['worker_id']}  pool {row['user_pool'] or '-'}  "
+              f"groups: {row['groups'] or '-'}  {_password_state(row['password_expires'])}")
     if not rows:
         print("no reviewers yet (add one with: sagelocal review workers add NAME --team TEAM)")
     return 0

@@ -9,10 +9,12 @@ import hashlib
 import json
 import re
 
-from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
-from sagelocal.review.limits import check_maximums
+from sagelocal.errors import ResourceInUse, ResourceNotFound, UserError, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, with_token
+from sagelocal.review.limits import check_maximums
+from sagelocal.review.rendering import template_problem
 from sagelocal.review.store import as_datetime, now
+from sagelocal.storage import LocalS3
 
 NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 WORKTEAM_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
@@ -38,12 +40,16 @@ class ControlPlane:
 
     def __init__(self, settings, db):
         self.settings, self.db = settings, db
+        self.s3 = LocalS3(settings.s3_root)
 
     # -- human task UIs ---------------------------------------------------------------------------
     def create_human_task_ui(self, request: dict) -> dict:
         name, content = request["HumanTaskUiName"], request["UiTemplate"]["Content"]
         check_name(name, "humanTaskUiName")
         check_maximums("sagemaker", "CreateHumanTaskUi", request)
+        problem = template_problem(content)
+        if problem:
+            raise ValidationError(f"The UiTemplate content is not a valid Liquid template: {problem}")
         arn = self.settings.arn("human-task-ui", name)
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM task_uis WHERE name = ?", (name,)).fetchone():
@@ -67,9 +73,10 @@ class ControlPlane:
         return with_token({"HumanTaskUiSummaries": page}, token)
 
     def delete_human_task_ui(self, request: dict) -> dict:
-        row = self.task_ui(request["HumanTaskUiName"])
+        name = request["HumanTaskUiName"]
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM task_uis WHERE name = ?", (row["name"],))
+            if not conn.execute("DELETE FROM task_uis WHERE name = ?", (name,)).rowcount:
+                raise ResourceNotFound(f"HumanTaskUi {name} does not exist.")
         return {}
 
     def task_ui(self, name: str):
@@ -95,7 +102,10 @@ class ControlPlane:
             if cognito is None:
                 raise ValidationError("sagelocal's private workforce is a local Cognito user pool: every member "
                                       "definition must be a CognitoMemberDefinition")
-            groups.append((cognito["UserPool"], cognito["UserGroup"]))
+            groups.append((cognito["UserPool"], cognito["UserGroup"], cognito["ClientId"]))
+        if len({(pool, client) for pool, _, client in groups}) > 1:
+            raise ValidationError("All of the CognitoMemberDefinition objects that make up the member definition "
+                                  "must have the same ClientId and UserPool values.")
         arn = self.settings.arn("workteam", f"{WORKFORCE}/{name}")
         created = now()
         stored = {k: v for k, v in request.items() if k != "Tags"}
@@ -105,7 +115,7 @@ class ControlPlane:
             conn.execute("INSERT INTO workteams VALUES (?, ?, ?, ?, ?)",
                          (name, arn, created, created, json.dumps(stored)))
             conn.executemany("INSERT OR IGNORE INTO team_groups VALUES (?, ?, ?)",
-                             [(name, pool, group) for pool, group in groups])
+                             [(name, pool, group) for pool, group, _ in groups])
         return {"WorkteamArn": arn}
 
     def describe_workteam(self, request: dict) -> dict:
@@ -141,17 +151,16 @@ class ControlPlane:
         if "HumanLoopActivationConfig" in request and "HumanLoopRequestSource" not in request:
             raise ValidationError("HumanLoopActivationConfig is only supported with a HumanLoopRequestSource "
                                   "(built-in task types); custom task types start loops with StartHumanLoop")
-        if not request["OutputConfig"]["S3OutputPath"].startswith("s3://"):
-            raise ValidationError("OutputConfig.S3OutputPath must be an s3:// URI")
-        for arn, kind, table in ((config["WorkteamArn"], "Workteam", "workteams"),
-                                 (config["HumanTaskUiArn"], "HumanTaskUi", "task_uis")):
-            if self.db.query_one(f"SELECT 1 FROM {table} WHERE arn = ?", (arn,)) is None:
-                raise ValidationError(f"{kind} {arn} does not exist.")
+        self._check_output_path(request["OutputConfig"]["S3OutputPath"])
         if config.get("TaskTimeLimitInSeconds", 3600) < 30:
             raise ValidationError("TaskTimeLimitInSeconds must be at least 30")
         arn = self.settings.arn("flow-definition", name)
         stored = {k: v for k, v in request.items() if k != "Tags"}
         with self.db.transaction() as conn:
+            for ref, kind, table in ((config["WorkteamArn"], "Workteam", "workteams"),
+                                     (config["HumanTaskUiArn"], "HumanTaskUi", "task_uis")):
+                if conn.execute(f"SELECT 1 FROM {table} WHERE arn = ?", (ref,)).fetchone() is None:
+                    raise ValidationError(f"{kind} {ref} does not exist.")
             if conn.execute("SELECT 1 FROM flow_definitions WHERE name = ?", (name,)).fetchone():
                 raise ResourceInUse(f"FlowDefinition already exists: {arn}")
             conn.execute("INSERT INTO flow_definitions VALUES (?, ?, ?, ?)", (name, arn, now(), json.dumps(stored)))
@@ -172,13 +181,24 @@ class ControlPlane:
         return with_token({"FlowDefinitionSummaries": page}, token)
 
     def delete_flow_definition(self, request: dict) -> dict:
-        row = self.flow_definition(request["FlowDefinitionName"])
+        name = request["FlowDefinitionName"]
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM human_loops WHERE flow_name = ? AND status IN ('InProgress', 'Stopping')",
-                            (row["name"],)).fetchone():
-                raise ResourceInUse(f"FlowDefinition {row['name']} has human loops in progress; stop them first.")
-            conn.execute("DELETE FROM flow_definitions WHERE name = ?", (row["name"],))
+                            (name,)).fetchone():
+                raise ResourceInUse(f"FlowDefinition {name} has human loops in progress; stop them first.")
+            if not conn.execute("DELETE FROM flow_definitions WHERE name = ?", (name,)).rowcount:
+                raise ResourceNotFound(f"FlowDefinition {name} does not exist.")
         return {}
+
+    def _check_output_path(self, path: str) -> None:
+        """Refuse now an S3OutputPath that output.json could not be written under when a reviewer submits."""
+        try:
+            self.s3.path(path)
+        except UserError as error:
+            raise ValidationError(f"1 validation error detected: Value '{path}' at 'outputConfig.s3OutputPath' "
+                                  "failed to satisfy constraint: Member must be an s3:// URI of a valid bucket "
+                                  "name (3 to 63 lowercase letters, digits, dots and hyphens) and a key without "
+                                  f"'.' or '..' segments: {error}") from None
 
     def flow_definition(self, name: str):
         row = self.db.query_one("SELECT * FROM flow_definitions WHERE name = ?", (name,))

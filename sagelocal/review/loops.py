@@ -4,7 +4,8 @@ InProgress → Completed when TaskCount distinct reviewers have submitted (outpu
 transaction that records the last answer, so a crash leaves either both or neither). InProgress → Failed
 (FailureCode ``Expired``) when TaskAvailabilityLifetimeInSeconds passes first. StopHumanLoop → Stopping while
 a reviewer still holds the task, then Stopped; answers submitted meanwhile are still written.
-Time-based transitions are applied by :meth:`HumanLoops.settle`, which every read runs first.
+Time-based transitions are applied by :meth:`HumanLoops.settle`, which every read runs first. A task a
+reviewer held when the server died is released at the next start (:meth:`HumanLoops.release_holds`).
 """
 from __future__ import annotations
 
@@ -69,15 +70,15 @@ class HumanLoops:
             raise ValidationError(f"InputContent is not valid JSON: {error}") from None
         if not isinstance(parsed, dict):
             raise ValidationError("InputContent must be a JSON object (templates read it as task.input)")
-        flow = self.db.query_one("SELECT name, request FROM flow_definitions WHERE arn = ?", (flow_arn,))
-        if flow is None:
-            raise NotFound(f"Flow definition {flow_arn} does not exist.")
-        flow_request = json.loads(flow["request"])
-        lifetime = flow_settings(flow_request)[2]
         arn = self.settings.arn("human-loop", name)
         created = now()
-        uri = output_uri(flow_request["OutputConfig"]["S3OutputPath"], flow["name"], name, created)
         with self.db.transaction() as conn:
+            flow = conn.execute("SELECT name, request FROM flow_definitions WHERE arn = ?", (flow_arn,)).fetchone()
+            if flow is None:
+                raise NotFound(f"Flow definition {flow_arn} does not exist.")
+            flow_request = json.loads(flow["request"])
+            lifetime = flow_settings(flow_request)[2]
+            uri = output_uri(flow_request["OutputConfig"]["S3OutputPath"], flow["name"], name, created)
             existing = conn.execute("SELECT input, flow_arn FROM human_loops WHERE name = ?", (name,)).fetchone()
             if existing is not None:
                 # A retry with the same input is the same request: answer it again, start nothing.
@@ -182,6 +183,16 @@ class HumanLoops:
             for row in stopping:
                 conn.execute("UPDATE human_loops SET status = 'Stopped' WHERE name = ?", (row["name"],))
                 self._write_output_if_answered(conn, row)
+
+    def release_holds(self) -> None:
+        """At a server start: every task still held was opened on a page of a server that is gone, so it goes
+        back to the queue now rather than when its time limit runs out (as A2I returns a task its worker
+        released). A Stopping loop held only that way becomes Stopped, with output.json if anyone answered."""
+        moment = now()
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE assignments SET deadline = ? WHERE submitted IS NULL AND deadline > ?",
+                         (moment, moment))
+        self.settle()
 
     def complete_if_done(self, conn, row, task_count: int) -> bool:
         """After an answer: Completed (and output.json written) once ``task_count`` reviewers have answered."""

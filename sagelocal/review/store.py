@@ -1,4 +1,4 @@
-"""The review room's SQLite schema (``review.db``) and the time formats A2I uses."""
+"""The review room's SQLite schema (``review.db``), its upgrade from older versions, and A2I's time formats."""
 from __future__ import annotations
 
 import time
@@ -6,6 +6,9 @@ from datetime import datetime, timezone
 
 from sagelocal.config import Settings
 from sagelocal.storage.sqlite import Database
+
+# How long a one-time password works: Cognito's default TemporaryPasswordValidityDays (7).
+ONE_TIME_PASSWORD_SECONDS = 7 * 24 * 3600
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS task_uis (
@@ -30,7 +33,7 @@ CREATE INDEX IF NOT EXISTS loops_by_flow ON human_loops (flow_arn, created, name
 CREATE INDEX IF NOT EXISTS loops_open ON human_loops (status, expires);
 CREATE TABLE IF NOT EXISTS workers (
     name TEXT PRIMARY KEY, worker_id TEXT NOT NULL UNIQUE, sub TEXT NOT NULL, created REAL NOT NULL,
-    salt BLOB NOT NULL, password_hash BLOB NOT NULL
+    salt BLOB NOT NULL, password_hash BLOB NOT NULL, user_pool TEXT, password_expires REAL
 );
 CREATE TABLE IF NOT EXISTS group_members (
     user_group TEXT NOT NULL, worker TEXT NOT NULL REFERENCES workers(name) ON DELETE CASCADE,
@@ -43,15 +46,41 @@ CREATE TABLE IF NOT EXISTS assignments (
 );
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, worker TEXT NOT NULL REFERENCES workers(name) ON DELETE CASCADE,
-    csrf TEXT NOT NULL, expires REAL NOT NULL
+    csrf TEXT NOT NULL, expires REAL NOT NULL, password_change INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS sign_in_failures (username TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS failures_by_user ON sign_in_failures (username, at);
+CREATE TABLE IF NOT EXISTS sign_in_attempts (bucket TEXT NOT NULL, username TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS attempts_by_bucket ON sign_in_attempts (bucket, username, at);
+CREATE TABLE IF NOT EXISTS devices (
+    token_hash TEXT PRIMARY KEY, worker TEXT NOT NULL REFERENCES workers(name) ON DELETE CASCADE
+);
 """
+# workers.password_expires: when the one-time password stops working; NULL once the reviewer chose a password.
+# sessions.password_change: a session that may only set a new password (after signing in with a one-time one).
+SCHEMA_VERSION = 1
 
 
 def open_database(settings: Settings) -> Database:
-    return Database(settings.db_path("review"), SCHEMA)
+    db = Database(settings.db_path("review"), SCHEMA)
+    _upgrade(db)
+    return db
+
+
+def _upgrade(db: Database) -> None:
+    """Bring a review.db written by an older version to this schema, keeping every row."""
+    with db.transaction() as conn:
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        if "user_pool" not in {row["name"] for row in conn.execute("PRAGMA table_info(workers)")}:
+            conn.execute("ALTER TABLE workers ADD COLUMN user_pool TEXT")
+            conn.execute("ALTER TABLE workers ADD COLUMN password_expires REAL")
+            conn.execute("ALTER TABLE sessions ADD COLUMN password_change INTEGER NOT NULL DEFAULT 0")
+            # A reviewer then belonged to the pool of the workteam it was added to. Its password is the one-time
+            # password it was given: from now on it expires, and the first sign-in asks for a new one.
+            conn.execute("UPDATE workers SET password_expires = ?, user_pool = (SELECT g.user_pool FROM "
+                         "group_members m JOIN team_groups g ON g.user_group = m.user_group "
+                         "WHERE m.worker = workers.name LIMIT 1)", (now() + ONE_TIME_PASSWORD_SECONDS,))
+        conn.execute("DROP TABLE IF EXISTS sign_in_failures")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def now() -> float:

@@ -1,9 +1,11 @@
 """The reviewers' side of human loops: which tasks a reviewer may see, accepting one, submitting an answer.
 
 A reviewer sees the InProgress loops of flow definitions whose workteam lists one of the reviewer's user
-groups. Opening a task accepts it (starting TaskTimeLimitInSeconds); at most TaskCount reviewers hold or
-have answered a loop at once, and each reviewer answers a loop once. A hold that runs out is released: it
-no longer counts, and a late submission is refused.
+groups in the reviewer's user pool (a group is named within its pool: two pools may each have a "reviewers").
+Opening a task accepts it (starting TaskTimeLimitInSeconds); at most TaskCount reviewers hold or have answered
+a loop at once, and each reviewer answers a loop once. A hold that runs out is released: it
+no longer counts, and a late submission is refused. A server start releases every hold (see
+:meth:`HumanLoops.release_holds`).
 """
 from __future__ import annotations
 
@@ -23,25 +25,27 @@ class Tasks:
     def __init__(self, db, loops: HumanLoops, region: str):
         self.db, self.loops, self.region = db, loops, region
 
-    def _flows_for(self, worker: str) -> dict:
+    @staticmethod
+    def _flows_for(conn, worker: str) -> dict:
         """Flow definitions (name → (request, user pool)) whose workteam includes one of the worker's groups."""
-        teams = {}
-        for row in self.db.query("SELECT w.arn, g.user_pool FROM group_members m JOIN team_groups g "
-                                 "ON g.user_group = m.user_group JOIN workteams w ON w.name = g.team "
-                                 "WHERE m.worker = ?", (worker,)):
-            teams[row["arn"]] = row["user_pool"]
-        flows = {}
-        for row in self.db.query("SELECT name, request FROM flow_definitions"):
-            request = json.loads(row["request"])
-            pool = teams.get(request["HumanLoopConfig"]["WorkteamArn"])
-            if pool is not None:
-                flows[row["name"]] = (request, pool)
-        return flows
+        rows = conn.execute(
+            "SELECT DISTINCT f.name, f.request, w.user_pool FROM workers w "
+            "JOIN group_members m ON m.worker = w.name "
+            "JOIN team_groups g ON g.user_group = m.user_group AND g.user_pool = w.user_pool "
+            "JOIN workteams t ON t.name = g.team "
+            "JOIN flow_definitions f ON json_extract(f.request, '$.HumanLoopConfig.WorkteamArn') = t.arn "
+            "WHERE w.name = ?", (worker,)).fetchall()
+        return {row["name"]: (json.loads(row["request"]), row["user_pool"]) for row in rows}
+
+    def may_read_task_ui(self, worker: str, task_ui_arn: str) -> bool:
+        """Whether a flow definition of one of the worker's workteams uses this task UI."""
+        flows = self._flows_for(self.db.connection(), worker)
+        return any(request["HumanLoopConfig"]["HumanTaskUiArn"] == task_ui_arn for request, _ in flows.values())
 
     def available(self, worker: str, limit: int = 200) -> list[dict]:
         """Loops this worker can open now, oldest first, with the flow's title."""
         self.loops.settle()
-        flows = self._flows_for(worker)
+        flows = self._flows_for(self.db.connection(), worker)
         if not flows:
             return []
         moment = now()
@@ -68,9 +72,9 @@ class Tasks:
     def accept(self, worker: str, loop_name: str) -> dict:
         """Hold the task for ``worker`` (or keep its current hold); return the loop, flow and deadline."""
         self.loops.settle()
-        flows = self._flows_for(worker)
         moment = now()
         with self.db.transaction() as conn:
+            flows = self._flows_for(conn, worker)
             row, request, _, mine = self._visible_task(conn, flows, worker, loop_name)
             task_count, time_limit, _ = flow_settings(request)
             if mine is not None and mine["submitted"] is not None:
@@ -104,16 +108,17 @@ class Tasks:
         if not isinstance(answer_content, dict):
             raise TaskUnavailable("The answer must be a JSON object.")
         self.loops.settle()
-        flows = self._flows_for(worker)
         moment = now()
         with self.db.transaction() as conn:
+            flows = self._flows_for(conn, worker)
             row, request, pool, mine = self._visible_task(conn, flows, worker, loop_name)
             if mine is None:
                 raise TaskUnavailable("Open the task before answering it.")
             if mine["submitted"] is not None:
                 raise TaskUnavailable("You have already answered this task.")
             if mine["deadline"] <= moment:
-                raise TaskUnavailable("The time limit for this task ran out; it was released to other reviewers.")
+                raise TaskUnavailable("This task was released to other reviewers: its time limit ran out, or the "
+                                      "server restarted while you held it. Open it again if it is still listed.")
             if row["status"] not in ("InProgress", "Stopping"):
                 raise TaskUnavailable(f"This task is no longer open (the human loop is {row['status']}).")
             account = conn.execute("SELECT worker_id, sub FROM workers WHERE name = ?", (worker,)).fetchone()

@@ -49,6 +49,9 @@ def test_the_demo_waits_for_people_and_make_retrain_collects_their_answers(tmp_p
         form = client.get("/portal/sign-in")
         client.post("/portal/sign-in", data={"username": "alice", "password": password,
                                              "csrf": csrf.search(form.text).group(1)})
+        form = client.get("/portal/password")  # the one-time password is spent: choose one
+        client.post("/portal/password", data={"password": "Chosen-passw0rd", "confirm": "Chosen-passw0rd",
+                                              "csrf": csrf.search(form.text).group(1)})
         loop = re.search(r'href="/portal/tasks/([a-z0-9-]+)"', client.get("/portal/tasks").text).group(1)
         page = client.get(f"/portal/tasks/{loop}").text
         answer = '{"verdict1": {"agree": false, "correct": true}, "reason1": "looks benign to me"}'

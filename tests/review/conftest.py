@@ -94,9 +94,19 @@ def page(browser):
     assert not outside, f"the page tried to load from outside: {outside}"
 
 
+# What a reviewer chooses on the new-password page after signing in with its one-time password.
+CHOSEN_PASSWORD = "Chosen-passw0rd"
+
+
 def sign_in(page, base_url: str, name: str, password: str) -> None:
+    """Sign in; after a one-time password, choose CHOSEN_PASSWORD as the portal asks."""
     page.goto(f"{base_url}/portal/sign-in")
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/portal/(tasks|password)$"))
+    if page.url.endswith("/portal/password"):
+        page.fill("input[name=password]", CHOSEN_PASSWORD)
+        page.fill("input[name=confirm]", CHOSEN_PASSWORD)
+        page.click("form[action='/portal/password'] button[type=submit]")
     page.wait_for_url(f"{base_url}/portal/tasks")

@@ -67,14 +67,14 @@ def test_flow_definition_checks_its_references(local_server):
     assert described["OutputConfig"]["S3OutputPath"] == "s3://review-bucket/a2i-results"
     with pytest.raises(ClientError) as missing_team:
         sm.create_flow_definition(
-            FlowDefinitionName="fd-two", RoleArn=ROLE, OutputConfig={"S3OutputPath": "s3://b/p"},
+            FlowDefinitionName="fd-two", RoleArn=ROLE, OutputConfig={"S3OutputPath": "s3://review-bucket/p"},
             HumanLoopConfig={"WorkteamArn": "arn:aws:sagemaker:us-east-1:000000000000:workteam/private-crowd/nobody",
                              "HumanTaskUiArn": described["HumanLoopConfig"]["HumanTaskUiArn"], "TaskCount": 1,
                              "TaskTitle": "t", "TaskDescription": "d"})
     assert _code(missing_team) == "ValidationException" and "nobody" in str(missing_team.value)
     with pytest.raises(ClientError) as too_many:
         sm.create_flow_definition(
-            FlowDefinitionName="fd-three", RoleArn=ROLE, OutputConfig={"S3OutputPath": "s3://b/p"},
+            FlowDefinitionName="fd-three", RoleArn=ROLE, OutputConfig={"S3OutputPath": "s3://review-bucket/p"},
             HumanLoopConfig={**described["HumanLoopConfig"], "TaskCount": 4})
     assert _code(too_many) == "ValidationException"
     assert [f["FlowDefinitionName"] for f in sm.list_flow_definitions()["FlowDefinitionSummaries"]] == ["fd-one"]
@@ -104,3 +104,35 @@ def test_list_filters_by_creation_time_and_refuses_unknown_sorting(local_server)
     with pytest.raises(ClientError) as bad:
         sm.list_workteams(SortBy="Colour")
     assert _code(bad) == "ValidationException"
+
+
+@pytest.mark.parametrize("path", ["s3://review-bucket/a/../../../outside", "s3://review-bucket/./a",
+                                  "s3://Bad_Bucket/a2i", "s3://b/a2i", "s3://review-bucket//etc"])
+def test_flow_output_paths_that_could_not_be_written_are_refused_at_create(review, path):
+    config = review.sagemaker.describe_flow_definition(FlowDefinitionName="breast-cancer-review")["HumanLoopConfig"]
+    with pytest.raises(ClientError) as refused:
+        review.sagemaker.create_flow_definition(FlowDefinitionName="bad-output", RoleArn=ROLE,
+                                                OutputConfig={"S3OutputPath": path}, HumanLoopConfig=config)
+    assert _code(refused) == "ValidationException"
+    assert f"Value '{path}' at 'outputConfig.s3OutputPath'" in refused.value.response["Error"]["Message"]
+    names = [s["FlowDefinitionName"] for s in review.sagemaker.list_flow_definitions()["FlowDefinitionSummaries"]]
+    assert names == ["breast-cancer-review"]
+
+
+@pytest.mark.parametrize("template, problem", [
+    ("<crowd-form>{% if task.input.x %}</crowd-form>", "expected tag endif"),
+    ("<crowd-form>\n{% for %}{% endfor %}</crowd-form>", "missing expression on line 2"),
+    ("<crowd-form>\n\n{{ task.input.x | no_such_filter }}</crowd-form>", "unknown filter 'no_such_filter' on line 3"),
+])
+def test_a_template_that_does_not_compile_is_refused_at_create(local_server, template, problem):
+    sm = local_server.client("sagemaker")
+    with pytest.raises(ClientError) as refused:
+        sm.create_human_task_ui(HumanTaskUiName="broken", UiTemplate={"Content": template})
+    assert _code(refused) == "ValidationException"
+    message = refused.value.response["Error"]["Message"]
+    assert message.startswith("The UiTemplate content is not a valid Liquid template") and problem in message
+    assert sm.list_human_task_uis()["HumanTaskUiSummaries"] == []
+    # AWS's own filters compile.
+    sm.create_human_task_ui(HumanTaskUiName="fine", UiTemplate={"Content": (
+        "{{ task.input.a | to_json }}{{ task.input.b | skip_autoescape }}{{ task.input.c | grant_read_access }}"
+        "{{ task.input.d | escape_once }}")})

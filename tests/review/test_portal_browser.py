@@ -1,6 +1,8 @@
 """The portal in Debian's Chromium: sign in, open tasks, agree with one prediction, correct another."""
 from __future__ import annotations
 
+import json
+
 from .conftest import make_flow, row, sign_in
 
 
@@ -110,3 +112,46 @@ def test_crowd_elements_submit_like_a2i(review, page):
     assert review.output("elements-loop")["humanAnswers"][0]["answerContent"] == {
         "category": {"label": "malignant"}, "colors": {"Red": True, "Yellow": False},
         "note": "second opinion", "confidence": "high"}
+
+
+# JSON turns the inner quotes into \", so the handler is an unquoted attribute value, as in the probe.
+BREAKOUT = "\" autofocus onfocus=window.__ran=1 x='y' z=\""
+QUOTED_TEMPLATE = """
+<crowd-form>
+  <input id="double" name="double" value="{{ task.input.value | to_json }}">
+  <input id="single" name="single" value='{{ task.input.value | to_json }}'>
+  <crowd-classifier name="label" categories="{{ task.input.labels | to_json }}" header="Pick one">
+    <classification-target><p>{{ task.input.value }}</p></classification-target>
+  </crowd-classifier>
+  <div id="injected">{{ task.input.markup | skip_autoescape }}</div>
+  <script>window.__templateScript = {{ task.input | to_json }};</script>
+</crowd-form>
+"""
+
+
+def test_to_json_cannot_break_out_of_an_attribute_and_injected_scripts_never_run(review, page):
+    """The probe: a value with a double quote ended a double-quoted attribute and its onfocus ran on load. Now the
+    attributes hold the JSON itself, the template's own script runs, and script brought in by input does not."""
+    flow = make_flow(review.sagemaker, "quoted", QUOTED_TEMPLATE, review.team)
+    labels = ['benign "b"', "malignant 'm'"]
+    task_input = {"value": BREAKOUT, "labels": labels, "markup": '<script>window.__injected = 1</script>'
+                  '<img src="/nowhere" onerror="window.__injected = 2">'}
+    review.start("quoted-loop", task_input, flow_arn=flow)
+    sign_in(page, review.server.url, "alice", review.add_reviewer("alice"))
+    violations = []
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    page.click("a[href='/portal/tasks/quoted-loop']")
+    page.wait_for_selector("crowd-form form")
+    page.focus("#double")
+    page.focus("#single")
+    assert page.evaluate("window.__ran") is None
+    assert page.evaluate("window.__injected") is None and violations
+    assert json.loads(page.locator("#double").get_attribute("value")) == BREAKOUT
+    assert json.loads(page.locator("#single").get_attribute("value")) == BREAKOUT
+    assert page.evaluate("window.__templateScript") == task_input
+    page.get_by_label("malignant 'm'").check()
+    page.click("crowd-form button[type=submit]")
+    page.wait_for_url("**/portal/tasks?done=quoted-loop")
+    answer = review.output("quoted-loop")["humanAnswers"][0]["answerContent"]
+    assert answer["label"] == {"label": "malignant 'm'"} and json.loads(answer["double"]) == BREAKOUT

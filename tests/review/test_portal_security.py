@@ -7,18 +7,30 @@ from pathlib import Path
 
 import httpx
 
-from .conftest import PROJECT_TEMPLATE, make_flow, row
+from .conftest import CHOSEN_PASSWORD, PROJECT_TEMPLATE, make_flow, row
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def signed_in(base_url: str, name: str, password: str) -> tuple[httpx.Client, str]:
-    """An HTTP client with a portal session, and the session's CSRF token."""
-    client = httpx.Client(base_url=base_url)
+def post_sign_in(client: httpx.Client, name: str, password: str) -> httpx.Response:
     form = client.get("/portal/sign-in")
-    response = client.post("/portal/sign-in", data={"username": name, "password": password,
-                                                     "csrf": CSRF.search(form.text).group(1)})
+    return client.post("/portal/sign-in", data={"username": name, "password": password,
+                                                "csrf": CSRF.search(form.text).group(1)})
+
+
+def choose_password(client: httpx.Client, password: str = CHOSEN_PASSWORD) -> httpx.Response:
+    form = client.get("/portal/password")
+    return client.post("/portal/password", data={"password": password, "confirm": password,
+                                                 "csrf": CSRF.search(form.text).group(1)})
+
+
+def signed_in(base_url: str, name: str, password: str) -> tuple[httpx.Client, str]:
+    """An HTTP client with a portal session (past the one-time password), and the session's CSRF token."""
+    client = httpx.Client(base_url=base_url)
+    response = post_sign_in(client, name, password)
     assert response.status_code == 303, response.text
+    if response.headers["location"] == "/portal/password":
+        assert choose_password(client).headers["location"] == "/portal/tasks"
     tasks = client.get("/portal/tasks")
     return client, CSRF.search(tasks.text).group(1)
 
@@ -32,7 +44,11 @@ def test_session_cookie_is_httponly_and_samesite(review):
                                                      "csrf": CSRF.search(form.text).group(1)})
     session_cookie = [c for c in response.headers.get_list("set-cookie") if c.startswith("sl_session=")][0]
     assert "HttpOnly" in session_cookie and "SameSite=strict" in session_cookie and "Path=/portal" in session_cookie
-    assert "default-src 'self'" in client.get("/portal/tasks").headers["content-security-policy"]
+    chosen = choose_password(client)
+    session_cookie = [c for c in chosen.headers.get_list("set-cookie") if c.startswith("sl_session=")][0]
+    assert "HttpOnly" in session_cookie and "SameSite=strict" in session_cookie and "Path=/portal" in session_cookie
+    policy = client.get("/portal/tasks").headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src 'self';" in policy
 
 
 def test_pages_need_a_session(review):
