@@ -41,6 +41,9 @@ import httpx
 
 from sagelocal.api.credentials import client_kwargs
 from sagelocal.config import Settings
+from sagelocal.hosting import HostingBackend
+from sagelocal.registry import RegistryBackend
+from sagelocal.schedules import SchedulesBackend
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "steps"))
 from review_start import capture_records, loop_name, prediction  # noqa: E402  (a step script, not a package)
@@ -215,7 +218,10 @@ def deploy_and_send_traffic(demo: Demo, package: dict) -> None:
 def run_monitoring(demo: Demo, label: str) -> None:
     """One execution of the schedule now: its status, violations, HTML report and drift metrics."""
     print(indent(demo.sagelocal("monitor", "run-schedule", SCHEDULE, "--now")))
-    execution = json.loads(demo.sagelocal("monitor", "executions", "--schedule", SCHEDULE, "--json"))[0]
+    # What `sagelocal monitor executions --json` prints, read in this process (a second interpreter costs seconds).
+    settings = Settings(home=demo.home)
+    execution = SchedulesBackend(settings, HostingBackend(settings, RegistryBackend(settings))).execution_reports(
+        SCHEDULE)[0]
     print(f"    {label}: {execution['MonitoringExecutionStatus']}")
     report_uri = execution["ReportUri"]
     violations = json.loads(read(demo, f"{report_uri}/constraint_violations.json")).get("violations", [])
