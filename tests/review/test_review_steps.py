@@ -292,3 +292,35 @@ def test_review_start_reads_what_a_real_endpoint_captured(local_server, connecte
     a2i = local_server.client("sagemaker-a2i-runtime")
     listed = a2i.list_human_loops(FlowDefinitionArn=flow)["HumanLoopSummaries"]
     assert len(listed) == uncertain and all(s["HumanLoopName"].startswith("review-") for s in listed)
+
+
+def test_review_tasks_show_the_class_names_of_the_approved_version_and_the_band_is_reported(
+        local_server, connected, capsys):
+    """Class names travel with the model package (CustomerMetadataProperties) into the reviewers' task; the
+    predicted-benign cases outside the routing band are counted, for an asymmetric band too."""
+    from sagelocal.review.rendering import ReadGrants, TemplateRenderer
+
+    sagemaker = local_server.client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName="breast-cancer-xgboost")
+    sagemaker.create_model_package(
+        ModelPackageGroupName="breast-cancer-xgboost", ModelApprovalStatus="Approved",
+        CustomerMetadataProperties={"PositiveClass": "1", "Label0": "benign", "Label1": "malignant"},
+        InferenceSpecification={"Containers": [{"Image": "xgboost"}], "SupportedContentTypes": ["text/csv"],
+                                "SupportedResponseMIMETypes": ["text/csv"]})
+    s3 = LocalS3(local_server.settings.s3_root)
+    lines = [capture_line(f"00000000-0000-4000-8000-00000000002{i}", p, f"bc-{i}")
+             for i, p in enumerate([0.01, 0.04, 0.3, 0.7, 0.95])]
+    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl", ("\n".join(lines) + "\n").encode())
+    flow = make_flow(sagemaker, "breast-cancer-review", PROJECT_TEMPLATE.read_text(), "reviewers")
+    assert review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, "--lower", "0.02",
+                              "--upper", "0.9", "--model-package-group", "breast-cancer-xgboost", *connected]) == 0
+    out = capsys.readouterr().out
+    assert "3 with 0.02 < p < 0.9; started 3 human loops" in out
+    assert "1 predicted benign (p < 0.5) fall outside the band and are accepted without review" in out
+    loop = local_server.app.state.backends["review"].loops.loop("review-00000000-0000-4000-8000-000000000023")
+    task = json.loads(loop["input"])
+    assert task["classes"] == {"positive": {"label": 1, "name": "malignant"}, "negative": {"label": 0, "name": "benign"}}
+    assert task["rows"][0]["inferenceId"] == "bc-3"
+    html = TemplateRenderer(ReadGrants(b"k" * 32)).render(PROJECT_TEMPLATE.read_text(), task)
+    assert "a tumour is <strong>malignant (label 1)</strong>; label 0 is\n      <strong>benign</strong>" in html
+    assert "Agree: label 1 (malignant)" in html and "Correct it: label 0 (benign)" in html and "case bc-3" in html
