@@ -177,7 +177,8 @@ def train_and_register(demo: Demo) -> dict:
     evaluation = json.loads(read(demo, uri))
     named = evaluation["champion_challenger"]["challenger"]["metrics"]
     print(f"    evaluation: {uri}\n    on the {evaluation['gold_set']['rows']} gold rows (gold set "
-          f"{evaluation['gold_set']['version']}): " + ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in named.items()))
+          f"{evaluation['gold_set']['version']}): "
+          + ", ".join(f"{name.replace('_', ' ')} {value:.4f}" for name, value in named.items()))
     return package
 
 

@@ -21,6 +21,10 @@ import hashlib
 import json
 import re
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import champion  # noqa: E402  (scripts/champion.py: the group's latest Approved version)
 
 NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 NAME_PREFIX = "review-"
@@ -106,16 +110,14 @@ def prediction(record: dict) -> dict | None:
 
 def class_names(sagemaker, group: str) -> dict:
     """``{"positive": {...}, "negative": {...}}`` from the group's latest Approved version's metadata."""
-    packages = sagemaker.list_model_packages(ModelPackageGroupName=group, ModelApprovalStatus="Approved",
-                                             SortBy="CreationTime", SortOrder="Descending",
-                                             MaxResults=1)["ModelPackageSummaryList"]
-    if not packages:
+    described = champion.latest_approved(sagemaker, group)
+    if described is None:
         raise SystemExit(f"review: no Approved model version in {group!r} to take the class names from")
-    described = sagemaker.describe_model_package(ModelPackageName=packages[0]["ModelPackageArn"])
     properties = described.get("CustomerMetadataProperties", {})
     if not {"Label0", "Label1"} <= set(properties):
-        raise SystemExit(f"review: {packages[0]['ModelPackageArn']} has no Label0/Label1 metadata (class names)")
-    return {"positive": {"label": 1, "name": properties["Label1"]}, "negative": {"label": 0, "name": properties["Label0"]}}
+        raise SystemExit(f"review: {described['ModelPackageArn']} has no Label0/Label1 metadata (class names)")
+    return {"positive": {"label": 1, "name": properties["Label1"]},
+            "negative": {"label": 0, "name": properties["Label0"]}}
 
 
 def loop_name(event_id: str) -> str:

@@ -149,7 +149,8 @@ def test_condition_registers_only_a_challenger_that_is_good_enough_and_not_worse
     assert steps["CheckChallenger"]["Arguments"]["Conditions"] == [
         {"Type": "GreaterThanOrEqualTo", "LeftValue": _evaluated(AUC_PATH),
          "RightValue": {"Get": "Parameters.AucThreshold"}},
-        {"Type": "GreaterThanOrEqualTo", "LeftValue": _evaluated("binary_classification_metrics.true_positive_rate.value"),
+        {"Type": "GreaterThanOrEqualTo",
+         "LeftValue": _evaluated("binary_classification_metrics.true_positive_rate.value"),
          "RightValue": {"Get": "Parameters.MinMalignantSensitivity"}},
         {"Type": "Equals", "LeftValue": _evaluated("champion_challenger.not_worse"), "RightValue": 1},
     ]

@@ -224,19 +224,21 @@ def test_the_approved_champion_is_staged_and_retraining_checks_its_drift_baselin
             "ModelPackageGroupName": "breast-cancer-xgboost"}]}, {
             "ModelPackageGroupName": "breast-cancer-xgboost", "ModelApprovalStatus": "Approved",
             "SortBy": "CreationTime", "SortOrder": "Descending", "MaxResults": 1})
+        container = {"Image": "xgboost", "ModelDataUrl": "s3://models/v3/model.tar.gz"}
         sagemaker_stub.add_response("describe_model_package", {
             "ModelPackageName": "breast-cancer-xgboost", "ModelPackageArn": package_arn, "ModelPackageVersion": 3,
             "CreationTime": "2026-11-28", "ModelPackageStatus": "Completed", "ModelPackageStatusDetails": {
                 "ValidationStatuses": [], "ImageScanStatuses": []},
-            "InferenceSpecification": {"Containers": [{"Image": "xgboost", "ModelDataUrl": "s3://models/v3/model.tar.gz"}],
-                                       "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+            "InferenceSpecification": {"Containers": [container], "SupportedContentTypes": ["text/csv"],
+                                       "SupportedResponseMIMETypes": ["text/csv"]},
             "DriftCheckBaselines": {"ModelDataQuality": {"Statistics": {
                 "ContentType": "application/json", "S3Uri": "s3://b/statistics.json"}}}},
             {"ModelPackageName": package_arn})
-        s3_stub.add_response("copy_object", {}, {"Bucket": PREFIX[0], "Key": "BreastCancerXGBoost/champion/v3/model.tar.gz",
+        key = "BreastCancerXGBoost/champion/v3"
+        s3_stub.add_response("copy_object", {}, {"Bucket": PREFIX[0], "Key": f"{key}/model.tar.gz",
                                                  "CopySource": {"Bucket": "models", "Key": "v3/model.tar.gz"}})
-        s3_stub.add_response("put_object", {}, {"Bucket": PREFIX[0], "Key": "BreastCancerXGBoost/champion/v3/champion.json",
-                                                "Body": json.dumps({"version": 3, "model_package_arn": package_arn}).encode()})
+        s3_stub.add_response("put_object", {}, {"Bucket": PREFIX[0], "Key": f"{key}/champion.json", "Body": json.dumps(
+            {"version": 3, "model_package_arn": package_arn}).encode()})
         parameters, who = champion.execution_parameters(sagemaker, s3, definition)
     assert parameters == [{"Name": "ChampionUrl", "Value": folder}, {"Name": "SkipDataQualityCheck", "Value": "false"}]
     assert who.startswith("champion: breast-cancer-xgboost version 3 (latest Approved)")

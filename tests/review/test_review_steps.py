@@ -83,6 +83,20 @@ def _answer(backend, reviewer: str, loop: str, verdict: str, reason: str) -> Non
                                           "reason1": reason})
 
 
+def _reviewed_by_ann(local_server, connected, lines: list[str], answers: dict[str, tuple[str, str]]) -> str:
+    """The capture ``lines`` sent to review and answered by ann (loop name -> (verdict, reason)); the flow ARN."""
+    LocalS3(local_server.settings.s3_root).write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl",
+                                                       ("\n".join(lines) + "\n").encode())
+    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
+                     "reviewers")
+    review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
+    backend = local_server.app.state.backends["review"]
+    backend.reviewers.add("ann", "reviewers")
+    for loop, (verdict, reason) in answers.items():
+        _answer(backend, "ann", loop, verdict, reason)
+    return flow
+
+
 HEADER = ["row_id", "split", *review_start.FEATURE_NAMES, "label", "label_source"]
 
 
@@ -98,18 +112,14 @@ def test_review_collect_replaces_labels_by_row_id_with_provenance_once_per_event
     s3.write_bytes("s3://review-bucket/input/breast-cancer.csv", data_set(
         ("bc-0001", "train", "0", "scikit-learn"), ("bc-0002", "production", "", ""),
         ("bc-0003", "production", "", "")))
-    lines = [capture_line("00000000-0000-4000-8000-00000000000a", 0.7, "bc-0002"),
-             capture_line("00000000-0000-4000-8000-00000000000b", 0.3, "bc-0003"),
-             capture_line("00000000-0000-4000-8000-00000000000e", 0.4)]  # no row id: left out of the data set
-    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl", ("\n".join(lines) + "\n").encode())
-    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
-                     "reviewers")
-    review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
+    flow = _reviewed_by_ann(local_server, connected, [
+        capture_line("00000000-0000-4000-8000-00000000000a", 0.7, "bc-0002"),
+        capture_line("00000000-0000-4000-8000-00000000000b", 0.3, "bc-0003"),
+        capture_line("00000000-0000-4000-8000-00000000000e", 0.4),  # no row id: left out of the data set
+    ], {"review-00000000-0000-4000-8000-00000000000a": ("agree", "looks malignant"),
+        "review-00000000-0000-4000-8000-00000000000b": ("correct", "irregular cells"),
+        "review-00000000-0000-4000-8000-00000000000e": ("agree", "no case id")})
     backend = local_server.app.state.backends["review"]
-    backend.reviewers.add("ann", "reviewers")
-    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000a", "agree", "looks malignant")
-    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000b", "correct", "irregular cells")
-    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000e", "agree", "no case id")
     # The same event started again under another name (e.g. by hand) is still counted once.
     a2i = local_server.client("sagemaker-a2i-runtime")
     first = backend.loops.loop("review-00000000-0000-4000-8000-00000000000a")
@@ -151,14 +161,9 @@ def test_review_collect_replaces_labels_by_row_id_with_provenance_once_per_event
 def test_review_collect_refuses_to_relabel_a_gold_row(local_server, connected, capsys):
     s3 = LocalS3(local_server.settings.s3_root)
     s3.write_bytes("s3://review-bucket/input/breast-cancer.csv", data_set(("bc-0009", "gold", "0", "scikit-learn")))
-    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl",
-                   (capture_line("00000000-0000-4000-8000-00000000000f", 0.6, "bc-0009") + "\n").encode())
-    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
-                     "reviewers")
-    review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
-    backend = local_server.app.state.backends["review"]
-    backend.reviewers.add("ann", "reviewers")
-    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000f", "correct", "benign")
+    flow = _reviewed_by_ann(local_server, connected,
+                            [capture_line("00000000-0000-4000-8000-00000000000f", 0.6, "bc-0009")],
+                            {"review-00000000-0000-4000-8000-00000000000f": ("correct", "benign")})
     with pytest.raises(SystemExit, match="bc-0009 is a gold row"):
         review_collect.main(["--flow-definition-arn", flow, "--input-uri", "s3://review-bucket/input/breast-cancer.csv",
                              "--output-uri", "s3://review-bucket/retraining", "--no-retrain", *connected])
@@ -193,15 +198,9 @@ def _reviewed_flow(local_server, connected) -> str:
     s3 = LocalS3(local_server.settings.s3_root)
     cases = csv.DictReader(io.StringIO(s3.read_bytes(ORIGINAL_INPUT).decode()))
     case = next(row["row_id"] for row in cases if row["split"] == "production")
-    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl",
-                   (capture_line("00000000-0000-4000-8000-00000000000c", 0.6, case) + "\n").encode())
-    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
-                     "reviewers")
-    review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
-    backend = local_server.app.state.backends["review"]
-    backend.reviewers.add("ann", "reviewers")
-    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000c", "correct", "irregular border")
-    return flow
+    return _reviewed_by_ann(local_server, connected,
+                            [capture_line("00000000-0000-4000-8000-00000000000c", 0.6, case)],
+                            {"review-00000000-0000-4000-8000-00000000000c": ("correct", "irregular border")})
 
 
 def test_collect_reports_a_failed_pipeline(local_server, connected, capsys):
@@ -319,7 +318,8 @@ def test_review_tasks_show_the_class_names_of_the_approved_version_and_the_band_
     assert "1 predicted benign (p < 0.5) fall outside the band and are accepted without review" in out
     loop = local_server.app.state.backends["review"].loops.loop("review-00000000-0000-4000-8000-000000000023")
     task = json.loads(loop["input"])
-    assert task["classes"] == {"positive": {"label": 1, "name": "malignant"}, "negative": {"label": 0, "name": "benign"}}
+    assert task["classes"] == {"positive": {"label": 1, "name": "malignant"},
+                               "negative": {"label": 0, "name": "benign"}}
     assert task["rows"][0]["inferenceId"] == "bc-3"
     html = TemplateRenderer(ReadGrants(b"k" * 32)).render(PROJECT_TEMPLATE.read_text(), task)
     assert "a tumour is <strong>malignant (label 1)</strong>; label 0 is\n      <strong>benign</strong>" in html

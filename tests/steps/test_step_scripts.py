@@ -82,7 +82,8 @@ def test_reviewed_production_rows_join_training_and_unreviewed_ones_do_not(proce
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda f: f.assign(row_id=f["row_id"].where(f.index != 5, "bc-0000")), "row ids must be unique; repeated: bc-0000"),
+    (lambda f: f.assign(row_id=f["row_id"].where(f.index != 5, "bc-0000")),
+     "row ids must be unique; repeated: bc-0000"),
     (lambda f: f.assign(label=f["label"].where(f["split"] != "gold")), "114 gold rows have no label"),
     (lambda f: f.assign(split=f["split"].replace("validation", "holdout")), "unknown split 'holdout'"),
     (lambda f: f.drop(columns="row_id"), "has no 'row_id' column"),
