@@ -236,6 +236,17 @@ def test_collect_retrains_and_judges_against_the_approved_champion(local_server,
     auc_line = next(line for line in out.splitlines() if line.startswith("auc"))
     assert len(auc_line.split()) == 3
     assert "AUC difference (challenger - champion)" in out and "decision: " in out
+    # Retraining checked its data against the champion's registered drift baseline and recorded its own.
+    second = sagemaker.list_pipeline_executions(PipelineName="BreastCancerXGBoost")["PipelineExecutionSummaries"][0]
+    steps = {step["StepName"]: step for step in sagemaker.list_pipeline_execution_steps(
+        PipelineExecutionArn=second["PipelineExecutionArn"])["PipelineExecutionSteps"]}
+    check = steps["DataQualityBaseline"]["Metadata"]["QualityCheck"]
+    assert check["SkipCheck"] is False and check["ViolationReport"].endswith("constraint_violations.json")
+    if "RegisterModel" in steps:
+        package = sagemaker.describe_model_package(ModelPackageName=steps["RegisterModel"]["Metadata"][
+            "RegisterModel"]["Arn"])
+        assert package["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"] == check[
+            "BaselineUsedForDriftCheckStatistics"]
 
 
 def test_capture_to_review_to_training_data_as_a_person_does_it(local_server, connected, page, capsys):
