@@ -53,16 +53,20 @@ def stage(sagemaker, s3, group: str, root: str) -> tuple[str, dict | None]:
     return folder, package
 
 
-def execution_parameters(sagemaker, s3, definition: dict) -> tuple[list[dict], str]:
-    """The PipelineParameters naming the champion, and a line saying who it is."""
+def execution_parameters(sagemaker, s3, definition: dict, given: list[dict] = ()) -> tuple[list[dict], str]:
+    """The PipelineParameters naming the champion followed by ``given`` (which win), and a line saying who the
+    champion is."""
     facts = definition_facts(definition)
     if facts is None:
-        return [], "this definition compares with no champion"
+        return list(given), "this definition compares with no champion"
     folder, package = stage(sagemaker, s3, *facts)
-    parameters = [{"Name": CHAMPION_PARAMETER, "Value": folder}]
+    staged = [{"Name": CHAMPION_PARAMETER, "Value": folder}]
     if package is None:
-        return parameters, f"champion: none approved in {facts[0]} (the challenger is judged on its own)"
-    if package.get("DriftCheckBaselines", {}).get("ModelDataQuality"):
-        parameters.append({"Name": "SkipDataQualityCheck", "Value": "false"})
-    return parameters, (f"champion: {facts[0]} version {package['ModelPackageVersion']} (latest Approved), "
-                        f"staged at {folder}; data checked against its drift baseline")
+        who = f"champion: none approved in {facts[0]} (the challenger is judged on its own)"
+    else:
+        if package.get("DriftCheckBaselines", {}).get("ModelDataQuality"):
+            staged.append({"Name": "SkipDataQualityCheck", "Value": "false"})
+        who = (f"champion: {facts[0]} version {package['ModelPackageVersion']} (latest Approved), staged at "
+               f"{folder}; data checked against its drift baseline")
+    names = {parameter["Name"] for parameter in given}
+    return [parameter for parameter in staged if parameter["Name"] not in names] + list(given), who

@@ -158,14 +158,15 @@ def free_port(preferred: int) -> int:
         return probe.getsockname()[1]
 
 
-def train_and_register(demo: Demo) -> dict:
+def train_and_register(demo: Demo, baseline_first_column: str) -> dict:
     heading("1. Train: the data split once, pipeline.json run offline (the same definition runs on SageMaker)")
     demo.s3.create_bucket(Bucket=BUCKET)
     made = subprocess.run([sys.executable, str(ROOT / "scripts/make_input_data.py"), "--s3-root",
                            str(demo.home / "s3"), INPUT_URI], env=demo.env, check=True, stdout=subprocess.PIPE,
                           text=True).stdout
     print(f"    input: {INPUT_URI}\n    {made.split(': ', 1)[1].strip()}")
-    demo.run("scripts/run_pipeline_on_aws.py", "--definition", "pipeline.json", "--wait", profile=False)
+    demo.run("scripts/run_pipeline_on_aws.py", "--definition", "pipeline.json", "--wait",
+             "--param", f"BaselineFirstColumn={baseline_first_column}", profile=False)
     package = latest_package(demo)
     container = package["InferenceSpecification"]["Containers"][0]
     print(f"    registered {package['ModelPackageArn']} ({package['ModelApprovalStatus']})")
@@ -236,10 +237,12 @@ def run_monitoring(demo: Demo, label: str) -> None:
     print(f"    HTML report: {report}")
 
 
-def monitor(demo: Demo, package: dict) -> None:
+def monitor(demo: Demo, package: dict, baseline_first_column: str) -> None:
     heading("3. Monitor: an hourly data-quality schedule against the registered baseline, run once now")
     baseline = package["ModelMetrics"]["ModelDataQuality"]
-    print("    the baseline holds what the capture holds: P(malignant) on the training rows (_c0), then the features")
+    print("    the baseline holds what the capture holds: P(malignant) on the training rows (_c0), then the features"
+          if baseline_first_column == "prediction" else
+          "    the walkthrough's baseline: the label in _c0 where the capture holds P(malignant)")
     demo.run("scripts/setup_monitoring.py", "model-monitor", "--role", ROLE, "--report-uri", MONITORING_URI,
              "--statistics-uri", baseline["Statistics"]["S3Uri"],
              "--constraints-uri", baseline["Constraints"]["S3Uri"])
@@ -294,10 +297,12 @@ def answer_as_scripted_reviewer(demo: Demo, password: str) -> None:
     print(f"    the scripted reviewer {REVIEWER} answered {answered} tasks in the portal ({corrected} corrections)")
 
 
-def collect_and_retrain(demo: Demo, flow_arn: str) -> None:
+def collect_and_retrain(demo: Demo, flow_arn: str, baseline_first_column: str) -> None:
     heading("6. Retrain on what the reviewers decided; the new version against the approved champion")
     demo.run("steps/review_collect.py", "--flow-definition-arn", flow_arn, "--input-uri", INPUT_URI,
-             "--output-uri", RETRAINING_URI, "--ground-truth-uri", GROUND_TRUTH_URI, "--poll-seconds", "0.5")
+             "--output-uri", RETRAINING_URI, "--ground-truth-uri", GROUND_TRUTH_URI, "--poll-seconds", "0.5",
+             # The same kind of baseline as the champion's, or the drift check would compare unlike columns.
+             "--param", f"BaselineFirstColumn={baseline_first_column}")
 
 
 def parse_args(argv):
@@ -308,6 +313,10 @@ def parse_args(argv):
     parser.add_argument("--review", choices=("browser", "scripted"),
                         default="browser" if sys.stdin.isatty() else "scripted",
                         help="who answers the review tasks (default: you in the browser when there is a terminal)")
+    parser.add_argument("--walkthrough-baseline", action="store_const", const="label", default="prediction",
+                        dest="baseline_first_column",
+                        help="baseline the label column as the walkthrough does (Model Monitor then reports a "
+                             "data_type_check on _c0 for every run, normal traffic too)")
     parser.add_argument("--retrain", action="store_true",
                         help="the second command (make retrain): collect the answers given in the running demo's "
                              "portal and retrain")
@@ -327,12 +336,13 @@ def main(argv=None) -> int:
     demo = Demo.start(home, free_port(args.port))
     print(f"sagelocal server on {demo.url}; home {home}; its log {home / 'server.log'}")
     try:
-        package = train_and_register(demo)
+        package = train_and_register(demo, args.baseline_first_column)
         deploy_and_send_traffic(demo, package)
-        monitor(demo, package)
+        monitor(demo, package, args.baseline_first_column)
         flow_arn, password = start_review(demo)
         drift(demo)
-        (home / STATE_FILE).write_text(json.dumps({"url": demo.url, "flowDefinitionArn": flow_arn}))
+        (home / STATE_FILE).write_text(json.dumps({"url": demo.url, "flowDefinitionArn": flow_arn,
+                                                   "baselineFirstColumn": args.baseline_first_column}))
         if args.review == "browser":
             print(f"\n    Open {demo.url}/portal and sign in as {REVIEWER} with the password {password}.")
             print("    Answer the tasks, then run `make retrain` in another terminal to retrain on your answers.")
@@ -340,7 +350,7 @@ def main(argv=None) -> int:
             demo.server.wait()
             return 0
         answer_as_scripted_reviewer(demo, password)
-        collect_and_retrain(demo, flow_arn)
+        collect_and_retrain(demo, flow_arn, args.baseline_first_column)
         print(f"\ndone in {time.perf_counter() - started:.0f} s. Everything is under {home}")
     except KeyboardInterrupt:
         pass
@@ -361,7 +371,7 @@ def retrain_running_demo(home: Path) -> int:
     except Exception as error:  # noqa: BLE001 (any failure here means the same thing to the user)
         raise SystemExit(f"demo: the demo server at {state['url']} does not answer ({error}); "
                          "is `make demo` still running?") from None
-    collect_and_retrain(demo, state["flowDefinitionArn"])
+    collect_and_retrain(demo, state["flowDefinitionArn"], state["baselineFirstColumn"])
     return 0
 
 

@@ -213,10 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"uploaded the sagelocal package to {prefix}")
     pipeline_arn, action = upsert_pipeline(sagemaker_client, args.pipeline_name, text, role)
     print(f"{action} {pipeline_arn}")
-    staged, who = champion.execution_parameters(sagemaker_client, s3_client, definition)
+    parameters, who = champion.execution_parameters(sagemaker_client, s3_client, definition, parameters)
     print(who)
-    given = {parameter["Name"] for parameter in parameters}
-    parameters = [parameter for parameter in staged if parameter["Name"] not in given] + parameters
     execution_arn = start_execution(sagemaker_client, args.pipeline_name, parameters)
     print(f"started {execution_arn}")
     if not args.wait:

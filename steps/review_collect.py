@@ -35,6 +35,7 @@ from review_start import add_connection_args, clients, read_object, split_s3_uri
 
 # scripts/champion.py (review_start puts scripts/ on the path), shared with run_pipeline_on_aws.py.
 import champion  # noqa: I001
+from run_pipeline_on_aws import DeployError, execution_parameters  # noqa: I001
 
 ID, SPLIT, LABEL, SOURCE = "row_id", "split", "label", "label_source"
 FINISHED = {"Succeeded", "Failed", "Stopped"}
@@ -125,11 +126,16 @@ def put(s3, uri: str, body: bytes) -> None:
 
 
 def run_pipeline(sagemaker, s3, pipeline: str, definition: dict, input_uri: str, poll_seconds: float,
-                 sleep=time.sleep) -> dict:
-    parameters, who = champion.execution_parameters(sagemaker, s3, definition)
+                 assignments: list[str] = (), sleep=time.sleep) -> dict:
+    """Start the pipeline on ``input_uri`` against the staged champion (``assignments``: further Name=Value)."""
+    try:
+        given = execution_parameters(definition, [f"InputDataUrl={input_uri}", *assignments])
+    except DeployError as error:
+        raise SystemExit(f"review_collect: {error}") from None
+    parameters, who = champion.execution_parameters(sagemaker, s3, definition, given)
     print(f"review_collect: {who}")
-    arn = sagemaker.start_pipeline_execution(PipelineName=pipeline, PipelineParameters=[
-        {"Name": "InputDataUrl", "Value": input_uri}, *parameters])["PipelineExecutionArn"]
+    arn = sagemaker.start_pipeline_execution(PipelineName=pipeline,
+                                             PipelineParameters=parameters)["PipelineExecutionArn"]
     print(f"review_collect: started {arn}")
     while True:
         described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
@@ -190,6 +196,8 @@ def parse_args(argv):
     parser.add_argument("--ground-truth-uri", help="s3:// prefix for Model Monitor ground-truth records "
                         "(default: <output URI>/ground-truth)")
     parser.add_argument("--pipeline-name", default="BreastCancerXGBoost")
+    parser.add_argument("--param", action="append", default=[], metavar="Name=Value",
+                        help="a further pipeline parameter of the retraining execution (repeatable)")
     parser.add_argument("--no-retrain", action="store_true", help="write the data and ground truth, start nothing")
     parser.add_argument("--poll-seconds", type=float, default=5.0)
     add_connection_args(parser)
@@ -215,7 +223,8 @@ def main(argv=None) -> int:
     if args.no_retrain:
         return 0
     definition = json.loads(sagemaker.describe_pipeline(PipelineName=args.pipeline_name)["PipelineDefinition"])
-    execution = run_pipeline(sagemaker, s3, args.pipeline_name, definition, data_uri, args.poll_seconds)
+    execution = run_pipeline(sagemaker, s3, args.pipeline_name, definition, data_uri, args.poll_seconds,
+                             args.param)
     metadata = step_metadata(sagemaker, execution["PipelineExecutionArn"])
     evaluation = None
     if "EvaluateModel" in metadata:
