@@ -22,10 +22,12 @@ def stage(home: Path) -> None:
     from sagelocal.storage.s3 import LocalS3
 
     definition = json.loads(DEFINITION.read_text())
-    data_uri = next(p["DefaultValue"] for p in definition["Parameters"] if p["Name"] == "InputDataUrl")
+    defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_input_data.py"), "--s3-root", str(home / "s3"),
-                    data_uri], check=True, capture_output=True)
+                    defaults["InputDataUrl"]], check=True, capture_output=True)
     s3 = LocalS3(home / "s3")
+    # What run_pipeline_on_aws.py stages when no version is approved yet (see scripts/champion.py).
+    s3.write_bytes(f"{defaults['ChampionUrl']}/champion.json", b'{"version": null}')
     for step in definition["Steps"]:
         for item in step["Arguments"].get("ProcessingInputs", []):
             if item["InputName"] == "code":

@@ -3,17 +3,22 @@
 Starts ``sagelocal serve`` and then drives it only through the project's own AWS scripts and boto3, exactly as
 against AWS (only ``--endpoint-url`` differs):
 
-1. the breast-cancer data set to S3; ``run_pipeline_on_aws.py`` uploads the step scripts, upserts
-   ``pipeline.json`` and runs it (preprocess → train XGBoost → evaluate → data-quality baseline → register);
+1. the breast-cancer data set to S3 (1 = malignant, split once: train, validation, a frozen gold set, a
+   production slice); ``run_pipeline_on_aws.py`` uploads the step scripts, upserts ``pipeline.json`` and runs it
+   (preprocess → train XGBoost → evaluate on the gold rows → data-quality baseline → register);
 2. approve the new model version, ``deploy_endpoint.py`` with data capture at 100 %, ``send_traffic.py`` with
-   the 114 test rows, and a few malformed requests, which the endpoint refuses;
-3. ``setup_monitoring.py`` schedules hourly Model Monitor runs against the registered baseline; one runs now
-   and its violations and HTML report are printed;
+   the production slice (the only traffic; InferenceId = row id), and a few malformed requests, which the
+   endpoint refuses;
+3. ``setup_monitoring.py`` schedules hourly Model Monitor runs against the registered baseline (built on what
+   the capture holds); one runs now on the normal traffic: Completed, no violation;
 4. a workteam, ``setup_review.py`` and a reviewer; ``steps/review_start.py`` sends the predictions with
-   0.1 < p < 0.9 to people. With a terminal you review them in the browser; without one (CI, ``</dev/null``)
-   a scripted reviewer who knows the true labels answers through the same portal pages;
-5. ``steps/review_collect.py`` turns the answers into training rows and retrains; the two versions' metrics
-   are printed side by side.
+   0.1 < P(malignant) < 0.9 to people;
+5. a drifted batch (texture features read 60 % higher, as after a scanner recalibration) and a second
+   monitoring run: baseline_drift_check on those features, in the report and the metrics.
+   With a terminal you review in the browser; without one (CI, ``</dev/null``) a scripted reviewer who knows the
+   true labels answers through the same portal pages;
+6. ``steps/review_collect.py`` replaces the reviewed cases' labels, writes Model Monitor ground truth and
+   retrains; the evaluation step judges the new version against the approved champion on the same gold rows.
 
 Everything lands under ``--home`` (wiped first): ``s3/`` is S3, one folder per bucket.
 """
@@ -37,9 +42,15 @@ import httpx
 
 from sagelocal.api.credentials import client_kwargs
 from sagelocal.config import Settings
+from sagelocal.hosting import HostingBackend
+from sagelocal.registry import RegistryBackend
+from sagelocal.schedules import SchedulesBackend
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "steps"))
 from review_start import capture_records, loop_name, prediction  # noqa: E402  (a step script, not a package)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_input_data import breast_cancer_frame  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION, ACCOUNT = "us-east-1", "000000000000"
@@ -54,7 +65,11 @@ CAPTURE_URI = f"s3://{BUCKET}/{PIPELINE}/datacapture"
 MONITORING_URI = f"s3://{BUCKET}/{PIPELINE}/monitoring"
 REVIEW_URI = f"s3://{BUCKET}/{PIPELINE}/a2i-results"
 RETRAINING_URI = f"s3://{BUCKET}/{PIPELINE}/retraining"
+GROUND_TRUTH_URI = f"s3://{BUCKET}/{PIPELINE}/ground-truth"
 SCHEDULE = "breast-cancer-data-quality"
+# The documented drift: a scanner recalibrated so that texture reads 60 % higher. The capture puts the
+# model's output in _c0, so feature i of the 30 is _c{i + 1}: mean texture is _c2, worst texture _c22.
+DRIFT = {"mean texture": 1.6, "worst texture": 1.6}
 REVIEWER = "alice"
 STATE_FILE = "demo.json"  # where `make retrain` finds the running demo
 # Requests the endpoint must refuse: too few features, and a word where a number belongs.
@@ -144,25 +159,35 @@ def free_port(preferred: int) -> int:
         return probe.getsockname()[1]
 
 
-def train_and_register(demo: Demo) -> dict:
-    heading("1. Train: pipeline.json runs offline (the same definition runs on SageMaker)")
+def train_and_register(demo: Demo, baseline_first_column: str) -> dict:
+    heading("1. Train: the data split once, pipeline.json run offline (the same definition runs on SageMaker)")
     demo.s3.create_bucket(Bucket=BUCKET)
-    subprocess.run([sys.executable, str(ROOT / "scripts/make_input_data.py"), "--s3-root", str(demo.home / "s3"),
-                    INPUT_URI], env=demo.env, check=True, stdout=subprocess.DEVNULL)
-    print(f"    input: {INPUT_URI} (569 rows from scikit-learn)")
-    demo.run("scripts/run_pipeline_on_aws.py", "--definition", "pipeline.json", "--wait", profile=False)
-    package = demo.sagemaker.list_model_packages(ModelPackageGroupName=GROUP, SortBy="CreationTime",
-                                                 SortOrder="Descending")["ModelPackageSummaryList"][0]
-    described = demo.sagemaker.describe_model_package(ModelPackageName=package["ModelPackageArn"])
-    container = described["InferenceSpecification"]["Containers"][0]
+    made = subprocess.run([sys.executable, str(ROOT / "scripts/make_input_data.py"), "--s3-root",
+                           str(demo.home / "s3"), INPUT_URI], env=demo.env, check=True, stdout=subprocess.PIPE,
+                          text=True).stdout
+    print(f"    input: {INPUT_URI}\n    {made.split(': ', 1)[1].strip()}")
+    demo.run("scripts/run_pipeline_on_aws.py", "--definition", "pipeline.json", "--wait",
+             "--param", f"BaselineFirstColumn={baseline_first_column}", profile=False)
+    package = latest_package(demo)
+    container = package["InferenceSpecification"]["Containers"][0]
     print(f"    registered {package['ModelPackageArn']} ({package['ModelApprovalStatus']})")
     print(f"    model artifact: {container['ModelDataUrl']}")
-    for name, metric in described["ModelMetrics"]["ModelQuality"].items():
-        print(f"    evaluation: {metric['S3Uri']}")
-        evaluation = json.loads(read(demo, metric["S3Uri"]))["binary_classification_metrics"]
-        print("    " + ", ".join(f"{key} {value['value']:.4f}" for key, value in evaluation.items()
-                                  if isinstance(value.get("value"), (int, float))))
-    return described
+    classes = package["CustomerMetadataProperties"]
+    print(f"    classes travel with the package: label 1 = {classes['Label1']}, label 0 = {classes['Label0']} "
+          "(CustomerMetadataProperties)")
+    uri = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    evaluation = json.loads(read(demo, uri))
+    named = evaluation["champion_challenger"]["challenger"]["metrics"]
+    print(f"    evaluation: {uri}\n    on the {evaluation['gold_set']['rows']} gold rows (gold set "
+          f"{evaluation['gold_set']['version']}): "
+          + ", ".join(f"{name.replace('_', ' ')} {value:.4f}" for name, value in named.items()))
+    return package
+
+
+def latest_package(demo: Demo) -> dict:
+    package = demo.sagemaker.list_model_packages(ModelPackageGroupName=GROUP, SortBy="CreationTime",
+                                                 SortOrder="Descending")["ModelPackageSummaryList"][0]
+    return demo.sagemaker.describe_model_package(ModelPackageName=package["ModelPackageArn"])
 
 
 def read(demo: Demo, uri: str) -> bytes:
@@ -170,52 +195,63 @@ def read(demo: Demo, uri: str) -> bytes:
     return demo.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
-def test_rows_uri(demo: Demo) -> str:
-    """The test split the registered model's execution wrote (``<prefix>/<execution id>/test/``)."""
-    execution = demo.sagemaker.list_pipeline_executions(PipelineName=PIPELINE, SortOrder="Descending")[
-        "PipelineExecutionSummaries"][0]["PipelineExecutionArn"].rsplit("/", 1)[-1]
-    listing = demo.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PIPELINE}/{execution}/test/")
-    (key,) = [item["Key"] for item in listing["Contents"] if item["Key"].endswith(".csv")]
-    return f"s3://{BUCKET}/{key}"
+def captured(demo: Demo) -> list[dict]:
+    return [row for row in map(prediction, capture_records(demo.s3, f"{CAPTURE_URI}/{ENDPOINT}")) if row is not None]
 
 
-def deploy_and_send_traffic(demo: Demo, package: dict) -> str:
-    heading("2. Serve: approve, deploy with data capture, send the test rows")
+def deploy_and_send_traffic(demo: Demo, package: dict) -> None:
+    heading("2. Serve: approve, deploy with data capture, send the production slice (the only traffic)")
     demo.sagemaker.update_model_package(ModelPackageArn=package["ModelPackageArn"], ModelApprovalStatus="Approved")
     print(f"    approved {package['ModelPackageArn']}")
     demo.run("scripts/deploy_endpoint.py", "--role", ROLE, "--capture-uri", CAPTURE_URI,
              "--sampling-percentage", "100", "--poll-seconds", "0.5")
-    test_uri = test_rows_uri(demo)
-    demo.run("scripts/send_traffic.py", test_uri)
+    demo.run("scripts/send_traffic.py", INPUT_URI)
     for row in MALFORMED_ROWS:
         try:
             demo.runtime.invoke_endpoint(EndpointName=ENDPOINT, ContentType="text/csv", Body=row)
             print(f"    unexpected: the endpoint accepted the malformed row {row!r}")
         except demo.runtime.exceptions.ModelError as error:
             print(f"    refused a malformed row: {error.response['Error']['Message'][:110]}")
-    print(f"    captured under {CAPTURE_URI}/{ENDPOINT}/AllTraffic/yyyy/mm/dd/hh/")
-    return test_uri
+    splits = breast_cancer_frame().set_index("row_id")["split"]
+    sent = [splits.get(row.get("inferenceId"), "none") for row in captured(demo)]
+    print(f"    captured under {CAPTURE_URI}/{ENDPOINT}/AllTraffic/yyyy/mm/dd/hh/: {len(sent)} inferences, "
+          f"{sent.count('production')} production rows by inferenceId, {sent.count('gold')} gold rows")
 
 
-def monitor(demo: Demo, package: dict) -> None:
-    heading("3. Monitor: an hourly data-quality schedule against the registered baseline, run once now")
-    baseline = package["ModelMetrics"]["ModelDataQuality"]
-    demo.run("scripts/setup_monitoring.py", "model-monitor", "--role", ROLE, "--report-uri", MONITORING_URI,
-             "--statistics-uri", baseline["Statistics"]["S3Uri"],
-             "--constraints-uri", baseline["Constraints"]["S3Uri"])
+def run_monitoring(demo: Demo, label: str) -> None:
+    """One execution of the schedule now: its status, violations, HTML report and drift metrics."""
     print(indent(demo.sagelocal("monitor", "run-schedule", SCHEDULE, "--now")))
-    execution = json.loads(demo.sagelocal("monitor", "executions", "--schedule", SCHEDULE, "--json"))[0]
+    # What `sagelocal monitor executions --json` prints, read in this process (a second interpreter costs seconds).
+    settings = Settings(home=demo.home)
+    execution = SchedulesBackend(settings, HostingBackend(settings, RegistryBackend(settings))).execution_reports(
+        SCHEDULE)[0]
+    print(f"    {label}: {execution['MonitoringExecutionStatus']}")
     report_uri = execution["ReportUri"]
     violations = json.loads(read(demo, f"{report_uri}/constraint_violations.json")).get("violations", [])
     for violation in violations:
         print(f"    violation {violation['constraint_check_type']} on {violation['feature_name']}: "
               f"{violation['description'][:120]}")
+    for metric in execution["Metrics"]:
+        if "baseline_drift" in metric["MetricName"] and metric["Value"] > 0:
+            print(f"    metric {metric['MetricName']} = {metric['Value']:.4f}")
     report = demo.home / "s3" / report_uri.removeprefix("s3://") / "report.html"
     print(f"    HTML report: {report}")
 
 
+def monitor(demo: Demo, package: dict, baseline_first_column: str) -> None:
+    heading("3. Monitor: an hourly data-quality schedule against the registered baseline, run once now")
+    baseline = package["ModelMetrics"]["ModelDataQuality"]
+    print("    the baseline holds what the capture holds: P(malignant) on the training rows (_c0), then the features"
+          if baseline_first_column == "prediction" else
+          "    the walkthrough's baseline: the label in _c0 where the capture holds P(malignant)")
+    demo.run("scripts/setup_monitoring.py", "model-monitor", "--role", ROLE, "--report-uri", MONITORING_URI,
+             "--statistics-uri", baseline["Statistics"]["S3Uri"],
+             "--constraints-uri", baseline["Constraints"]["S3Uri"])
+    run_monitoring(demo, "normal traffic")
+
+
 def start_review(demo: Demo) -> tuple[str, str]:
-    heading("4. Review: predictions with 0.1 < p < 0.9 go to people")
+    heading("4. Review: predictions with 0.1 < P(malignant) < 0.9 go to people")
     team = demo.sagemaker.create_workteam(
         WorkteamName="reviewers", Description="Breast-cancer prediction reviewers",
         MemberDefinitions=[{"CognitoMemberDefinition": {"UserPool": f"{REGION}_sagelocal", "UserGroup": "reviewers",
@@ -227,19 +263,22 @@ def start_review(demo: Demo) -> tuple[str, str]:
     added = demo.sagelocal("review", "workers", "add", REVIEWER, "--team", "reviewers")
     password = re.search(r"one-time password \(shown only now, stored hashed\): (\S+)", added).group(1)
     demo.run("steps/review_start.py", "--capture-uri", f"{CAPTURE_URI}/{ENDPOINT}",
-             "--flow-definition-arn", flow_arn)
+             "--flow-definition-arn", flow_arn, "--lower", "0.1", "--upper", "0.9", "--model-package-group", GROUP)
     return flow_arn, password
 
 
-def answer_as_scripted_reviewer(demo: Demo, password: str, test_uri: str) -> None:
-    """Sign in to the portal and answer every task with the true label from the test split, as a careful
-    reviewer would. The tasks' events are found in the capture, where review_start.py found them."""
-    truth = {}
-    for line in read(demo, test_uri).decode().split():
-        label, *features = line.split(",")
-        truth[features_key(features)] = int(float(label))
-    events = {loop_name(row["eventId"]): row for row in map(prediction, capture_records(
-        demo.s3, f"{CAPTURE_URI}/{ENDPOINT}")) if row is not None}
+def drift(demo: Demo) -> None:
+    heading("5. Drift: a batch from a recalibrated scanner (texture reads 60 % higher), monitored again")
+    demo.run("scripts/send_traffic.py", INPUT_URI, *[part for name, factor in DRIFT.items()
+                                                     for part in ("--scale", f"{name}={factor}")])
+    run_monitoring(demo, "normal + drifted traffic")
+
+
+def answer_as_scripted_reviewer(demo: Demo, password: str) -> None:
+    """Sign in to the portal and answer every task with the case's true label (found by its inferenceId, the
+    row id), as a careful reviewer would."""
+    truth = breast_cancer_frame().set_index("row_id")["label"]
+    events = {loop_name(row["eventId"]): row for row in captured(demo)}
     client = httpx.Client(base_url=demo.url)
     form = client.get("/portal/sign-in")
     client.post("/portal/sign-in", data={"username": REVIEWER, "password": password,
@@ -254,7 +293,7 @@ def answer_as_scripted_reviewer(demo: Demo, password: str, test_uri: str) -> Non
         page = client.get(f"/portal/tasks/{loop}").text
         row = events[loop]
         predicted = 1 if row["probability"] >= 0.5 else 0
-        agree = truth.get(features_key([f["value"] for f in row["features"]]), predicted) == predicted
+        agree = int(truth[row["inferenceId"]]) == predicted
         answer = {"verdict1": {"agree": agree, "correct": not agree},
                   "reason1": "as the recorded diagnosis" if agree else "the recorded diagnosis differs"}
         done = client.post(f"/portal/tasks/{loop}/submit", data={"csrf": CSRF.search(page).group(1),
@@ -264,14 +303,12 @@ def answer_as_scripted_reviewer(demo: Demo, password: str, test_uri: str) -> Non
     print(f"    the scripted reviewer {REVIEWER} answered {answered} tasks in the portal ({corrected} corrections)")
 
 
-def features_key(values) -> tuple:
-    return tuple(round(float(value), 6) for value in values)
-
-
-def collect_and_retrain(demo: Demo, flow_arn: str) -> None:
-    heading("5. Retrain on what the reviewers decided")
+def collect_and_retrain(demo: Demo, flow_arn: str, baseline_first_column: str) -> None:
+    heading("6. Retrain on what the reviewers decided; the new version against the approved champion")
     demo.run("steps/review_collect.py", "--flow-definition-arn", flow_arn, "--input-uri", INPUT_URI,
-             "--output-uri", RETRAINING_URI, "--poll-seconds", "0.5")
+             "--output-uri", RETRAINING_URI, "--ground-truth-uri", GROUND_TRUTH_URI, "--poll-seconds", "0.5",
+             # The same kind of baseline as the champion's, or the drift check would compare unlike columns.
+             "--param", f"BaselineFirstColumn={baseline_first_column}")
 
 
 def parse_args(argv):
@@ -282,6 +319,10 @@ def parse_args(argv):
     parser.add_argument("--review", choices=("browser", "scripted"),
                         default="browser" if sys.stdin.isatty() else "scripted",
                         help="who answers the review tasks (default: you in the browser when there is a terminal)")
+    parser.add_argument("--walkthrough-baseline", action="store_const", const="label", default="prediction",
+                        dest="baseline_first_column",
+                        help="baseline the label column as the walkthrough does (Model Monitor then reports a "
+                             "data_type_check on _c0 for every run, normal traffic too)")
     parser.add_argument("--retrain", action="store_true",
                         help="the second command (make retrain): collect the answers given in the running demo's "
                              "portal and retrain")
@@ -301,11 +342,13 @@ def main(argv=None) -> int:
     demo = Demo.start(home, free_port(args.port))
     print(f"sagelocal server on {demo.url}; home {home}; its log {home / 'server.log'}")
     try:
-        package = train_and_register(demo)
-        test_uri = deploy_and_send_traffic(demo, package)
-        monitor(demo, package)
+        package = train_and_register(demo, args.baseline_first_column)
+        deploy_and_send_traffic(demo, package)
+        monitor(demo, package, args.baseline_first_column)
         flow_arn, password = start_review(demo)
-        (home / STATE_FILE).write_text(json.dumps({"url": demo.url, "flowDefinitionArn": flow_arn}))
+        drift(demo)
+        (home / STATE_FILE).write_text(json.dumps({"url": demo.url, "flowDefinitionArn": flow_arn,
+                                                   "baselineFirstColumn": args.baseline_first_column}))
         if args.review == "browser":
             print(f"\n    Open {demo.url}/portal and sign in as {REVIEWER} with the password {password}.")
             print("    It is a one-time password: the portal then asks you to choose your own.")
@@ -313,8 +356,8 @@ def main(argv=None) -> int:
             print("    The server keeps serving (the portal, the endpoint, the APIs) until Ctrl-C.")
             demo.server.wait()
             return 0
-        answer_as_scripted_reviewer(demo, password, test_uri)
-        collect_and_retrain(demo, flow_arn)
+        answer_as_scripted_reviewer(demo, password)
+        collect_and_retrain(demo, flow_arn, args.baseline_first_column)
         print(f"\ndone in {time.perf_counter() - started:.0f} s. Everything is under {home}")
     except KeyboardInterrupt:
         pass
@@ -335,7 +378,7 @@ def retrain_running_demo(home: Path) -> int:
     except Exception as error:  # noqa: BLE001 (any failure here means the same thing to the user)
         raise SystemExit(f"demo: the demo server at {state['url']} does not answer ({error}); "
                          "is `make demo` still running?") from None
-    collect_and_retrain(demo, state["flowDefinitionArn"])
+    collect_and_retrain(demo, state["flowDefinitionArn"], state["baselineFirstColumn"])
     return 0
 
 

@@ -4,7 +4,9 @@ Usage: ``python scripts/run_pipeline_on_aws.py [--definition pipeline.json] [--p
 [--region R] [--endpoint-url URL]``. Build the definition first with your role and bucket
 (``scripts/build_pipeline_json.py --role ARN --bucket B``). The scripts go to exactly the ``s3://`` URIs the
 definition's processing steps name as their ``code`` input; a step with a ``library`` input (the processing
-data-quality mode) also gets the ``sagelocal`` package under that prefix. ``--endpoint-url`` points both
+data-quality mode) also gets the ``sagelocal`` package under that prefix. The champion the evaluation step
+compares with (the group's latest Approved version, or none) is staged and passed as ``ChampionUrl`` (see
+``champion.py``); a ``--param`` given here wins. ``--endpoint-url`` points both
 clients elsewhere, e.g. at a local server that speaks the same API.
 """
 from __future__ import annotations
@@ -188,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import boto3
 
+    import champion  # beside this script; it imports this module's helpers
+
     try:
         text, definition = load_definition(args.definition)
         scripts, libraries = script_uploads(definition, args.steps_dir), library_prefixes(definition)
@@ -209,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"uploaded the sagelocal package to {prefix}")
     pipeline_arn, action = upsert_pipeline(sagemaker_client, args.pipeline_name, text, role)
     print(f"{action} {pipeline_arn}")
+    parameters, who = champion.execution_parameters(sagemaker_client, s3_client, definition, parameters)
+    print(who)
     execution_arn = start_execution(sagemaker_client, args.pipeline_name, parameters)
     print(f"started {execution_arn}")
     if not args.wait:

@@ -165,7 +165,8 @@ def parse_args(argv):
                                      epilog="Run '%(prog)s MODE --help' for each mode's flags.")
     modes = parser.add_subparsers(dest="mode", required=True)
     monitor = modes.add_parser("model-monitor", help="baseline job + hourly Model Monitor schedule")
-    monitor.add_argument("--baseline-dataset", help="s3:// URI of the baseline CSV (label first, no header)")
+    monitor.add_argument("--baseline-dataset", help="s3:// URI of the baseline CSV (no header; the model's output "
+                         "first, then the features, as the capture holds them: the evaluation step's baseline.csv)")
     monitor.add_argument("--statistics-uri", help="existing baseline statistics.json (skips the baseline job)")
     monitor.add_argument("--constraints-uri", help="existing baseline constraints.json")
     monitor.add_argument("--report-uri", required=True, help="s3:// prefix for baseline and reports")

@@ -1,8 +1,13 @@
 """Review step: send the endpoint's uncertain predictions to people, one A2I human loop per prediction.
 
-Reads the data capture files (jsonl) under a prefix, keeps the predictions with LOWER < p < UPPER (the
-walkthrough's 0.1 and 0.9, both exclusive) and starts a human loop for each with boto3, against AWS or,
-with --endpoint-url, a local sagelocal server. Only boto3 is needed.
+Reads the data capture files (jsonl) under a prefix, keeps the predictions with LOWER < P(malignant) < UPPER
+(the routing band: the walkthrough's 0.1 and 0.9 by default, both exclusive; it may be asymmetric) and starts a
+human loop for each with boto3, against AWS or, with --endpoint-url, a local sagelocal server. Only boto3 is
+needed. It prints how many predicted-benign cases fall outside the band: those are accepted unreviewed.
+
+Each task carries the case's id (the capture's ``inferenceId``: send_traffic.py sends the row id as InferenceId)
+and the class names of the model version that answered (the model package's CustomerMetadataProperties
+``Label0``/``Label1``, read from the group's latest Approved version), which the task template shows.
 
 One loop per prediction, not the walkthrough's one loop for all rows: each answer then belongs to exactly
 one captured event, reviewers can share the work, and retraining reads one label per loop. The loop name is
@@ -16,6 +21,10 @@ import hashlib
 import json
 import re
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import champion  # noqa: E402  (scripts/champion.py: the group's latest Approved version)
 
 NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 NAME_PREFIX = "review-"
@@ -92,8 +101,23 @@ def prediction(record: dict) -> dict | None:
         return None
     names = FEATURE_NAMES if len(values) == len(FEATURE_NAMES) else [f"feature {i + 1}" for i in range(len(values))]
     metadata = record["eventMetadata"]
-    return {"eventId": metadata["eventId"], "inferenceTime": metadata.get("inferenceTime", ""),
-            "probability": probability, "features": [{"name": n, "value": v} for n, v in zip(names, values)]}
+    row = {"eventId": metadata["eventId"], "inferenceTime": metadata.get("inferenceTime", ""),
+           "probability": probability, "features": [{"name": n, "value": v} for n, v in zip(names, values)]}
+    if metadata.get("inferenceId"):
+        row["inferenceId"] = metadata["inferenceId"]
+    return row
+
+
+def class_names(sagemaker, group: str) -> dict:
+    """``{"positive": {...}, "negative": {...}}`` from the group's latest Approved version's metadata."""
+    described = champion.latest_approved(sagemaker, group)
+    if described is None:
+        raise SystemExit(f"review: no Approved model version in {group!r} to take the class names from")
+    properties = described.get("CustomerMetadataProperties", {})
+    if not {"Label0", "Label1"} <= set(properties):
+        raise SystemExit(f"review: {described['ModelPackageArn']} has no Label0/Label1 metadata (class names)")
+    return {"positive": {"label": 1, "name": properties["Label1"]},
+            "negative": {"label": 0, "name": properties["Label0"]}}
 
 
 def loop_name(event_id: str) -> str:
@@ -104,7 +128,8 @@ def loop_name(event_id: str) -> str:
     return NAME_PREFIX + hashlib.sha256(event_id.encode()).hexdigest()[:40]
 
 
-def start_loops(a2i, flow_definition_arn: str, rows: list[dict]) -> tuple[list[str], list[str]]:
+def start_loops(a2i, flow_definition_arn: str, rows: list[dict], classes: dict | None = None
+                ) -> tuple[list[str], list[str]]:
     """Start a loop per row unless one of that name exists; return ``(started, already there)``."""
     started, existing = [], []
     for row in rows:
@@ -116,7 +141,8 @@ def start_loops(a2i, flow_definition_arn: str, rows: list[dict]) -> tuple[list[s
         except a2i.exceptions.ResourceNotFoundException:
             pass
         a2i.start_human_loop(HumanLoopName=name, FlowDefinitionArn=flow_definition_arn,
-                             HumanLoopInput={"InputContent": json.dumps({"rows": [row]})})
+                             HumanLoopInput={"InputContent": json.dumps(
+                                 {"rows": [row], **({"classes": classes} if classes else {})})})
         started.append(name)
     return started, existing
 
@@ -125,8 +151,10 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--capture-uri", required=True, help="s3:// prefix of the endpoint's data capture files")
     parser.add_argument("--flow-definition-arn", required=True)
-    parser.add_argument("--lower", type=float, default=0.1, help="review predictions above this (exclusive)")
-    parser.add_argument("--upper", type=float, default=0.9, help="review predictions below this (exclusive)")
+    parser.add_argument("--lower", type=float, default=0.1, help="review P(malignant) above this (exclusive)")
+    parser.add_argument("--upper", type=float, default=0.9, help="review P(malignant) below this (exclusive)")
+    parser.add_argument("--model-package-group", help="show reviewers the class names of this group's latest "
+                        "Approved version (without it, the task says only 'label 1' and 'label 0')")
     add_connection_args(parser)
     args = parser.parse_args(argv)
     if not 0 <= args.lower < args.upper <= 1:
@@ -136,12 +164,17 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    s3, a2i = clients(args, "s3", "sagemaker-a2i-runtime")
+    s3, a2i, sagemaker = clients(args, "s3", "sagemaker-a2i-runtime", "sagemaker")
+    classes = class_names(sagemaker, args.model_package_group) if args.model_package_group else None
     rows = [row for row in map(prediction, capture_records(s3, args.capture_uri)) if row is not None]
     uncertain = [row for row in rows if args.lower < row["probability"] < args.upper]
-    started, existing = start_loops(a2i, args.flow_definition_arn, uncertain)
+    started, existing = start_loops(a2i, args.flow_definition_arn, uncertain, classes)
     print(f"review: {len(rows)} captured predictions, {len(uncertain)} with {args.lower} < p < {args.upper}; "
           f"started {len(started)} human loops, {len(existing)} were already started")
+    benign_unreviewed = sum(row["probability"] < 0.5 and not args.lower < row["probability"] < args.upper
+                            for row in rows)
+    print(f"review: {benign_unreviewed} predicted benign (p < 0.5) fall outside the band and are accepted "
+          "without review")
     return 0
 
 

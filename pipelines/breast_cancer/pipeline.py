@@ -1,7 +1,17 @@
 """The breast-cancer XGBoost training pipeline, written with the SageMaker Python SDK v3.
 
-Preprocess -> Train -> Evaluate -> DataQualityBaseline -> CheckAucThreshold -> Register or Fail,
+Preprocess -> Train -> Evaluate -> DataQualityBaseline -> CheckChallenger -> Register or Fail,
 as in the SageMaker MLOps "model building, training and deployment" project template.
+
+The data set carries its own split, made once (``scripts/make_input_data.py``): Preprocess follows it and writes
+train, validation and the frozen gold rows. Evaluate scores the approved champion (``ChampionUrl``: a folder
+holding ``champion.json`` and the champion's ``model.tar.gz``, staged by the run script from the group's latest
+Approved package, or ``champion.json`` alone saying there is none) and the new model on the same gold rows, and
+compares them; the challenger is registered only if its AUC meets ``AucThreshold``, its malignant sensitivity
+meets ``MinMalignantSensitivity`` and it is not worse than the champion (``NonInferiorityMargin``; the rule is in
+``steps/evaluate.py``). Evaluate also writes the data-quality baseline dataset in the columns the endpoint's
+capture holds: the model's P(malignant) on the training rows, then the features (``BaselineFirstColumn=label``
+keeps the walkthrough's label column, whose data_type_check then fires on every monitoring run).
 
 ``data_quality_check`` picks how ``DataQualityBaseline`` computes the data-quality baseline the model package
 carries (ModelMetrics and DriftCheckBaselines):
@@ -32,7 +42,7 @@ from sagemaker.core.shapes import (
     ProcessingS3Input,
     ProcessingS3Output,
 )
-from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo
+from sagemaker.core.workflow.conditions import ConditionEquals, ConditionGreaterThanOrEqualTo
 from sagemaker.core.workflow.execution_variables import ExecutionVariables
 from sagemaker.core.workflow.functions import Join, JsonGet
 from sagemaker.core.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterString
@@ -55,6 +65,8 @@ MODEL_PACKAGE_GROUP_NAME = "breast-cancer-xgboost"
 XGBOOST_VERSION = "3.2-0"
 SKLEARN_VERSION = "1.9-0"
 PROCESSING_ROOT = "/opt/ml/processing"
+# Labels: 1 = malignant (the positive class), as the walkthrough says; they travel with every model package.
+CLASS_NAMES = {"0": "benign", "1": "malignant"}
 # The walkthrough's hyperparameters (``silent`` is gone from XGBoost >= 1.0 and is left out).
 HYPERPARAMETERS = {
     "max_depth": "5",
@@ -68,7 +80,7 @@ HYPERPARAMETERS = {
 MAX_RUNTIME_SECONDS = 3600
 DATA_QUALITY_CHECKS = ("model-monitor", "processing")
 # The analyzer's dataset_format in processing mode (the QualityCheckStep says DatasetFormat.csv(header=False)):
-# the baseline file has no header, as the walkthrough's train.csv, so its columns are _c0 (label) .. _c30.
+# the baseline file has no header, as the capture has none, so its columns are _c0 (P(malignant)) .. _c30.
 HEADERLESS_CSV = '{"csv": {"header": false}}'
 
 
@@ -95,7 +107,13 @@ def get_pipeline(
     training_instance_type = ParameterString(name="TrainingInstanceType", default_value="ml.m5.xlarge")
     model_approval_status = ParameterString(name="ModelApprovalStatus", default_value="PendingManualApproval")
     auc_threshold = ParameterFloat(name="AucThreshold", default_value=0.9)
-    # The first run has no approved baseline to check against (the template's advice: skip and register).
+    min_malignant_sensitivity = ParameterFloat(name="MinMalignantSensitivity", default_value=0.9)
+    non_inferiority_margin = ParameterFloat(name="NonInferiorityMargin", default_value=0.01)
+    # The run scripts stage the approved champion and pass its folder; this one says "no champion".
+    champion_url = ParameterString(name="ChampionUrl", default_value=f"{prefix}/champion/none")
+    baseline_first_column = ParameterString(name="BaselineFirstColumn", default_value="prediction")
+    # The first run has no approved baseline to check against (the template's advice: skip and register);
+    # the run scripts pass false once the group has an approved package, so retraining checks drift.
     skip_data_quality_check = ParameterBoolean(name="SkipDataQualityCheck", default_value=True)
     register_new_baseline = ParameterBoolean(name="RegisterNewDataQualityBaseline", default_value=True)
 
@@ -118,10 +136,15 @@ def get_pipeline(
     evaluation_report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
     step_evaluate = _evaluate_step(
         session, region, role, base_job_prefix, processing_instance_type, model_data_url,
-        test_uri=outputs["test"].S3Output.S3Uri, code_prefix=f"{prefix}/code",
-        output_uri=execution_uri("evaluation"), report=evaluation_report,
+        data={"champion": champion_url, "gold": outputs["gold"].S3Output.S3Uri,
+              "train": outputs["train"].S3Output.S3Uri},
+        arguments={"--auc-threshold": auc_threshold, "--min-malignant-sensitivity": min_malignant_sensitivity,
+                   "--non-inferiority-margin": non_inferiority_margin,
+                   "--baseline-first-column": baseline_first_column},
+        code_prefix=f"{prefix}/code", execution_uri=execution_uri, report=evaluation_report,
     )
-    baseline_uri, data_quality_uri = outputs["baseline"].S3Output.S3Uri, execution_uri("data-quality")
+    evaluated = step_evaluate.properties.ProcessingOutputConfig.Outputs
+    baseline_uri, data_quality_uri = evaluated["baseline"].S3Output.S3Uri, execution_uri("data-quality")
     if data_quality_check == "processing":
         step_data_quality, calculated, used_for_drift_check = _data_quality_processing_step(
             session, region, role, base_job_prefix, processing_instance_type, baseline_uri,
@@ -134,22 +157,28 @@ def get_pipeline(
         )
     step_register = _register_step(
         session, region, role, model_data_url, model_package_group_name, model_approval_status,
-        evaluation_uri=Join(on="/", values=[
-            step_evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri,
-            "evaluation.json",
-        ]),
+        evaluation_uri=Join(on="/", values=[evaluated["evaluation"].S3Output.S3Uri, "evaluation.json"]),
         calculated=calculated,
         used_for_drift_check=used_for_drift_check,
     )
-    auc = JsonGet(step_name=step_evaluate.name, property_file=evaluation_report,
-                  json_path="binary_classification_metrics.auc.value")
+    def evaluated_value(path: str) -> JsonGet:
+        return JsonGet(step_name=step_evaluate.name, property_file=evaluation_report, json_path=path)
+
     step_fail = FailStep(
-        name="AucBelowThreshold",
-        error_message=Join(on=" ", values=["Model AUC", auc, "is below the threshold", auc_threshold]),
+        name="ChallengerRefused",
+        error_message=Join(on=" ", values=["Not registered:", evaluated_value("decision.verdict")]),
     )
     step_condition = ConditionStep(
-        name="CheckAucThreshold",
-        conditions=[ConditionGreaterThanOrEqualTo(left=auc, right=auc_threshold)],
+        name="CheckChallenger",
+        conditions=[
+            ConditionGreaterThanOrEqualTo(left=evaluated_value("binary_classification_metrics.auc.value"),
+                                          right=auc_threshold),
+            # Label 1 is malignant: the true positive rate is the malignant sensitivity.
+            ConditionGreaterThanOrEqualTo(
+                left=evaluated_value("binary_classification_metrics.true_positive_rate.value"),
+                right=min_malignant_sensitivity),
+            ConditionEquals(left=evaluated_value("champion_challenger.not_worse"), right=1),
+        ],
         if_steps=[step_register],
         else_steps=[step_fail],
     )
@@ -157,7 +186,8 @@ def get_pipeline(
         name=pipeline_name,
         parameters=[
             input_data_url, processing_instance_type, training_instance_type, model_approval_status,
-            auc_threshold, skip_data_quality_check, register_new_baseline,
+            auc_threshold, min_malignant_sensitivity, non_inferiority_margin, champion_url, baseline_first_column,
+            skip_data_quality_check, register_new_baseline,
         ],
         steps=[step_preprocess, step_train, step_evaluate, step_data_quality, step_condition],
         sagemaker_session=session,
@@ -222,7 +252,7 @@ def _preprocess_step(session, region, role, base_job_prefix, instance_type, inpu
         code=f"{code_prefix}/preprocess.py",
         # Not /opt/ml/processing/input itself: the SDK puts the script in its code/ folder.
         inputs=[_processing_input("input", input_data_url, f"{PROCESSING_ROOT}/input/data")],
-        outputs=[_processing_output(name, execution_uri(name)) for name in ("train", "validation", "test", "baseline")],
+        outputs=[_processing_output(name, execution_uri(name)) for name in ("train", "validation", "gold", "manifest")],
     )
     return ProcessingStep(name="PreprocessData", step_args=step_args)
 
@@ -245,15 +275,19 @@ def _train_step(session, region, role, base_job_prefix, instance_type, train_uri
     return TrainingStep(name="TrainXGBoost", step_args=step_args)
 
 
-def _evaluate_step(session, region, role, base_job_prefix, instance_type, model_data_url, test_uri, code_prefix,
-                   output_uri, report):
-    # The XGBoost image, as in the template: it has xgboost, pandas and scikit-learn; the sklearn image lacks xgboost.
+def _evaluate_step(session, region, role, base_job_prefix, instance_type, model_data_url, data, arguments,
+                   code_prefix, execution_uri, report):
+    """``data``: input name -> S3 URI (champion, gold, train); ``arguments``: flag -> pipeline parameter."""
+    # The XGBoost image, as in the template: it has xgboost, scipy, pandas and scikit-learn; the sklearn image lacks
+    # xgboost.
     processor = _script_processor(session, role, retrieve_image_uri("xgboost", region, version=XGBOOST_VERSION),
                                   instance_type, f"{base_job_prefix}-evaluate")
     step_args = processor.run(
         code=f"{code_prefix}/evaluate.py",
-        inputs=[_processing_input("model", model_data_url), _processing_input("test", test_uri)],
-        outputs=[_processing_output("evaluation", output_uri)],
+        arguments=[part for flag, parameter in arguments.items() for part in (flag, parameter.to_string())],
+        inputs=[_processing_input("model", model_data_url)]
+        + [_processing_input(name, uri) for name, uri in data.items()],
+        outputs=[_processing_output(name, execution_uri(name)) for name in ("evaluation", "baseline")],
     )
     return ProcessingStep(name="EvaluateModel", step_args=step_args, property_files=[report])
 
@@ -337,5 +371,8 @@ def _register_step(session, region, role, model_data_url, group_name, approval_s
         model_metrics=model_metrics,
         drift_check_baselines=drift_check_baselines,
         approval_status=approval_status,
+        # What the model's output means travels with every version (review_start.py renders it for reviewers).
+        customer_metadata_properties={"PositiveClass": "1", **{f"Label{label}": name
+                                                               for label, name in CLASS_NAMES.items()}},
     )
     return ModelStep(name="RegisterModel", step_args=step_args)

@@ -4,6 +4,7 @@ Deploy → traffic → monitoring → review setup → cleanup.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,8 +55,13 @@ def deployed(server):
     s3, sagemaker = server.client("s3"), server.client("sagemaker")
     s3.create_bucket(Bucket="demo")
     s3.put_object(Bucket="demo", Key="model/model.tar.gz", Body=make_model_archive(train_booster()))
-    rows = "\n".join("1," + ",".join(f"{(i * 7 + j) % 11 / 10:.1f}" for j in range(30)) for i in range(12))
-    s3.put_object(Bucket="demo", Key="test/test.csv", Body=rows.encode())
+    header = ",".join(["row_id", "split", *(f"f{j}" for j in range(30)), "label", "label_source"])
+    rows = "\n".join(f"bc-{i:04d},production," + ",".join(f"{(i * 7 + j) % 11 / 10:.1f}" for j in range(30)) + ",,"
+                     for i in range(12))
+    s3.put_object(Bucket="demo", Key="input/data.csv", Body=f"{header}\n{rows}\n".encode())
+    # What the baseline tests below read: label first, no header, as a training channel holds it.
+    s3.put_object(Bucket="demo", Key="test/test.csv", Body="\n".join(
+        "1," + ",".join(f"{(i * 7 + j) % 11 / 10:.1f}" for j in range(30)) for i in range(12)).encode())
     sagemaker.create_model_package_group(ModelPackageGroupName=ENDPOINT)
     sagemaker.create_model_package(
         ModelPackageGroupName=ENDPOINT, ModelApprovalStatus="Approved",
@@ -68,14 +74,18 @@ def deployed(server):
 
 @pytest.fixture(scope="module")
 def traffic(deployed):
-    """The test rows sent once by send_traffic.py: what the monitoring tests analyse."""
-    return run_script(deployed, "send_traffic.py", "s3://demo/test/test.csv")
+    """The production rows sent once by send_traffic.py: what the monitoring tests analyse."""
+    return run_script(deployed, "send_traffic.py", "s3://demo/input/data.csv")
 
 
 def test_traffic_is_served_and_captured(deployed, traffic):
-    assert f"sent 12 rows to {ENDPOINT}" in traffic.stdout
+    assert f"sent 12 production rows to {ENDPOINT}" in traffic.stdout
     listed = deployed.client("s3").list_objects_v2(Bucket="demo", Prefix=f"datacapture/{ENDPOINT}/AllTraffic/")
     assert listed["KeyCount"] >= 1 and all(o["Key"].endswith(".jsonl") for o in listed["Contents"])
+    records = [json.loads(line) for item in listed["Contents"] for line in deployed.client("s3").get_object(
+        Bucket="demo", Key=item["Key"])["Body"].read().decode().splitlines()]
+    # Each case's row id is the capture's inferenceId, which maps a prediction back to its case.
+    assert sorted(r["eventMetadata"]["inferenceId"] for r in records) == [f"bc-{i:04d}" for i in range(12)]
 
 
 def test_monitoring_pipeline_runs_on_the_capture(deployed, traffic, tmp_path):

@@ -1,30 +1,76 @@
 """``make demo`` end to end, as CI runs it (no terminal: the scripted reviewer answers in the portal)."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+VERDICT = re.compile(r"champion version 1 vs challenger (version 2|\(not registered\)) on the same 114 gold rows "
+                     r"\(gold set [0-9a-f]{12}\)")
+
+
 def test_the_demo_closes_the_loop(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--home", str(tmp_path / "home"),
+    home = tmp_path / "home"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--home", str(home),
                            "--port", "0"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
+    assert "569 cases, 212 of 569 labelled 1 (malignant), 357 labelled 0 (benign)" in out
     assert "execution Succeeded" in out
     assert "model-package/breast-cancer-xgboost/1 (PendingManualApproval)" in out
+    assert "label 1 = malignant, label 0 = benign (CustomerMetadataProperties)" in out
     assert "endpoint breast-cancer-xgboost: InService" in out
-    assert "sent 114 rows" in out and out.count("refused a malformed row") == 2
-    assert "CompletedWithViolations" in out or "Completed" in out
-    report = re.search(r"HTML report: (\S+)", out).group(1)
-    assert Path(report).read_text().startswith("<!DOCTYPE html>")
+    assert "sent 114 production rows to breast-cancer-xgboost, InferenceId = row id" in out
+    assert "114 inferences, 114 production rows by inferenceId, 0 gold rows" in out
+    assert out.count("refused a malformed row") == 2
+
+    normal, drifted = out.split("== 5. Drift")[0].split("== 3. Monitor")[1], out.split("== 5. Drift")[1]
+    assert "normal traffic: Completed\n" in normal and "violations: -" in normal and "\n    violation " not in normal
+    assert "normal + drifted traffic: CompletedWithViolations" in drifted
+    for column in ("_c2", "_c22"):  # mean texture and worst texture, scaled by 1.6
+        assert f"violation baseline_drift_check on {column}: Baseline drift distance" in drifted
+        assert f"metric feature_baseline_drift_{column} = " in drifted
+    assert "data_type_check" not in out
+    for report in re.findall(r"HTML report: (\S+)", out):
+        assert Path(report).read_text().startswith("<!DOCTYPE html>")
+
     reviewed = int(re.search(r"with 0.1 < p < 0.9; started (\d+) human loops", out).group(1))
     assert reviewed > 0 and f"answered {reviewed} tasks" in out
-    versions = re.search(r"auc\s+([\d.]+)\s+([\d.]+)", out)
-    assert versions and all(0.9 <= float(v) <= 1 for v in versions.groups())
+    assert re.search(r"\d+ predicted benign \(p < 0.5\) fall outside the band and are accepted without review", out)
+    assert f"{reviewed} labels replaced by row id, 0 events without a row id of the data set" in out
+
+    verdict = out[out.index("== 6. Retrain"):]
+    assert VERDICT.search(verdict), verdict
+    for metric in ("auc", "malignant sensitivity", "specificity"):
+        assert re.search(rf"\n\s+{metric}\s+0\.\d{{4}}\s+0\.\d{{4}}\n", verdict), metric
+    assert re.search(r"AUC difference \(challenger - champion\) [+-]0\.\d{4}, 95% CI \[[+-]0\.\d{4}, [+-]0\.\d{4}\]",
+                     verdict)
+    assert re.search(r"decision: (register|refuse) the challenger: ", verdict)
+    assert_reviews_replaced_labels_and_became_ground_truth(home, out, reviewed)
+
+
+def assert_reviews_replaced_labels_and_became_ground_truth(home: Path, out: str, reviewed: int) -> None:
+    s3 = home / "s3"
+    data = pd.read_csv(s3 / re.search(r"review_collect: data set s3://(\S+)", out).group(1),
+                       dtype={"row_id": str, "label": "Int64"})
+    assert len(data) == 569 and data["row_id"].is_unique, "reviewed labels replace; nothing is appended"
+    relabelled = data[data["label_source"].str.startswith("review:", na=False)]
+    assert len(relabelled) == reviewed and (relabelled["split"] == "production").all()
+    truth = (s3 / re.search(r"review_collect: ground truth s3://(\S+)", out).group(1)).read_text().splitlines()
+    records = [json.loads(line) for line in truth]
+    assert len(records) == reviewed
+    labels = dict(zip(relabelled["row_id"], relabelled["label"]))
+    for record in records:
+        assert set(record) == {"groundTruthData", "eventMetadata", "eventVersion"} and record["eventVersion"] == "0"
+        assert record["groundTruthData"] == {"data": str(labels[record["eventMetadata"]["eventId"]]),
+                                             "encoding": "CSV"}
 
 
 def test_the_demo_waits_for_people_and_make_retrain_collects_their_answers(tmp_path):
@@ -61,7 +107,8 @@ def test_the_demo_waits_for_people_and_make_retrain_collects_their_answers(tmp_p
                                  capture_output=True, text=True, timeout=300)
         assert retrain.returncode == 0, retrain.stdout + retrain.stderr
         assert "1 reviewed events (1 corrected)" in retrain.stdout
-        assert re.search(r"auc\s+[\d.]+\s+[\d.]+", retrain.stdout)
+        assert "1 labels replaced by row id" in retrain.stdout
+        assert VERDICT.search(retrain.stdout), retrain.stdout
         assert demo.poll() is None, "the demo keeps serving until it is stopped"
     finally:
         demo.terminate()

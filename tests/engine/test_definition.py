@@ -102,5 +102,5 @@ def test_the_project_definition_loads(tmp_path):
 
     root = Path(__file__).resolve().parents[2]
     parsed = definition.load(root / "pipeline.json")
-    assert set(parsed.steps) >= {"PreprocessData", "TrainXGBoost", "EvaluateModel", "CheckAucThreshold"}
+    assert set(parsed.steps) >= {"PreprocessData", "TrainXGBoost", "EvaluateModel", "CheckChallenger"}
     json.dumps(parsed.resolve_parameters({}))

@@ -44,9 +44,12 @@ class LocalS3Client:
 
 def stage_inputs(home: Path, definition_path: Path = DEFINITION) -> None:
     """What the demo does first: the input CSV, and what run_pipeline_on_aws.py uploads (the step scripts, and
-    the sagelocal package where a step has a library input) at the URIs the definition names."""
+    the sagelocal package where a step has a library input) at the URIs the definition names, and the champion
+    folder it stages when no version is approved yet."""
     definition = json.loads(definition_path.read_text())
-    data_uri = next(p["DefaultValue"] for p in definition["Parameters"] if p["Name"] == "InputDataUrl")
+    defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
+    data_uri = defaults["InputDataUrl"]
+    LocalS3(home / "s3").write_bytes(f"{defaults['ChampionUrl']}/champion.json", b'{"version": null}')
     made = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_input_data.py"), "--s3-root",
                            str(home / "s3"), data_uri], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
@@ -69,14 +72,14 @@ def test_pipeline_json_runs_offline_and_registers_the_model(tmp_path):
     report = json.loads(result.stdout)
     steps = {s["StepName"]: s for s in report["Steps"]}
     assert set(steps) == {"PreprocessData", "TrainXGBoost", "EvaluateModel", "DataQualityBaseline",
-                          "CheckAucThreshold", "RegisterModel"}
+                          "CheckChallenger", "RegisterModel"}
     assert all(s["StepStatus"] == "Succeeded" for s in steps.values())
     assert "[+] RegisterModel" in result.stderr, "plain progress lines when no terminal is attached"
 
     execution_id = report["Execution"]["PipelineExecutionArn"].rsplit("/", 1)[-1]
     s3 = LocalS3(home / "s3")
     prefix = f"s3://sagemaker-us-east-1-000000000000/BreastCancerXGBoost/{execution_id}"
-    assert len(s3.read_bytes(f"{prefix}/train/train.csv").decode().splitlines()) == 455
+    assert len(s3.read_bytes(f"{prefix}/train/train.csv").decode().splitlines()) == 284
     training_job = steps["TrainXGBoost"]["Metadata"]["TrainingJob"]["Arn"].rsplit("/", 1)[-1]
     model_uri = s3.list(f"{prefix}/model/")[0]
     assert model_uri.lower() == f"{prefix}/model/{training_job}/output/model.tar.gz".lower()
@@ -138,7 +141,7 @@ def test_processing_mode_registers_the_library_baseline(tmp_path, processing_def
 
     s3 = LocalS3(home / "s3")
     statistics = json.loads(s3.read_bytes(data_quality["Statistics"]["S3Uri"]))
-    assert statistics["dataset"]["item_count"] == 455
+    assert statistics["dataset"]["item_count"] == 284
     assert [feature["name"] for feature in statistics["features"]] == [f"_c{i}" for i in range(31)]
     constraints = json.loads(s3.read_bytes(data_quality["Constraints"]["S3Uri"]))
     assert [feature["name"] for feature in constraints["features"]] == [f"_c{i}" for i in range(31)]

@@ -48,7 +48,7 @@ def test_data_quality_runs_the_baseline_script_on_the_preprocessing_image(steps)
     }
     inputs = {i["InputName"]: (i["S3Input"]["S3Uri"], i["S3Input"]["LocalPath"]) for i in arguments["ProcessingInputs"]}
     assert inputs == {
-        "baseline": ({"Get": "Steps.PreprocessData.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"},
+        "baseline": ({"Get": "Steps.EvaluateModel.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"},
                      f"{ROOT_PATH}/input/baseline"),
         "library": (f"{BUCKET_PREFIX}/code/library", f"{ROOT_PATH}/input/library"),
         "code": (f"{BUCKET_PREFIX}/code/data_quality_baseline.py", f"{ROOT_PATH}/input/code"),

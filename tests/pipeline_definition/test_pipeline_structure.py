@@ -25,11 +25,11 @@ def steps(definition) -> dict:
 def test_steps_and_types(definition, steps):
     assert [(s["Name"], s["Type"]) for s in definition["Steps"]] == [
         ("PreprocessData", "Processing"), ("TrainXGBoost", "Training"), ("EvaluateModel", "Processing"),
-        ("DataQualityBaseline", "QualityCheck"), ("CheckAucThreshold", "Condition"),
+        ("DataQualityBaseline", "QualityCheck"), ("CheckChallenger", "Condition"),
     ]
-    condition = steps["CheckAucThreshold"]["Arguments"]
+    condition = steps["CheckChallenger"]["Arguments"]
     assert [(s["Name"], s["Type"]) for s in condition["IfSteps"]] == [("RegisterModel", "RegisterModel")]
-    assert [(s["Name"], s["Type"]) for s in condition["ElseSteps"]] == [("AucBelowThreshold", "Fail")]
+    assert [(s["Name"], s["Type"]) for s in condition["ElseSteps"]] == [("ChallengerRefused", "Fail")]
 
 
 def test_parameters_and_defaults(definition):
@@ -39,6 +39,10 @@ def test_parameters_and_defaults(definition):
         "TrainingInstanceType": ("String", "ml.m5.xlarge"),
         "ModelApprovalStatus": ("String", "PendingManualApproval"),
         "AucThreshold": ("Float", 0.9),
+        "MinMalignantSensitivity": ("Float", 0.9),
+        "NonInferiorityMargin": ("Float", 0.01),
+        "ChampionUrl": ("String", f"{BUCKET_PREFIX}/champion/none"),
+        "BaselineFirstColumn": ("String", "prediction"),
         "SkipDataQualityCheck": ("Boolean", True),
         "RegisterNewDataQualityBaseline": ("Boolean", True),
     }
@@ -63,7 +67,7 @@ def test_preprocess_runs_the_script_on_the_sklearn_image(steps):
     assert _local_paths(arguments["ProcessingInputs"], "Input")["input"] == "/opt/ml/processing/input/data"
     assert arguments["ProcessingInputs"][0]["S3Input"]["S3Uri"] == {"Get": "Parameters.InputDataUrl"}
     assert _local_paths(arguments["ProcessingOutputConfig"]["Outputs"], "Output") == {
-        name: f"/opt/ml/processing/{name}" for name in ("train", "validation", "test", "baseline")}
+        name: f"/opt/ml/processing/{name}" for name in ("train", "validation", "gold", "manifest")}
     assert arguments["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
 
 
@@ -90,7 +94,7 @@ def test_training_uses_the_builtin_xgboost_with_the_walkthrough_hyperparameters(
     assert arguments["ResourceConfig"]["InstanceType"] == {"Get": "Parameters.TrainingInstanceType"}
 
 
-def test_evaluate_reads_the_model_and_test_set_and_declares_the_report(steps):
+def test_evaluate_scores_champion_and_challenger_on_the_gold_rows_and_declares_the_report(steps):
     step = steps["EvaluateModel"]
     arguments = step["Arguments"]
     assert arguments["AppSpecification"]["ContainerEntrypoint"] == [
@@ -98,10 +102,21 @@ def test_evaluate_reads_the_model_and_test_set_and_declares_the_report(steps):
     assert _code_uri(step) == f"{BUCKET_PREFIX}/code/evaluate.py"
     inputs = {i["InputName"]: i["S3Input"] for i in arguments["ProcessingInputs"]}
     assert inputs["model"]["S3Uri"] == {"Get": "Steps.TrainXGBoost.ModelArtifacts.S3ModelArtifacts"}
-    assert inputs["model"]["LocalPath"] == "/opt/ml/processing/model"
-    assert inputs["test"]["LocalPath"] == "/opt/ml/processing/test"
+    assert inputs["champion"]["S3Uri"] == {"Get": "Parameters.ChampionUrl"}
+    for name in ("gold", "train"):
+        assert inputs[name]["S3Uri"] == {
+            "Get": f"Steps.PreprocessData.ProcessingOutputConfig.Outputs['{name}'].S3Output.S3Uri"}
+    assert {name: item["LocalPath"] for name, item in inputs.items()} == {
+        name: f"/opt/ml/processing/{name}" for name in ("model", "champion", "gold", "train")} | {
+        "code": "/opt/ml/processing/input/code"}
     assert _local_paths(arguments["ProcessingOutputConfig"]["Outputs"], "Output") == {
-        "evaluation": "/opt/ml/processing/evaluation"}
+        "evaluation": "/opt/ml/processing/evaluation", "baseline": "/opt/ml/processing/baseline"}
+    flags = arguments["AppSpecification"]["ContainerArguments"]
+    parameters = dict(zip(flags[::2], flags[1::2]))
+    assert parameters["--baseline-first-column"] == {"Get": "Parameters.BaselineFirstColumn"}
+    for flag, name in (("--auc-threshold", "AucThreshold"), ("--min-malignant-sensitivity", "MinMalignantSensitivity"),
+                       ("--non-inferiority-margin", "NonInferiorityMargin")):
+        assert parameters[flag] == {"Std:Join": {"On": "", "Values": [{"Get": f"Parameters.{name}"}]}}
     assert step["PropertyFiles"] == [
         {"PropertyFileName": "EvaluationReport", "OutputName": "evaluation", "FilePath": "evaluation.json"}]
 
@@ -114,8 +129,9 @@ def test_data_quality_baselines_the_headerless_baseline_file(steps):
     assert step["ModelPackageGroupName"] == "breast-cancer-xgboost"
     arguments = step["Arguments"]
     assert arguments["AppSpecification"]["ImageUri"].endswith("/sagemaker-model-monitor-analyzer")
+    # The baseline dataset the evaluation step made: P(malignant) on the training rows, then the features.
     assert arguments["ProcessingInputs"][0]["S3Input"]["S3Uri"] == {
-        "Get": "Steps.PreprocessData.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"}
+        "Get": "Steps.EvaluateModel.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"}
     assert arguments["Environment"] == {
         "output_path": "/opt/ml/processing/output",
         "publish_cloudwatch_metrics": "Disabled",
@@ -124,20 +140,25 @@ def test_data_quality_baselines_the_headerless_baseline_file(steps):
     }
 
 
-def test_condition_compares_the_evaluated_auc_with_the_threshold(steps):
-    [condition] = steps["CheckAucThreshold"]["Arguments"]["Conditions"]
-    assert condition == {
-        "Type": "GreaterThanOrEqualTo",
-        "LeftValue": {"Std:JsonGet": {
-            "PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"}, "Path": AUC_PATH}},
-        "RightValue": {"Get": "Parameters.AucThreshold"},
-    }
+def _evaluated(path: str) -> dict:
+    return {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"},
+                            "Path": path}}
 
 
-def test_fail_message_names_the_auc_and_the_threshold(steps):
-    values = steps["AucBelowThreshold"]["Arguments"]["ErrorMessage"]["Std:Join"]["Values"]
-    assert {"Get": "Parameters.AucThreshold"} in values
-    assert any(isinstance(v, dict) and v.get("Std:JsonGet", {}).get("Path") == AUC_PATH for v in values)
+def test_condition_registers_only_a_challenger_that_is_good_enough_and_not_worse(steps):
+    assert steps["CheckChallenger"]["Arguments"]["Conditions"] == [
+        {"Type": "GreaterThanOrEqualTo", "LeftValue": _evaluated(AUC_PATH),
+         "RightValue": {"Get": "Parameters.AucThreshold"}},
+        {"Type": "GreaterThanOrEqualTo",
+         "LeftValue": _evaluated("binary_classification_metrics.true_positive_rate.value"),
+         "RightValue": {"Get": "Parameters.MinMalignantSensitivity"}},
+        {"Type": "Equals", "LeftValue": _evaluated("champion_challenger.not_worse"), "RightValue": 1},
+    ]
+
+
+def test_fail_message_is_the_evaluations_verdict(steps):
+    assert steps["ChallengerRefused"]["Arguments"]["ErrorMessage"] == {"Std:Join": {"On": " ", "Values": [
+        "Not registered:", _evaluated("decision.verdict")]}}
 
 
 def test_register_model_package(steps):
@@ -148,6 +169,7 @@ def test_register_model_package(steps):
     assert container["Image"].endswith("/sagemaker-xgboost:3.2-0")
     assert container["ModelDataUrl"] == {"Get": "Steps.TrainXGBoost.ModelArtifacts.S3ModelArtifacts"}
     assert arguments["InferenceSpecification"]["SupportedContentTypes"] == ["text/csv"]
+    assert arguments["CustomerMetadataProperties"] == {"PositiveClass": "1", "Label0": "benign", "Label1": "malignant"}
     metrics = arguments["ModelMetrics"]
     assert metrics["ModelQuality"]["Statistics"]["S3Uri"] == {"Std:Join": {"On": "/", "Values": [
         {"Get": "Steps.EvaluateModel.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"},

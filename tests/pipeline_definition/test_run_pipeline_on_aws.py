@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import sys
 from pathlib import Path
 
 import boto3
@@ -13,6 +15,9 @@ PREFIX = "sagemaker-us-east-1-000000000000", "BreastCancerXGBoost/code"
 PIPELINE_ARN = "arn:aws:sagemaker:us-east-1:000000000000:pipeline/breastcancerxgboost"
 EXECUTION_ARN = f"{PIPELINE_ARN}/execution/abc123"
 ROLE = "arn:aws:iam::000000000000:role/SageMakerExecutionRole"
+
+
+sys.path.insert(0, str(ROOT / "scripts"))  # main() imports champion.py from beside the script
 
 
 def _load_script():
@@ -189,10 +194,51 @@ def test_main_uploads_scripts_and_library_then_starts(processing_built, monkeypa
         sagemaker_stub.add_response("create_pipeline", {"PipelineArn": PIPELINE_ARN}, {
             "PipelineName": "BreastCancerXGBoost", "PipelineDefinition": processing_built.text.decode(),
             "RoleArn": ROLE, "PipelineDescription": ANY})
-        sagemaker_stub.add_response("start_pipeline_execution", {"PipelineExecutionArn": EXECUTION_ARN},
-                                    {"PipelineName": "BreastCancerXGBoost", "PipelineParameters": []})
+        # No approved champion yet: the "none" folder is written and named.
+        sagemaker_stub.add_response("list_model_packages", {"ModelPackageSummaryList": []}, {
+            "ModelPackageGroupName": "breast-cancer-xgboost", "ModelApprovalStatus": "Approved",
+            "SortBy": "CreationTime", "SortOrder": "Descending", "MaxResults": 1})
+        s3_stub.add_response("put_object", {}, {"Bucket": PREFIX[0], "Key": "BreastCancerXGBoost/champion/none/"
+                                                "champion.json", "Body": b'{"version": null}'})
+        sagemaker_stub.add_response("start_pipeline_execution", {"PipelineExecutionArn": EXECUTION_ARN}, {
+            "PipelineName": "BreastCancerXGBoost", "PipelineParameters": [
+                {"Name": "ChampionUrl", "Value": f"s3://{PREFIX[0]}/BreastCancerXGBoost/champion/none"}]})
         monkeypatch.setattr(boto3, "Session", StubbedSession({"s3": s3, "sagemaker": sagemaker}))
         assert deploy.main(["--definition", str(processing_built.path), "--endpoint-url", "http://127.0.0.1:1"]) == 0
         s3_stub.assert_no_pending_responses()
         sagemaker_stub.assert_no_pending_responses()
     assert f"uploaded the sagelocal package to s3://{PREFIX[0]}/{LIBRARY_PREFIX}" in capsys.readouterr().out
+
+
+def test_the_approved_champion_is_staged_and_retraining_checks_its_drift_baseline(definition):
+    """The latest Approved version's model is copied beside its champion.json and named by ChampionUrl; its
+    registered drift baseline makes the execution check the new data (SkipDataQualityCheck false)."""
+    import champion
+
+    package_arn = "arn:aws:sagemaker:us-east-1:000000000000:model-package/breast-cancer-xgboost/3"
+    folder = f"s3://{PREFIX[0]}/BreastCancerXGBoost/champion/v3"
+    sagemaker, s3 = client("sagemaker"), client("s3")
+    with Stubber(sagemaker) as sagemaker_stub, Stubber(s3) as s3_stub:
+        sagemaker_stub.add_response("list_model_packages", {"ModelPackageSummaryList": [{
+            "ModelPackageArn": package_arn, "ModelPackageStatus": "Completed", "CreationTime": "2026-11-28",
+            "ModelPackageGroupName": "breast-cancer-xgboost"}]}, {
+            "ModelPackageGroupName": "breast-cancer-xgboost", "ModelApprovalStatus": "Approved",
+            "SortBy": "CreationTime", "SortOrder": "Descending", "MaxResults": 1})
+        container = {"Image": "xgboost", "ModelDataUrl": "s3://models/v3/model.tar.gz"}
+        sagemaker_stub.add_response("describe_model_package", {
+            "ModelPackageName": "breast-cancer-xgboost", "ModelPackageArn": package_arn, "ModelPackageVersion": 3,
+            "CreationTime": "2026-11-28", "ModelPackageStatus": "Completed", "ModelPackageStatusDetails": {
+                "ValidationStatuses": [], "ImageScanStatuses": []},
+            "InferenceSpecification": {"Containers": [container], "SupportedContentTypes": ["text/csv"],
+                                       "SupportedResponseMIMETypes": ["text/csv"]},
+            "DriftCheckBaselines": {"ModelDataQuality": {"Statistics": {
+                "ContentType": "application/json", "S3Uri": "s3://b/statistics.json"}}}},
+            {"ModelPackageName": package_arn})
+        key = "BreastCancerXGBoost/champion/v3"
+        s3_stub.add_response("copy_object", {}, {"Bucket": PREFIX[0], "Key": f"{key}/model.tar.gz",
+                                                 "CopySource": {"Bucket": "models", "Key": "v3/model.tar.gz"}})
+        s3_stub.add_response("put_object", {}, {"Bucket": PREFIX[0], "Key": f"{key}/champion.json", "Body": json.dumps(
+            {"version": 3, "model_package_arn": package_arn}).encode()})
+        parameters, who = champion.execution_parameters(sagemaker, s3, definition)
+    assert parameters == [{"Name": "ChampionUrl", "Value": folder}, {"Name": "SkipDataQualityCheck", "Value": "false"}]
+    assert who.startswith("champion: breast-cancer-xgboost version 3 (latest Approved)")

@@ -23,12 +23,14 @@ CAPTURE = "s3://review-bucket/datacapture/xgb-breast-cancer/AllTraffic"
 FEATURES = ",".join(str(10 + i / 10) for i in range(30))
 
 
-def capture_line(event_id: str, probability: float) -> str:
+def capture_line(event_id: str, probability: float, inference_id: str | None = None) -> str:
+    metadata = {"eventId": event_id, **({"inferenceId": inference_id} if inference_id else {}),
+                "inferenceTime": "2026-11-25T08:00:00Z"}
     return json.dumps({"captureData": {
         "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": FEATURES, "encoding": "CSV"},
         "endpointOutput": {"observedContentType": "text/csv; charset=utf-8", "mode": "OUTPUT",
                            "data": str(probability), "encoding": "CSV"}},
-        "eventMetadata": {"eventId": event_id, "inferenceTime": "2026-11-25T08:00:00Z"}, "eventVersion": "0"},
+        "eventMetadata": metadata, "eventVersion": "0"},
         separators=(",", ":"))
 
 
@@ -81,22 +83,44 @@ def _answer(backend, reviewer: str, loop: str, verdict: str, reason: str) -> Non
                                           "reason1": reason})
 
 
-def test_review_collect_builds_training_data_with_provenance_once_per_event(local_server, connected, capsys):
-    s3 = LocalS3(local_server.settings.s3_root)
-    header = [*review_start.FEATURE_NAMES, "label"]
-    s3.write_bytes("s3://review-bucket/input/breast-cancer.csv",
-                   (",".join(header) + "\n" + ",".join(["1.0"] * 30 + ["0"]) + "\n").encode())
-    lines = [capture_line("00000000-0000-4000-8000-00000000000a", 0.7),
-             capture_line("00000000-0000-4000-8000-00000000000b", 0.3)]
-    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl", ("\n".join(lines) + "\n").encode())
+def _reviewed_by_ann(local_server, connected, lines: list[str], answers: dict[str, tuple[str, str]]) -> str:
+    """The capture ``lines`` sent to review and answered by ann (loop name -> (verdict, reason)); the flow ARN."""
+    LocalS3(local_server.settings.s3_root).write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl",
+                                                       ("\n".join(lines) + "\n").encode())
     flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
                      "reviewers")
     review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
     backend = local_server.app.state.backends["review"]
     backend.reviewers.add("ann", "reviewers")
-    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000a", "agree", "looks benign")
-    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000b", "correct", "cells look regular")
-    # The same event started again under another name (e.g. by hand) is still added once.
+    for loop, (verdict, reason) in answers.items():
+        _answer(backend, "ann", loop, verdict, reason)
+    return flow
+
+
+HEADER = ["row_id", "split", *review_start.FEATURE_NAMES, "label", "label_source"]
+
+
+def data_set(*rows: tuple[str, str, str, str]) -> bytes:
+    """A data set in make_input_data.py's layout: (row id, split, label, label source) per row."""
+    lines = [",".join(HEADER)] + [",".join([row_id, split, *FEATURES.split(","), label, source])
+                                  for row_id, split, label, source in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_review_collect_replaces_labels_by_row_id_with_provenance_once_per_event(local_server, connected, capsys):
+    s3 = LocalS3(local_server.settings.s3_root)
+    s3.write_bytes("s3://review-bucket/input/breast-cancer.csv", data_set(
+        ("bc-0001", "train", "0", "scikit-learn"), ("bc-0002", "production", "", ""),
+        ("bc-0003", "production", "", "")))
+    flow = _reviewed_by_ann(local_server, connected, [
+        capture_line("00000000-0000-4000-8000-00000000000a", 0.7, "bc-0002"),
+        capture_line("00000000-0000-4000-8000-00000000000b", 0.3, "bc-0003"),
+        capture_line("00000000-0000-4000-8000-00000000000e", 0.4),  # no row id: left out of the data set
+    ], {"review-00000000-0000-4000-8000-00000000000a": ("agree", "looks malignant"),
+        "review-00000000-0000-4000-8000-00000000000b": ("correct", "irregular cells"),
+        "review-00000000-0000-4000-8000-00000000000e": ("agree", "no case id")})
+    backend = local_server.app.state.backends["review"]
+    # The same event started again under another name (e.g. by hand) is still counted once.
     a2i = local_server.client("sagemaker-a2i-runtime")
     first = backend.loops.loop("review-00000000-0000-4000-8000-00000000000a")
     a2i.start_human_loop(HumanLoopName="duplicate-of-a", FlowDefinitionArn=flow,
@@ -107,18 +131,43 @@ def test_review_collect_builds_training_data_with_provenance_once_per_event(loca
     code = review_collect.main(["--flow-definition-arn", flow, "--input-uri", "s3://review-bucket/input/breast-cancer.csv",
                                 "--output-uri", "s3://review-bucket/retraining", "--no-retrain", *connected])
     assert code == 0
-    assert "2 reviewed events (1 corrected)" in capsys.readouterr().out
-    table = list(csv.reader(io.StringIO(s3.read_bytes("s3://review-bucket/retraining/breast-cancer-reviewed.csv")
-                                        .decode())))
-    assert table[0] == header and len(table) == 4
-    assert [row[-1] for row in table[1:]] == ["0", "1", "1"]
-    assert table[2][:30] == FEATURES.split(",")
+    out = capsys.readouterr().out
+    assert "3 reviewed events (1 corrected)" in out
+    assert "2 labels replaced by row id, 1 events without a row id of the data set" in out
+    table = list(csv.DictReader(io.StringIO(s3.read_bytes(
+        "s3://review-bucket/retraining/breast-cancer-reviewed.csv").decode())))
+    assert [(row["row_id"], row["label"], row["label_source"]) for row in table] == [
+        ("bc-0001", "0", "scikit-learn"), ("bc-0002", "1", "review:review-00000000-0000-4000-8000-00000000000a"),
+        ("bc-0003", "1", "review:review-00000000-0000-4000-8000-00000000000b")]
     provenance = json.loads(s3.read_bytes("s3://review-bucket/retraining/provenance.json"))
-    by_event = {row["eventId"]: row for row in provenance["rows"]}
-    assert by_event["00000000-0000-4000-8000-00000000000b"]["answers"][0]["reason"] == "cells look regular"
-    assert by_event["00000000-0000-4000-8000-00000000000a"]["humanLoopName"] == (
-        "review-00000000-0000-4000-8000-00000000000a")
-    assert len(by_event["00000000-0000-4000-8000-00000000000a"]["answers"][0]["workerId"]) == 16
+    by_row = {change["rowId"]: change for change in provenance["changes"]}
+    assert by_row["bc-0003"]["answers"][0]["reason"] == "irregular cells" and by_row["bc-0003"]["previousLabel"] == ""
+    assert len(by_row["bc-0002"]["answers"][0]["workerId"]) == 16
+    [truth] = s3.list("s3://review-bucket/retraining/ground-truth/")
+    records = [json.loads(line) for line in s3.read_bytes(truth).decode().splitlines()]
+    assert {r["eventMetadata"]["eventId"]: r["groundTruthData"]["data"] for r in records} == {
+        "bc-0002": "1", "bc-0003": "1", "00000000-0000-4000-8000-00000000000e": "0"}
+
+    # Reviewed again: the label of the same case is replaced again, never a second row.
+    again = review_collect.main(["--flow-definition-arn", flow, "--input-uri",
+                                 "s3://review-bucket/retraining/breast-cancer-reviewed.csv", "--output-uri",
+                                 "s3://review-bucket/retraining-2", "--no-retrain", *connected])
+    assert again == 0
+    table = list(csv.DictReader(io.StringIO(s3.read_bytes(
+        "s3://review-bucket/retraining-2/breast-cancer-reviewed.csv").decode())))
+    assert [row["row_id"] for row in table] == ["bc-0001", "bc-0002", "bc-0003"]
+
+
+def test_review_collect_refuses_to_relabel_a_gold_row(local_server, connected, capsys):
+    s3 = LocalS3(local_server.settings.s3_root)
+    s3.write_bytes("s3://review-bucket/input/breast-cancer.csv", data_set(("bc-0009", "gold", "0", "scikit-learn")))
+    flow = _reviewed_by_ann(local_server, connected,
+                            [capture_line("00000000-0000-4000-8000-00000000000f", 0.6, "bc-0009")],
+                            {"review-00000000-0000-4000-8000-00000000000f": ("correct", "benign")})
+    with pytest.raises(SystemExit, match="bc-0009 is a gold row"):
+        review_collect.main(["--flow-definition-arn", flow, "--input-uri", "s3://review-bucket/input/breast-cancer.csv",
+                             "--output-uri", "s3://review-bucket/retraining", "--no-retrain", *connected])
+    assert not s3.exists("s3://review-bucket/retraining/breast-cancer-reviewed.csv")
 
 
 ROOT = STEPS.parent
@@ -145,16 +194,13 @@ def _stage_pipeline(local_server, with_code: bool) -> None:
 
 
 def _reviewed_flow(local_server, connected) -> str:
+    """One reviewed prediction about the data set's first production case."""
     s3 = LocalS3(local_server.settings.s3_root)
-    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl",
-                   (capture_line("00000000-0000-4000-8000-00000000000c", 0.6) + "\n").encode())
-    flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
-                     "reviewers")
-    review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
-    backend = local_server.app.state.backends["review"]
-    backend.reviewers.add("ann", "reviewers")
-    _answer(backend, "ann", "review-00000000-0000-4000-8000-00000000000c", "correct", "irregular border")
-    return flow
+    cases = csv.DictReader(io.StringIO(s3.read_bytes(ORIGINAL_INPUT).decode()))
+    case = next(row["row_id"] for row in cases if row["split"] == "production")
+    return _reviewed_by_ann(local_server, connected,
+                            [capture_line("00000000-0000-4000-8000-00000000000c", 0.6, case)],
+                            {"review-00000000-0000-4000-8000-00000000000c": ("correct", "irregular border")})
 
 
 def test_collect_reports_a_failed_pipeline(local_server, connected, capsys):
@@ -171,44 +217,36 @@ def test_collect_reports_a_failed_pipeline(local_server, connected, capsys):
     assert {"Name": "InputDataUrl", "Value": "s3://review-bucket/retraining/breast-cancer-reviewed.csv"} in parameters
 
 
-def test_metrics_of_two_versions_side_by_side(local_server, connected):
-    sagemaker = local_server.client("sagemaker")
-    s3 = LocalS3(local_server.settings.s3_root)
-    sagemaker.create_model_package_group(ModelPackageGroupName="breast-cancer-xgboost")
-    for version, auc in ((1, 0.981), (2, 0.9875)):
-        uri = f"s3://review-bucket/evaluation/{version}/evaluation.json"
-        report = {"binary_classification_metrics": {name: {"value": auc, "standard_deviation": "NaN"}
-                                                    for name in review_collect.METRICS}}
-        s3.write_bytes(uri, json.dumps(report).encode())
-        sagemaker.create_model_package(
-            ModelPackageGroupName="breast-cancer-xgboost", ModelApprovalStatus="PendingManualApproval",
-            InferenceSpecification={"Containers": [{"Image": "xgboost"}], "SupportedContentTypes": ["text/csv"],
-                                    "SupportedResponseMIMETypes": ["text/csv"]},
-            ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": uri}}})
-    _, s3_client, sm = review_start.clients(review_collect.parse_args(
-        ["--flow-definition-arn", "x", "--input-uri", "s3://b/k", "--output-uri", "s3://b/p", *connected]),
-        "sagemaker-a2i-runtime", "s3", "sagemaker")
-    latest = review_collect.latest_version(sm, "breast-cancer-xgboost")
-    assert latest["ModelPackageVersion"] == 2
-    table = review_collect.comparison({"auc": 0.981}, review_collect.version_metrics(sm, s3_client, latest),
-                                      "version 1", "version 2")
-    assert table.splitlines()[1].split() == ["auc", "0.9810", "0.9875"]
-    assert table.splitlines()[2].split() == ["accuracy", "-", "0.9875"]
-
-
-def test_collect_retrains_and_prints_both_versions(local_server, connected, capsys):
+def test_collect_retrains_and_judges_against_the_approved_champion(local_server, connected, capsys):
     _stage_pipeline(local_server, with_code=True)
     sagemaker = local_server.client("sagemaker")
-    first = review_collect.run_pipeline(sagemaker, "BreastCancerXGBoost", ORIGINAL_INPUT, 0.5)
+    s3 = local_server.client("s3")
+    definition = json.loads(PIPELINE.read_text())
+    first = review_collect.run_pipeline(sagemaker, s3, "BreastCancerXGBoost", definition, ORIGINAL_INPUT, 0.5)
     assert first["PipelineExecutionStatus"] == "Succeeded", first.get("FailureReason")
+    [package] = sagemaker.list_model_packages(ModelPackageGroupName="breast-cancer-xgboost")["ModelPackageSummaryList"]
+    sagemaker.update_model_package(ModelPackageArn=package["ModelPackageArn"], ModelApprovalStatus="Approved")
     flow = _reviewed_flow(local_server, connected)
     code = review_collect.main(["--flow-definition-arn", flow, "--input-uri", ORIGINAL_INPUT, "--output-uri",
                                 "s3://review-bucket/retraining", "--poll-seconds", "0.5", *connected])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "version 1" in out and "version 2" in out
+    assert "champion: breast-cancer-xgboost version 1 (latest Approved)" in out
+    assert "champion version 1 vs challenger" in out and "on the same 114 gold rows" in out
     auc_line = next(line for line in out.splitlines() if line.startswith("auc"))
     assert len(auc_line.split()) == 3
+    assert "AUC difference (challenger - champion)" in out and "decision: " in out
+    # Retraining checked its data against the champion's registered drift baseline and recorded its own.
+    second = sagemaker.list_pipeline_executions(PipelineName="BreastCancerXGBoost")["PipelineExecutionSummaries"][0]
+    steps = {step["StepName"]: step for step in sagemaker.list_pipeline_execution_steps(
+        PipelineExecutionArn=second["PipelineExecutionArn"])["PipelineExecutionSteps"]}
+    check = steps["DataQualityBaseline"]["Metadata"]["QualityCheck"]
+    assert check["SkipCheck"] is False and check["ViolationReport"].endswith("constraint_violations.json")
+    if "RegisterModel" in steps:
+        package = sagemaker.describe_model_package(ModelPackageName=steps["RegisterModel"]["Metadata"][
+            "RegisterModel"]["Arn"])
+        assert package["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"] == check[
+            "BaselineUsedForDriftCheckStatistics"]
 
 
 def test_capture_to_review_to_training_data_as_a_person_does_it(local_server, connected, page, capsys):
@@ -216,10 +254,10 @@ def test_capture_to_review_to_training_data_as_a_person_does_it(local_server, co
     s3 = LocalS3(local_server.settings.s3_root)
     events = {"00000000-0000-4000-8000-0000000000d1": 0.86, "00000000-0000-4000-8000-0000000000d2": 0.23,
               "00000000-0000-4000-8000-0000000000d3": 0.99}
-    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl",
-                   "".join(capture_line(e, p) + "\n" for e, p in events.items()).encode())
-    header = [*review_start.FEATURE_NAMES, "label"]
-    s3.write_bytes("s3://review-bucket/input/breast-cancer.csv", (",".join(header) + "\n").encode())
+    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl", "".join(
+        capture_line(e, p, f"bc-{i}") + "\n" for i, (e, p) in enumerate(events.items())).encode())
+    s3.write_bytes("s3://review-bucket/input/breast-cancer.csv", data_set(
+        *((f"bc-{i}", "production", "", "") for i in range(3))))
     flow = make_flow(local_server.client("sagemaker"), "breast-cancer-review", PROJECT_TEMPLATE.read_text(),
                      "reviewers")
     review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, *connected])
@@ -238,9 +276,9 @@ def test_capture_to_review_to_training_data_as_a_person_does_it(local_server, co
     assert review_collect.main(["--flow-definition-arn", flow, "--input-uri", "s3://review-bucket/input/breast-cancer.csv",
                                 "--output-uri", "s3://review-bucket/retraining", "--no-retrain", *connected]) == 0
     assert "2 reviewed events (1 corrected)" in capsys.readouterr().out
-    table = list(csv.reader(io.StringIO(s3.read_bytes("s3://review-bucket/retraining/breast-cancer-reviewed.csv")
-                                        .decode())))
-    assert [row[-1] for row in table[1:]] == ["1", "1"]
+    table = list(csv.DictReader(io.StringIO(s3.read_bytes(
+        "s3://review-bucket/retraining/breast-cancer-reviewed.csv").decode())))
+    assert [row["label"] for row in table] == ["1", "1", ""]
 
 
 def test_review_start_reads_what_a_real_endpoint_captured(local_server, connected, capsys):
@@ -264,3 +302,36 @@ def test_review_start_reads_what_a_real_endpoint_captured(local_server, connecte
     a2i = local_server.client("sagemaker-a2i-runtime")
     listed = a2i.list_human_loops(FlowDefinitionArn=flow)["HumanLoopSummaries"]
     assert len(listed) == uncertain and all(s["HumanLoopName"].startswith("review-") for s in listed)
+
+
+def test_review_tasks_show_the_class_names_of_the_approved_version_and_the_band_is_reported(
+        local_server, connected, capsys):
+    """Class names travel with the model package (CustomerMetadataProperties) into the reviewers' task; the
+    predicted-benign cases outside the routing band are counted, for an asymmetric band too."""
+    from sagelocal.review.rendering import ReadGrants, TemplateRenderer
+
+    sagemaker = local_server.client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName="breast-cancer-xgboost")
+    sagemaker.create_model_package(
+        ModelPackageGroupName="breast-cancer-xgboost", ModelApprovalStatus="Approved",
+        CustomerMetadataProperties={"PositiveClass": "1", "Label0": "benign", "Label1": "malignant"},
+        InferenceSpecification={"Containers": [{"Image": "xgboost"}], "SupportedContentTypes": ["text/csv"],
+                                "SupportedResponseMIMETypes": ["text/csv"]})
+    s3 = LocalS3(local_server.settings.s3_root)
+    lines = [capture_line(f"00000000-0000-4000-8000-00000000002{i}", p, f"bc-{i}")
+             for i, p in enumerate([0.01, 0.04, 0.3, 0.7, 0.95])]
+    s3.write_bytes(f"{CAPTURE}/2026/11/25/08/00-00-000-a.jsonl", ("\n".join(lines) + "\n").encode())
+    flow = make_flow(sagemaker, "breast-cancer-review", PROJECT_TEMPLATE.read_text(), "reviewers")
+    assert review_start.main(["--capture-uri", CAPTURE, "--flow-definition-arn", flow, "--lower", "0.02",
+                              "--upper", "0.9", "--model-package-group", "breast-cancer-xgboost", *connected]) == 0
+    out = capsys.readouterr().out
+    assert "3 with 0.02 < p < 0.9; started 3 human loops" in out
+    assert "1 predicted benign (p < 0.5) fall outside the band and are accepted without review" in out
+    loop = local_server.app.state.backends["review"].loops.loop("review-00000000-0000-4000-8000-000000000023")
+    task = json.loads(loop["input"])
+    assert task["classes"] == {"positive": {"label": 1, "name": "malignant"},
+                               "negative": {"label": 0, "name": "benign"}}
+    assert task["rows"][0]["inferenceId"] == "bc-3"
+    html = TemplateRenderer(ReadGrants(b"k" * 32)).render(PROJECT_TEMPLATE.read_text(), task)
+    assert "a tumour is <strong>malignant (label 1)</strong>; label 0 is\n      <strong>benign</strong>" in html
+    assert "Agree: label 1 (malignant)" in html and "Correct it: label 0 (benign)" in html and "case bc-3" in html

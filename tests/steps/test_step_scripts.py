@@ -1,79 +1,100 @@
-"""The step scripts run as the offline runner runs them: subprocesses with SAGELOCAL_PROCESSING_ROOT set."""
+"""The data set (split once, 1 = malignant), the preprocess step that follows its split, and the data-quality
+baseline script of the processing mode."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-import xgboost
 
-ROOT = Path(__file__).resolve().parents[2]
-HYPERPARAMETERS = {"max_depth": 5, "eta": 0.2, "gamma": 4, "min_child_weight": 6, "subsample": 0.8,
-                   "objective": "binary:logistic"}
+from steps_support import ROOT, run
 
-
-def run(script: str, processing_root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SAGELOCAL_PROCESSING_ROOT": str(processing_root)}
-    return subprocess.run([sys.executable, str(ROOT / script), *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+FEATURES = 30
 
 
-@pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    """A processing root after make_input_data.py and preprocess.py ran, as in the pipeline."""
-    root = tmp_path_factory.mktemp("processing")
-    made = run("scripts/make_input_data.py", root, str(root / "input" / "data" / "breast-cancer.csv"))
-    assert made.returncode == 0, made.stderr
-    result = run("steps/preprocess.py", root)
+def data_set(processed: Path) -> pd.DataFrame:
+    return pd.read_csv(processed / "input" / "data" / "breast-cancer.csv", dtype={"row_id": str})
+
+
+def test_labels_say_1_is_malignant_and_the_split_is_made_once(processed):
+    made = run("scripts/make_input_data.py", processed, str(processed / "again.csv"))
+    assert "569 cases, 212 of 569 labelled 1 (malignant), 357 labelled 0 (benign)" in made.stdout
+    assert (processed / "again.csv").read_bytes() == (processed / "input" / "data" / "breast-cancer.csv").read_bytes()
+    frame = data_set(processed)
+    assert frame.shape == (569, 2 + FEATURES + 2)
+    assert list(frame.columns[:3]) == ["row_id", "split", "mean radius"] and list(frame.columns[-2:]) == [
+        "label", "label_source"]
+    assert frame["row_id"].is_unique and frame["row_id"].iloc[0] == "bc-0000"
+    assert frame["split"].value_counts().to_dict() == {"train": 284, "gold": 114, "production": 114, "validation": 57}
+    # The walkthrough's first case (mean radius 17.99) is malignant; scikit-learn calls it 0.
+    assert frame.loc[0, "mean radius"] == 17.99 and frame.loc[0, "label"] == 1
+    production = frame[frame["split"] == "production"]
+    assert production["label"].isna().all(), "production labels are withheld until reviewed"
+    labelled = frame[frame["split"] != "production"]
+    assert labelled["label"].isin((0, 1)).all() and (labelled["label_source"] == "scikit-learn").all()
+
+
+def manifest(processed: Path) -> pd.DataFrame:
+    return pd.read_csv(processed / "manifest" / "rows.csv", dtype=str)
+
+
+def test_no_gold_row_is_ever_trained_on(processed):
+    rows = manifest(processed)
+    gold = set(data_set(processed).query("split == 'gold'")["row_id"])
+    trained = set(rows[rows["used_as"].isin(("train", "validation"))]["row_id"])
+    assert len(gold) == 114 and not gold & trained
+    assert set(rows[rows["used_as"] == "gold"]["row_id"]) == gold
+    assert set(pd.read_csv(processed / "gold" / "gold.csv", dtype={"row_id": str})["row_id"]) == gold
+
+
+def test_training_rows_trace_back_to_their_cases_and_carry_no_id(processed):
+    frame = data_set(processed).set_index("row_id")
+    train = pd.read_csv(processed / "train" / "train.csv", header=None)
+    assert train.shape == (284, 1 + FEATURES), "label first, then the 30 features: the id is not a feature"
+    ids = manifest(processed).query("used_as == 'train'")["row_id"]
+    expected = frame.loc[ids, ["label", *frame.columns[1:1 + FEATURES]]].to_numpy(dtype=float)
+    assert train.to_numpy() == pytest.approx(expected)
+    assert read_first_line(processed / "validation" / "validation.csv")[0] in ("0", "1")
+    assert pd.read_csv(processed / "validation" / "validation.csv", header=None).shape == (57, 1 + FEATURES)
+
+
+def read_first_line(path: Path) -> list[str]:
+    return path.read_text().splitlines()[0].split(",")
+
+
+def test_reviewed_production_rows_join_training_and_unreviewed_ones_do_not(processed, tmp_path):
+    frame = data_set(processed)
+    reviewed = frame.index[frame["split"] == "production"][:3]
+    frame.loc[reviewed, "label"] = 1
+    frame.loc[reviewed, "label_source"] = "review:review-abc"
+    (tmp_path / "input" / "data").mkdir(parents=True)
+    frame.astype({"label": "Int64"}).to_csv(tmp_path / "input" / "data" / "data.csv", index=False)
+    result = run("steps/preprocess.py", tmp_path)
     assert result.returncode == 0, result.stderr
-    return root
+    assert "287 train rows (3 labelled by reviewers)" in result.stdout
+    rows = manifest(tmp_path).query("used_as == 'train'")
+    assert set(rows.query("split == 'production'")["row_id"]) == set(frame.loc[reviewed, "row_id"])
+    assert set(rows.query("split == 'production'")["label_source"]) == {"review:review-abc"}
 
 
-def read(root: Path, relative: str) -> pd.DataFrame:
-    return pd.read_csv(root / relative, header=None)
-
-
-def test_input_data_has_a_header_and_the_label_last(processed):
-    frame = pd.read_csv(processed / "input" / "data" / "breast-cancer.csv")
-    assert frame.shape == (569, 31)
-    assert list(frame.columns[[0, -1]]) == ["mean radius", "label"]
-
-
-def test_split_matches_the_walkthrough(processed):
-    train, test = read(processed, "train/train.csv"), read(processed, "test/test.csv")
-    assert train.shape == (455, 31) and test.shape == (114, 31)
-    assert test[0].value_counts().to_dict() == {1: 71, 0: 43}
-    source = pd.read_csv(processed / "input" / "data" / "breast-cancer.csv")
-    # The walkthrough's first test rows are the data set's rows 204, 70 and 131, label first.
-    for position, index in enumerate((204, 70, 131)):
-        expected = [source.loc[index, "label"], *source.drop(columns="label").loc[index]]
-        assert test.iloc[position].tolist() == pytest.approx(expected)
-
-
-def test_files_have_no_header_and_no_index(processed):
-    first_line = (processed / "train" / "train.csv").read_text().splitlines()[0].split(",")
-    assert len(first_line) == 31 and first_line[0] in ("0", "1")
-    [float(value) for value in first_line]  # a header row would raise ValueError here
-
-
-def test_validation_is_the_test_set_and_the_baseline_is_train(processed):
-    assert (processed / "validation" / "validation.csv").read_bytes() == (processed / "test" / "test.csv").read_bytes()
-    assert (processed / "baseline" / "baseline.csv").read_bytes() == (processed / "train" / "train.csv").read_bytes()
-
-
-def test_paths_can_be_given_as_arguments(processed, tmp_path):
-    result = run("steps/preprocess.py", tmp_path / "unused", "--input-dir", str(processed / "input" / "data"),
-                 "--train-dir", str(tmp_path / "t"), "--validation-dir", str(tmp_path / "v"),
-                 "--test-dir", str(tmp_path / "s"), "--baseline-dir", str(tmp_path / "b"))
-    assert result.returncode == 0, result.stderr
-    assert read(tmp_path, "t/train.csv").shape == (455, 31)
-    assert not (tmp_path / "unused").exists()
+@pytest.mark.parametrize("change, message", [
+    (lambda f: f.assign(row_id=f["row_id"].where(f.index != 5, "bc-0000")),
+     "row ids must be unique; repeated: bc-0000"),
+    (lambda f: f.assign(label=f["label"].where(f["split"] != "gold")), "114 gold rows have no label"),
+    (lambda f: f.assign(split=f["split"].replace("validation", "holdout")), "unknown split 'holdout'"),
+    (lambda f: f.drop(columns="row_id"), "has no 'row_id' column"),
+])
+def test_bad_data_sets_are_refused_with_the_reason(processed, tmp_path, change, message):
+    (tmp_path / "input" / "data").mkdir(parents=True)
+    change(data_set(processed)).astype({"label": "Int64"}, errors="ignore").to_csv(
+        tmp_path / "input" / "data" / "data.csv", index=False)
+    result = run("steps/preprocess.py", tmp_path)
+    assert result.returncode != 0 and message in result.stderr
+    assert not (tmp_path / "train").exists(), "nothing is written for a refused data set"
 
 
 def test_preprocess_names_a_missing_input(tmp_path):
@@ -83,48 +104,13 @@ def test_preprocess_names_a_missing_input(tmp_path):
     assert f"expected exactly one .csv file in {tmp_path / 'input' / 'data'}, found 0" in result.stderr
 
 
-def test_preprocess_names_a_headerless_input(processed, tmp_path):
-    (tmp_path / "input" / "data").mkdir(parents=True)
-    (tmp_path / "input" / "data" / "x.csv").write_bytes((processed / "train" / "train.csv").read_bytes())
-    result = run("steps/preprocess.py", tmp_path)
-    assert result.returncode != 0 and "has no 'label' column" in result.stderr
-
-
-def train_model(processed: Path, model_dir: Path) -> None:
-    """The built-in algorithm's artifact: model.tar.gz holding the booster saved as ``xgboost-model``."""
-    train = read(processed, "train/train.csv")
-    # Arrays, not frames: the built-in algorithm's models carry no feature names.
-    features = xgboost.DMatrix(train.iloc[:, 1:].to_numpy(), label=train[0].to_numpy())
-    booster = xgboost.train(HYPERPARAMETERS, features, num_boost_round=100)
-    model_dir.mkdir(parents=True)
-    booster.save_model(str(model_dir / "xgboost-model.ubj"))
-    with tarfile.open(model_dir / "model.tar.gz", "w:gz") as archive:
-        archive.add(model_dir / "xgboost-model.ubj", arcname="xgboost-model")
-
-
-def test_evaluate_writes_the_model_quality_report(processed):
-    train_model(processed, processed / "model")
-    result = run("steps/evaluate.py", processed)
+def test_paths_can_be_given_as_arguments(processed, tmp_path):
+    result = run("steps/preprocess.py", tmp_path / "unused", "--input-dir", str(processed / "input" / "data"),
+                 "--train-dir", str(tmp_path / "t"), "--validation-dir", str(tmp_path / "v"),
+                 "--gold-dir", str(tmp_path / "g"), "--manifest-dir", str(tmp_path / "m"))
     assert result.returncode == 0, result.stderr
-    report = json.loads((processed / "evaluation" / "evaluation.json").read_text())
-    metrics = report["binary_classification_metrics"]
-    assert metrics["auc"]["value"] > 0.9 and metrics["auc"]["standard_deviation"] == "NaN"
-    for name in ("accuracy", "precision", "recall", "f1"):
-        assert 0.8 < metrics[name]["value"] <= 1.0
-    matrix = metrics["confusion_matrix"]
-    assert sum(matrix[actual][guess] for actual in "01" for guess in "01") == 114
-    assert matrix["1"]["0"] + matrix["1"]["1"] == 71
-    assert report["dataset"]["item_count"] == 114
-    assert np.isclose(metrics["accuracy"]["value"], (matrix["0"]["0"] + matrix["1"]["1"]) / 114)
-
-
-def test_evaluate_names_an_archive_without_the_model(processed, tmp_path):
-    (tmp_path / "model").mkdir()
-    with tarfile.open(tmp_path / "model" / "model.tar.gz", "w:gz") as archive:
-        archive.add(processed / "test" / "test.csv", arcname="model.bin")
-    result = run("steps/evaluate.py", tmp_path, "--test-dir", str(processed / "test"))
-    assert result.returncode != 0 and "holds no 'xgboost-model'" in result.stderr
-
+    assert pd.read_csv(tmp_path / "t" / "train.csv", header=None).shape == (284, 31)
+    assert not (tmp_path / "unused").exists()
 
 
 def run_baseline(dataset: Path, output: Path) -> subprocess.CompletedProcess:
@@ -137,12 +123,14 @@ def run_baseline(dataset: Path, output: Path) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
-def test_data_quality_baseline_runs_the_library_analyzer_on_the_baseline(processed, tmp_path):
-    result = run_baseline(processed / "baseline", tmp_path)
+def test_data_quality_baseline_runs_the_library_analyzer_on_the_baseline(evaluated, tmp_path):
+    result = run_baseline(evaluated / "baseline", tmp_path)
     assert result.returncode == 0, result.stderr
     statistics = json.loads((tmp_path / "data-quality" / "statistics.json").read_text())
-    assert statistics["dataset"]["item_count"] == 455
+    assert statistics["dataset"]["item_count"] == 284
     assert [feature["name"] for feature in statistics["features"]] == [f"_c{i}" for i in range(31)]
+    # _c0 is P(malignant), as in the capture, not the label: the capture's values are fractional too.
+    assert statistics["features"][0]["inferred_type"] == "Fractional"
     constraints = json.loads((tmp_path / "data-quality" / "constraints.json").read_text())
     assert [feature["name"] for feature in constraints["features"]] == [f"_c{i}" for i in range(31)]
 
