@@ -13,6 +13,7 @@ from sagelocal.api.auth import AuthError, verify_sigv4
 from sagelocal.api.credentials import load_or_create
 from sagelocal.api.protocol import error_response
 from sagelocal.api.sagemaker_json import SageMakerJsonApi
+from sagelocal.api.services import install as install_services
 from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_portal.build_router(app.state.backends["review"], settings))
     # S3 is recognised by its signing service, so it never collides with the routes below.
     app.add_middleware(S3Router, settings=settings, access_key=app.state.access_key)
+    install_services(app, settings)  # CloudWatch Logs and metrics, STS: recognised by their signing service too
 
     @app.exception_handler(AuthError)
     async def _auth_failed(request: Request, error: AuthError):
