@@ -33,9 +33,10 @@ def build_backends(settings: Settings) -> dict:
     registry = RegistryBackend(settings)
     hosting = HostingBackend(settings, registry)
     pipelines = PipelinesBackend(settings)
+    schedules = SchedulesBackend(settings, hosting)
     return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions,
             "jobs": ProcessingJobsBackend(settings), "review": ReviewBackend(settings),
-            "schedules": SchedulesBackend(settings, hosting)}
+            "schedules": schedules, "monitoring_job_definitions": schedules.definitions}
 
 
 async def signed_request(request: Request) -> str:

@@ -3,7 +3,8 @@
 - a processing or training job's ``stdout.log`` and ``stderr.log`` in its folder ``$SAGELOCAL_HOME/jobs/<job>``
   (see :func:`sagelocal.jobs.container.run_process`) are the stream ``<job>/algo-1-<epoch seconds of its
   start>`` of ``/aws/sagemaker/ProcessingJobs`` or ``/aws/sagemaker/TrainingJobs``, as on AWS, where one stream
-  per instance holds the container's stdout and stderr;
+  per instance holds the container's stdout and stderr; the job folder's paths read as the container's
+  (``/opt/ml/processing``, ``/opt/ml/output``, ``/opt/ml`` for training);
 - an endpoint variant's container log ``$SAGELOCAL_HOME/endpoints/<endpoint>/<variant>.log`` (written by
   :mod:`sagelocal.hosting.container_log`) is the stream ``<variant>/<instance id>`` of
   ``/aws/sagemaker/Endpoints/<endpoint>``.
@@ -31,6 +32,7 @@ class Source:
     files: tuple[Path, ...]
     creation_ms: int
     final: bool  # nothing more will be written: a last line without a newline is complete
+    rewrites: tuple[tuple[str, str], ...] = ()  # (local path, container path) replaced in every line
 
 
 def job_sources(settings: Settings) -> list[Source]:
@@ -43,9 +45,11 @@ def job_sources(settings: Settings) -> list[Source]:
             if not folder.is_dir():
                 continue  # a job that ran no process (a monitoring execution's, a failed start) has no output
             created = job["CreationTime"]
+            rewrites = ((f"{folder}/processing", "/opt/ml/processing"), (f"{folder}/output", "/opt/ml/output"),
+                        (f"{folder}/ml", "/opt/ml"))
             sources.append(Source(JOB_GROUPS[kind], f"{name}/algo-1-{int(created.timestamp())}",
                                   tuple(folder / f for f in _JOB_OUTPUTS), int(created.timestamp() * 1000),
-                                  job.get(f"{kind}JobStatus") in _TERMINAL))
+                                  job.get(f"{kind}JobStatus") in _TERMINAL, rewrites))
     return sources
 
 

@@ -70,7 +70,7 @@ class LogStore:
                 start = offsets.get(path.name, 0)
                 if stat.st_size < start:  # replaced by a shorter file: read the new one from its start
                     start = 0
-                added, consumed = _read_lines(path, start, source.final)
+                added, consumed = _read_lines(path, start, source.final, source.rewrites)
                 offsets[path.name] = start + consumed
                 if added:
                     lines += added
@@ -129,12 +129,14 @@ def _state(path: Path) -> tuple:
     return (stat.st_size, stat.st_mtime_ns)
 
 
-def _read_lines(path: Path, start: int, final: bool) -> tuple[list[str], int]:
+def _read_lines(path: Path, start: int, final: bool, rewrites) -> tuple[list[str], int]:
     """The complete lines from byte ``start`` (and the unterminated tail when ``final``), and the bytes consumed."""
     with path.open("rb") as handle:
         handle.seek(start)
         data = handle.read()
     end = len(data) if final else data.rfind(b"\n") + 1
     text = data[:end].decode("utf-8", "replace")
+    for local, container in rewrites:
+        text = text.replace(local, container)
     lines = [line[:MAX_EVENT_BYTES] for line in text.splitlines() if line.strip()]
     return lines, end

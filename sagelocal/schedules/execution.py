@@ -37,8 +37,12 @@ class Outcome:
 
 
 def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, start: datetime,
-                  end: datetime) -> Outcome:
-    """Run the execution's processing job ``request`` over the capture records with start <= time < end."""
+                  end: datetime, log_folder: Path | None = None) -> Outcome:
+    """Run the execution's processing job ``request`` over the capture records with start <= time < end.
+
+    The analyzer's stdout and stderr are kept in ``log_folder`` (the job's CloudWatch log stream), and container
+    paths, never the scratch folder, appear in what the execution reports.
+    """
     with tempfile.TemporaryDirectory(prefix="sagelocal-monitoring-") as scratch:
         root, container_output = Path(scratch) / "processing", Path(scratch) / "output"
         environment = request["Environment"]
@@ -62,7 +66,14 @@ def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, s
                                   capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired:
             return Outcome("Failed", f"Job exceeded its MaxRuntimeInSeconds of {limit}")
-        message = _read(container_output / "message") or done.stderr.strip()[-500:]
+        def in_container(text: str) -> str:
+            return text.replace(str(container_output), CONTAINER_OUTPUT).replace(str(root), CONTAINER_ROOT)
+
+        if log_folder is not None:
+            log_folder.mkdir(parents=True, exist_ok=True)
+            (log_folder / "stdout.log").write_text(in_container(done.stdout))
+            (log_folder / "stderr.log").write_text(in_container(done.stderr))
+        message = in_container(_read(container_output / "message") or done.stderr.strip()[-500:])
         status = _STATUS_BY_EXIT.get(done.returncode)
         if status is None:
             return Outcome("Failed", message or f"Analyzer exited with status {done.returncode}")
