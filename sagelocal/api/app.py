@@ -18,6 +18,7 @@ from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
 from sagelocal.jobs.backend import ProcessingJobsBackend
+from sagelocal.jobs.listing import JobListingsBackend
 from sagelocal.pipelines_api import PipelinesBackend
 from sagelocal.registry import RegistryBackend
 from sagelocal.review import ReviewBackend
@@ -26,6 +27,7 @@ from sagelocal.review import routes as review_routes
 from sagelocal.s3api import S3Router
 from sagelocal.schedules import SchedulesBackend
 from sagelocal.schedules.routes import install as install_schedule_routes
+from sagelocal.tagging import TagsBackend
 
 
 def build_backends(settings: Settings) -> dict:
@@ -36,7 +38,8 @@ def build_backends(settings: Settings) -> dict:
     schedules = SchedulesBackend(settings, hosting)
     return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions,
             "jobs": ProcessingJobsBackend(settings), "review": ReviewBackend(settings),
-            "schedules": schedules, "monitoring_job_definitions": schedules.definitions}
+            "schedules": schedules, "monitoring_job_definitions": schedules.definitions,
+            "pipeline_versions": pipelines.versions, "job_listings": JobListingsBackend(settings)}
 
 
 async def signed_request(request: Request) -> str:
@@ -54,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.access_key = load_or_create(settings)
     app.state.backends = build_backends(settings)
-    sagemaker_api = SageMakerJsonApi(list(app.state.backends.values()))
+    tags = TagsBackend(settings)
+    sagemaker_api = SageMakerJsonApi([*app.state.backends.values(), tags], after_call=tags.record_creation)
+    tags.resolve_with(sagemaker_api.call)
     install_runtime_routes(app, app.state.backends["hosting"])
     install_schedule_routes(app, app.state.backends["schedules"])
     app.include_router(review_routes.build_router(app.state.backends["review"], signed_request))

@@ -18,6 +18,7 @@ from sagelocal.engine.runner import PipelineRunner
 from sagelocal.engine.store import PipelineStore
 from sagelocal.errors import ResourceNotFound, UserError, ValidationError
 from sagelocal.paging import paginate, with_token
+from sagelocal.pipelines_api.versions import PipelineVersions
 from sagelocal.storage.s3 import LocalS3
 from sagelocal.storage.sqlite import Database
 
@@ -63,6 +64,7 @@ class PipelinesBackend:
         self.settings = settings
         self.db = Database(settings.db_path("pipelines_api"), _SCHEMA)
         self.executions = PipelineStore(settings)
+        self.versions = PipelineVersions(settings.db_path("pipelines_api"), self.executions)
         self.s3 = LocalS3(settings.s3_root)
 
     # -- pipelines -----------------------------------------------------------------------------
@@ -77,6 +79,7 @@ class PipelinesBackend:
             conn.execute("INSERT INTO pipelines VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
                          (name, request.get("PipelineDisplayName", name), text, request["RoleArn"],
                           request.get("PipelineDescription"), json.dumps(request.get("Tags", [])), now, now))
+        self.versions.record(self._row(name))
         return {"PipelineArn": self._arn(name)}
 
     def update_pipeline(self, request: dict) -> dict:
@@ -90,6 +93,8 @@ class PipelinesBackend:
                          (text, request.get("RoleArn", row["role_arn"]),
                           request.get("PipelineDescription", row["description"]),
                           request.get("PipelineDisplayName", row["display_name"]), _now(), name))
+        self.versions.ensure(row)  # version 1 of a pipeline created before versions were kept
+        self.versions.record(self._row(name))
         return {"PipelineArn": self._arn(name), "PipelineVersionId": row["version"] + 1}
 
     def describe_pipeline(self, request: dict) -> dict:
@@ -117,6 +122,7 @@ class PipelinesBackend:
         name = self._row(self._name(request["PipelineName"]))["name"]
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM pipelines WHERE name = ?", (name,))
+        self.versions.forget(name)
         return {"PipelineArn": self._arn(name)}
 
     def list_pipelines(self, request: dict) -> dict:
@@ -131,6 +137,9 @@ class PipelinesBackend:
                       **({"PipelineDescription": r["description"]} if r["description"] else {})} for r in rows]
         page, token = paginate(summaries, request)
         return with_token({"PipelineSummaries": page}, token)
+
+    def list_pipeline_versions(self, request: dict) -> dict:
+        return self.versions.summaries(self._row(self._name(request["PipelineName"])), request)
 
     # -- executions ----------------------------------------------------------------------------
     def start_pipeline_execution(self, request: dict) -> dict:
