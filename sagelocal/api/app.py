@@ -14,6 +14,8 @@ from sagelocal.api.credentials import load_or_create
 from sagelocal.api.protocol import error_response
 from sagelocal.api.sagemaker_json import SageMakerJsonApi
 from sagelocal.api.services import install as install_services
+from sagelocal.cloudwatch.invocations import InvocationMetrics
+from sagelocal.cloudwatch.store import MetricStore
 from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
@@ -60,13 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tags = TagsBackend(settings)
     sagemaker_api = SageMakerJsonApi([*app.state.backends.values(), tags], after_call=tags.record_creation)
     tags.resolve_with(sagemaker_api.call)
-    install_runtime_routes(app, app.state.backends["hosting"])
+    invocations = InvocationMetrics(MetricStore(settings.db_path("metrics")))
+    install_runtime_routes(app, app.state.backends["hosting"], invocations)
     install_schedule_routes(app, app.state.backends["schedules"])
     app.include_router(review_routes.build_router(app.state.backends["review"], signed_request))
     app.include_router(review_portal.build_router(app.state.backends["review"], settings))
     # S3 is recognised by its signing service, so it never collides with the routes below.
     app.add_middleware(S3Router, settings=settings, access_key=app.state.access_key)
-    install_services(app, settings)  # CloudWatch Logs and metrics, STS: recognised by their signing service too
+    install_services(app, settings, invocations)  # CloudWatch Logs and metrics, STS: recognised by their signing service too
 
     @app.exception_handler(AuthError)
     async def _auth_failed(request: Request, error: AuthError):

@@ -127,9 +127,13 @@ class ServicesRouter:
         await response(scope, receive, send)
 
 
-def install(app, settings) -> None:
-    """Serve CloudWatch Logs, CloudWatch metrics and STS on ``app`` (after its backends are built)."""
+def install(app, settings, invocations) -> None:
+    """Serve CloudWatch Logs, CloudWatch metrics and STS on ``app`` (after its backends are built);
+    ``invocations`` is the endpoints' InvocationMetrics recorder."""
+    from sagelocal.cloudwatch import CloudWatchBackend
     from sagelocal.logs import LogsBackend
 
-    handlers = {"logs": LogsApi(LogsBackend(settings)), "sts": StsApi(settings, app.state.access_key)}
+    handlers = {"logs": LogsApi(LogsBackend(settings)), "sts": StsApi(settings, app.state.access_key),
+                "monitoring": CloudWatchApi(CloudWatchBackend(settings, app.state.backends["schedules"], invocations))}
+    app.router.on_shutdown.append(invocations.flush)
     app.add_middleware(ServicesRouter, access_key=app.state.access_key, handlers=handlers)

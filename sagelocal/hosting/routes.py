@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import re
+import time
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,10 +27,12 @@ _CUSTOM_ATTRIBUTES = re.compile(r"^[\x20-\x7e]{0,1024}$")
 _ERROR_TYPE = "application/json"
 
 
-def install(app, backend) -> None:
-    """Add the runtime route to ``app``; ``backend`` is the HostingBackend."""
+def install(app, backend, invocations=None) -> None:
+    """Add the runtime route to ``app``; ``backend`` is the HostingBackend; ``invocations`` (an
+    :class:`~sagelocal.cloudwatch.invocations.InvocationMetrics`) records each answered request's metrics."""
 
     async def invoke_endpoint(request: Request) -> Response:
+        started = time.perf_counter()
         try:
             body = await _read_body(request)
             url = _signed_url(request)
@@ -37,10 +40,12 @@ def install(app, backend) -> None:
             verify_sigv4("POST", url, headers, body, app.state.access_key)
             if len(body) > MAX_PAYLOAD_BYTES:
                 return _too_large()
-            return _invoke(backend, request.path_params["name"], headers, body)
+            return _invoke(backend, request.path_params["name"], headers, body, invocations, started)
         except _TooLarge:
             return _too_large()
         except ModelError as error:
+            if invocations is not None:
+                invocations.record(request.path_params["name"], error.variant, None, None, error.status)
             response = error_response(error, content_type=_ERROR_TYPE)
             response.body = json.dumps({"message": error.message, **error.fields}).encode()
             response.headers["content-length"] = str(len(response.body))
@@ -54,7 +59,7 @@ def install(app, backend) -> None:
     app.router.on_startup.append(gc.freeze)
 
 
-def _invoke(backend, name: str, headers: dict, body: bytes) -> Response:
+def _invoke(backend, name: str, headers: dict, body: bytes, invocations, started: float) -> Response:
     inference_id = headers.get("x-amzn-sagemaker-inference-id")
     if inference_id is not None and not _INFERENCE_ID.match(inference_id):
         raise RuntimeValidationError("InferenceId must be 1 to 64 printable characters and not start with a space.")
@@ -65,8 +70,12 @@ def _invoke(backend, name: str, headers: dict, body: bytes) -> Response:
         raise RuntimeValidationError("1 validation error detected: Value at 'body' failed to satisfy constraint: "
                                      "Member must not be null")
     live = backend.live_endpoint(name)
+    model_started = time.perf_counter()
     result = live.invoke(body, headers.get("content-type", "application/octet-stream"), inference_id, custom,
                          headers.get("x-amzn-sagemaker-target-variant"))
+    if invocations is not None:
+        done = time.perf_counter()
+        invocations.record(name, result.variant, done - model_started, model_started - started, 200)
     return Response(result.body, media_type=None, headers={
         "content-type": result.content_type, "x-amzn-invoked-production-variant": result.variant})
 

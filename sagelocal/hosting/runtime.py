@@ -28,8 +28,10 @@ class ModelError(ServiceError):
     code = "ModelError"
     status = 424
 
-    def __init__(self, message: str, original_status: int, original_message: str, log_stream_arn: str):
+    def __init__(self, message: str, original_status: int, original_message: str, log_stream_arn: str,
+                 variant: str = ""):
         super().__init__(message)
+        self.variant = variant  # which variant's container answered (for its error metrics)
         self.fields = {"OriginalStatusCode": original_status, "OriginalMessage": original_message,
                        "LogStreamArn": log_stream_arn}
 
@@ -69,7 +71,7 @@ class LiveEndpoint:
             raise ModelError(
                 f'Received {kind} error ({error.status}) from primary with message "{error.message}". '
                 f"See {self.log_group} for more information.",
-                error.status, error.message, self.log_group,
+                error.status, error.message, self.log_group, variant.name,
             ) from None
         if variant.capture is not None and self.policy.sampled():
             now = time.time()
