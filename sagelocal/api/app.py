@@ -7,6 +7,7 @@ room) → jobs and storage. Backends know nothing of HTTP.
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from sagelocal.api.auth import AuthError, verify_sigv4
@@ -16,6 +17,7 @@ from sagelocal.api.sagemaker_json import SageMakerJsonApi
 from sagelocal.api.services import install as install_services
 from sagelocal.cloudwatch.invocations import InvocationMetrics
 from sagelocal.cloudwatch.store import MetricStore
+from sagelocal import request_origin
 from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_schedule_routes(app, app.state.backends["schedules"])
     app.include_router(review_routes.build_router(app.state.backends["review"], signed_request))
     app.include_router(review_portal.build_router(app.state.backends["review"], settings))
+    app.add_api_route("/", lambda: RedirectResponse("/portal", status_code=307), methods=["GET"],
+                      include_in_schema=False)  # a workteam's SubDomain is this server: its root leads to the portal
     # S3 is recognised by its signing service, so it never collides with the routes below.
     app.add_middleware(S3Router, settings=settings, access_key=app.state.access_key)
     install_services(app, settings, invocations)  # CloudWatch Logs and metrics, STS: recognised by their signing service too
@@ -77,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/", dependencies=[Depends(signed_request)])
     async def sagemaker_json(request: Request):
-        # Backends are synchronous (SQLite); run them off the event loop.
+        request_origin.remember(request.url.scheme, request.headers.get("host", ""))
+        # Backends are synchronous (SQLite); run them off the event loop (the origin goes along: contextvars).
         return await run_in_threadpool(
             sagemaker_api.handle, request.headers.get("x-amz-target", ""), await request.body()
         )
