@@ -21,7 +21,8 @@ from sagelocal.paging import as_datetime
 
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
-MAX_DATAPOINTS = 1440
+MAX_DATAPOINTS = 1440  # GetMetricStatistics
+MAX_METRIC_DATA_POINTS = 100_800  # GetMetricData's default MaxDatapoints
 _LIST_PAGE = 500
 _RECENT = {"PT3H": 3 * 3600}
 _PERCENTILE = re.compile(r"^p\d+(\.\d+)?$")
@@ -129,7 +130,8 @@ class CloudWatchBackend:
                 what = "Percentile statistics are" if _PERCENTILE.match(stat["Stat"]) else f"Stat {stat['Stat']} is"
                 raise InvalidParameterValue(f"{what} not supported by sagelocal (query {query['Id']}); use one of "
                                             f"{', '.join(STATISTICS)}.")
-            _, _, period = self._range(request["StartTime"], request["EndTime"], stat["Period"])
+            _, _, period = self._range(request["StartTime"], request["EndTime"], stat["Period"],
+                                       request.get("MaxDatapoints", MAX_METRIC_DATA_POINTS))
             metric = stat["Metric"]
             rows = self.store.buckets(metric["Namespace"], metric["MetricName"], canonical(metric.get("Dimensions")),
                                       start, end, period, stat.get("Unit"))
@@ -142,16 +144,16 @@ class CloudWatchBackend:
         return {"MetricDataResults": results, "Messages": []}
 
     @staticmethod
-    def _range(start_value, end_value, period: int) -> tuple[float, float, int]:
+    def _range(start_value, end_value, period: int, limit: int = MAX_DATAPOINTS) -> tuple[float, float, int]:
         start, end = _epoch(start_value), _epoch(end_value)
         if end <= start:
             raise InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
         if period % 60 and period not in (1, 5, 10, 20, 30):
             raise InvalidParameterValue("The parameter Period must be a multiple of 60.")
         count = int((end - start + period - 1) // period)
-        if count > MAX_DATAPOINTS:
+        if count > limit:
             raise InvalidParameterCombination(
-                f"You have requested up to {count:,} datapoints, which exceeds the limit of {MAX_DATAPOINTS:,}. You may "
+                f"You have requested up to {count:,} datapoints, which exceeds the limit of {limit:,}. You may "
                 "reduce the datapoints requested by increasing Period, or decreasing the time range.")
         return start, end, period
 
