@@ -86,9 +86,10 @@ class LogsBackend:
         rows = self.store.page(row["id"], after, before, request.get("startTime"), request.get("endTime"),
                                min(limit, MAX_EVENTS), from_tail)
         rows = _within_size(rows[::-1])[::-1] if from_tail else _within_size(rows)
-        events = [{"timestamp": r["ts"], "message": r["message"], "ingestionTime": r["ingestion"]} for r in rows]
+        events = [{"timestamp": ts, "message": message, "ingestionTime": ingestion}
+                  for _, ts, ingestion, message, _ in rows]
         if rows:
-            first, last = rows[0]["seq"], rows[-1]["seq"]
+            first, last = rows[0][0], rows[-1][0]
         elif after is not None:
             first, last = after + 1, after
         elif before is not None:
@@ -174,10 +175,12 @@ class LogsBackend:
 
 
 def _within_size(rows: list) -> list:
-    """The leading rows whose messages fit in one response (at least one)."""
+    """The leading (seq, ts, ingestion, message, bytes) rows whose messages fit in one response (at least one)."""
+    if sum(r[4] for r in rows) + _EVENT_OVERHEAD * len(rows) <= MAX_RESPONSE_BYTES:
+        return rows
     size = 0
     for count, r in enumerate(rows):
-        size += len(r["message"].encode()) + _EVENT_OVERHEAD
+        size += r[4] + _EVENT_OVERHEAD
         if size > MAX_RESPONSE_BYTES and count:
             return rows[:count]
     return rows
