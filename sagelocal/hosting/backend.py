@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from sagelocal.config import Settings
 from sagelocal.errors import UserError, ValidationError
 from sagelocal.hosting.capture import CapturePolicy, CaptureWriter
+from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
 from sagelocal.hosting.serving import XGBoostServer, load_booster
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
@@ -248,8 +249,12 @@ class HostingBackend:
             writer = None
             if policy is not None:
                 writer = CaptureWriter(self.s3.path(policy.destination), name, spec["VariantName"])
-            variants.append(LiveVariant(spec["VariantName"], float(spec.get("InitialVariantWeight", 1.0)),
-                                        XGBoostServer(self._booster(container["ModelDataUrl"])), writer))
+            log = ContainerLog(self.settings.home, name, spec["VariantName"])
+            server = XGBoostServer(self._booster(container["ModelDataUrl"]))
+            log.write(f"Loaded the XGBoost model {container['ModelDataUrl']} ({container['Image']}); serving "
+                      "/invocations")
+            variants.append(LiveVariant(spec["VariantName"], float(spec.get("InitialVariantWeight", 1.0)), server,
+                                        writer, log))
         log_group = (f"/aws/sagemaker/Endpoints/{name} (local server log) in account "
                      f"{self.settings.account_id}")
         return LiveEndpoint(name, variants, policy, log_group)

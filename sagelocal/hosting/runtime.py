@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from sagelocal.errors import ServiceError
+from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.capture import CapturePolicy, CaptureWriter, build_record, inference_time
 from sagelocal.hosting.serving import RESPONSE_TYPE, ContainerError, XGBoostServer
 
@@ -49,6 +50,7 @@ class LiveVariant:
     weight: float
     server: XGBoostServer
     capture: CaptureWriter | None
+    log: ContainerLog | None = None
 
 
 class LiveEndpoint:
@@ -67,6 +69,8 @@ class LiveEndpoint:
         try:
             output = variant.server.invoke(content_type, body)
         except ContainerError as error:
+            if variant.log is not None:
+                variant.log.write(f"ERROR {error.status} answering an invocation: {error.message}")
             kind = "client" if error.status < 500 else "server"
             raise ModelError(
                 f'Received {kind} error ({error.status}) from primary with message "{error.message}". '

@@ -66,3 +66,17 @@ def test_unknown_group_and_stream_are_aws_errors(local_server):
     run_printing_job(local_server, "one", 1)
     with pytest.raises(logs.exceptions.ResourceNotFoundException, match="log stream does not exist"):
         logs.get_log_events(logGroupName=GROUP, logStreamName="nope/algo-1-1")
+
+
+def test_an_endpoints_container_log(local_server):
+    from hosting.deploy import deploy
+
+    env = deploy(local_server)
+    with pytest.raises(ClientError):
+        env["runtime"].invoke_endpoint(EndpointName="bc-endpoint", ContentType="text/csv", Body="not,numbers")
+    logs = local_server.client("logs")
+    (stream,) = logs.describe_log_streams(logGroupName="/aws/sagemaker/Endpoints/bc-endpoint")["logStreams"]
+    assert stream["logStreamName"].startswith("AllTraffic/i-")
+    found = logs.filter_log_events(logGroupName="/aws/sagemaker/Endpoints/bc-endpoint",
+                                   logStreamNamePrefix="AllTraffic/")["events"]
+    assert "Loaded the XGBoost model" in found[0]["message"] and "ERROR 4" in found[-1]["message"]
