@@ -7,6 +7,7 @@ room) → jobs and storage. Backends know nothing of HTTP.
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from sagelocal.api.auth import AuthError
@@ -15,10 +16,15 @@ from sagelocal.api.guard import RequestGuard
 from sagelocal.api.inbound import JSON_API_MAX_BODY, BodyTooLarge, signed_body, too_large
 from sagelocal.api.protocol import error_response
 from sagelocal.api.sagemaker_json import SageMakerJsonApi
+from sagelocal.api.services import install as install_services
+from sagelocal.cloudwatch.invocations import InvocationMetrics
+from sagelocal.cloudwatch.store import MetricStore
+from sagelocal import request_origin
 from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
 from sagelocal.jobs.backend import ProcessingJobsBackend
+from sagelocal.jobs.listing import JobListingsBackend
 from sagelocal.pipelines_api import PipelinesBackend
 from sagelocal.registry import RegistryBackend
 from sagelocal.review import ReviewBackend
@@ -28,6 +34,7 @@ from sagelocal.s3api import S3Router
 from sagelocal.s3api.router import MAX_OBJECT_BYTES, is_s3_request
 from sagelocal.schedules import SchedulesBackend
 from sagelocal.schedules.routes import install as install_schedule_routes
+from sagelocal.tagging import TagsBackend
 
 
 def build_backends(settings: Settings) -> dict:
@@ -35,9 +42,11 @@ def build_backends(settings: Settings) -> dict:
     registry = RegistryBackend(settings)
     hosting = HostingBackend(settings, registry)
     pipelines = PipelinesBackend(settings)
+    schedules = SchedulesBackend(settings, hosting)
     return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions,
             "jobs": ProcessingJobsBackend(settings), "review": ReviewBackend(settings),
-            "schedules": SchedulesBackend(settings, hosting)}
+            "schedules": schedules, "monitoring_job_definitions": schedules.definitions,
+            "pipeline_versions": pipelines.versions, "job_listings": JobListingsBackend(settings)}
 
 
 def signed(service: str):
@@ -62,14 +71,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.access_key = load_or_create(settings)
     app.state.backends = build_backends(settings)
-    sagemaker_api = SageMakerJsonApi(list(app.state.backends.values()))
-    install_runtime_routes(app, app.state.backends["hosting"])
+    tags = TagsBackend(settings)
+    sagemaker_api = SageMakerJsonApi([*app.state.backends.values(), tags], after_call=tags.record_creation)
+    tags.resolve_with(sagemaker_api.call)
+    invocations = InvocationMetrics(MetricStore(settings.db_path("metrics")))
+    install_runtime_routes(app, app.state.backends["hosting"], invocations)
     install_schedule_routes(app, app.state.backends["schedules"])
     app.include_router(review_routes.build_router(app.state.backends["review"], signed("sagemaker-a2i-runtime")))
     app.include_router(review_portal.build_router(app.state.backends["review"], settings))
+    app.add_api_route("/", lambda: RedirectResponse("/portal", status_code=307), methods=["GET"],
+                      include_in_schema=False)  # a workteam's SubDomain is this server: its root leads to the portal
     # S3 is recognised by its signing service, so it never collides with the routes below.
     app.add_middleware(S3Router, settings=settings, access_key=app.state.access_key)
-    app.add_middleware(RequestGuard, read_timeout=settings.read_timeout, body_cap=_body_cap)
+    install_services(app, settings, invocations)  # CloudWatch Logs and metrics, STS: recognised by their signing service too
+    app.add_middleware(RequestGuard, read_timeout=settings.read_timeout, body_cap=_body_cap)  # outermost
 
     @app.exception_handler(AuthError)
     async def _auth_failed(request: Request, error: AuthError):
@@ -81,7 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/", dependencies=[Depends(signed("sagemaker"))])
     async def sagemaker_json(request: Request):
-        # Backends are synchronous (SQLite); run them off the event loop.
+        request_origin.remember(request.url.scheme, request.headers.get("host", ""))
+        # Backends are synchronous (SQLite); run them off the event loop (the origin goes along: contextvars).
         return await run_in_threadpool(
             sagemaker_api.handle, request.headers.get("x-amz-target", ""), request.state.body
         )

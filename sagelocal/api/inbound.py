@@ -68,9 +68,16 @@ async def signed_body(request: Request, service: str, limit: int, headers: dict[
     Raises :class:`~sagelocal.api.auth.AuthError` or :class:`BodyTooLarge`; ``headers`` (lower-case
     names) may be passed when the caller already built them.
     """
+    return await authenticated_body(request, signing_name(service), limit, headers)
+
+
+async def authenticated_body(request: Request, signing: str, limit: int,
+                             headers: dict[str, str] | None = None) -> bytes:
+    """:func:`signed_body` for a route known by the signing name in its credential scope (``logs``,
+    ``monitoring``, ``sts``...)."""
     state = request.app.state
     headers = lower_headers(request) if headers is None else headers
-    claim = check_headers(headers, state.access_key, state.settings.region, signing_name(service))
+    claim = check_headers(headers, state.access_key, state.settings.region, signing)
     body = await read_body(request, limit)
     payload_hash = hashlib.sha256(body).hexdigest()
     declared = headers.get("x-amz-content-sha256")

@@ -1,7 +1,8 @@
-"""The ``sagemaker`` service's JSON protocol: ``POST /`` with ``X-Amz-Target: SageMaker.<Operation>``.
+"""AWS's JSON protocol: ``POST /`` with ``X-Amz-Target: <prefix>.<Operation>`` (``SageMaker.CreateEndpoint``,
+``Logs_20140328.GetLogEvents``).
 
 Operations are found by name on the backends: CreateEndpoint is ``backend.create_endpoint(request)``.
-Only names in botocore's sagemaker model are served, and every request is validated against it first.
+Only names in botocore's model of the service are served, and every request is validated against it first.
 """
 from __future__ import annotations
 
@@ -11,42 +12,61 @@ import re
 from sagelocal.api.protocol import error_response, json_response, service_model, validate_request
 from sagelocal.errors import ServiceError, ValidationError
 
-_TARGET_PREFIX = "SageMaker."
-
 
 def _snake(operation: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", operation).lower()
 
 
-class SageMakerJsonApi:
-    """Dispatch JSON-protocol requests to the first backend that implements the operation."""
+class JsonApi:
+    """Dispatch one service's requests to the first backend that implements the operation.
 
-    def __init__(self, backends: list):
-        names = service_model("sagemaker").operation_names
+    ``after_call(operation, request, response)``, when given, sees every successful call (tags given at
+    creation are recorded that way).
+    """
+
+    def __init__(self, service: str, backends: list, after_call=None):
+        model = service_model(service)
+        self.service = service
+        self.target_prefix = model.metadata["targetPrefix"] + "."
+        self.content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
+        self.after_call = after_call
         self.operations = {}
-        for operation in names:
+        for operation in model.operation_names:
             for backend in backends:
                 method = getattr(backend, _snake(operation), None)
                 if method is not None:
                     self.operations[operation] = method
                     break
 
+    def call(self, operation: str, request: dict) -> dict:
+        """Validate ``request`` against the operation's input shape and run it; errors are ServiceErrors."""
+        method = self.operations.get(operation)
+        if method is None:
+            raise ServiceError(f"Operation {operation} is not supported by sagelocal", code="UnknownOperationException")
+        if not isinstance(request, dict):
+            raise ValidationError("The request body must be a JSON object")
+        validate_request(self.service, operation, request)
+        response = method(request)
+        if self.after_call is not None:
+            self.after_call(operation, request, response)
+        return response
+
     def handle(self, target: str, body: bytes):
         try:
-            if not target.startswith(_TARGET_PREFIX):
+            if not target.startswith(self.target_prefix):
                 raise ServiceError(f"Missing or bad X-Amz-Target: {target!r}", code="UnknownOperationException")
-            operation = target[len(_TARGET_PREFIX):]
-            method = self.operations.get(operation)
-            if method is None:
-                raise ServiceError(f"Operation {operation} is not supported by sagelocal",
-                                   code="UnknownOperationException")
             try:
                 request = json.loads(body or b"{}")
             except ValueError:
                 raise ValidationError("The request body is not valid JSON") from None
-            if not isinstance(request, dict):
-                raise ValidationError("The request body must be a JSON object")
-            validate_request("sagemaker", operation, request)
-            return json_response(method(request))
+            response = self.call(target[len(self.target_prefix):], request)
+            return json_response(response, content_type=self.content_type)
         except ServiceError as error:
-            return error_response(error)
+            return error_response(error, content_type=self.content_type)
+
+
+class SageMakerJsonApi(JsonApi):
+    """The ``sagemaker`` service (``X-Amz-Target: SageMaker.<Operation>``)."""
+
+    def __init__(self, backends: list, after_call=None):
+        super().__init__("sagemaker", backends, after_call)

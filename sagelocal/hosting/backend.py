@@ -14,9 +14,10 @@ from datetime import datetime, timezone
 from sagelocal.config import Settings
 from sagelocal.errors import UserError, ValidationError
 from sagelocal.hosting.capture import CapturePolicy, CaptureWriter
+from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
 from sagelocal.hosting.serving import XGBoostServer, load_booster
-from sagelocal.paging import paginate, sorted_by_request, with_token
+from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.storage import LocalS3
 from sagelocal.storage.sqlite import Database
 
@@ -74,6 +75,9 @@ class HostingBackend:
         response = {k: v for k, v in stored.items() if k not in ("Tags",)}
         return response | {"ModelArn": row["arn"], "CreationTime": datetime.fromisoformat(row["creation_time"]),
                            "DeploymentRecommendation": {"RecommendationStatus": "NOT_APPLICABLE"}}
+
+    def list_models(self, request: dict) -> dict:
+        return self._list_named("models", "Model", request, "Models")
 
     def delete_model(self, request: dict) -> dict:
         row = self._model(request["ModelName"])
@@ -134,6 +138,9 @@ class HostingBackend:
         stored = {k: v for k, v in json.loads(row["request"]).items() if k != "Tags"}
         return stored | {"EndpointConfigArn": row["arn"],
                          "CreationTime": datetime.fromisoformat(row["creation_time"])}
+
+    def list_endpoint_configs(self, request: dict) -> dict:
+        return self._list_named("endpoint_configs", "EndpointConfig", request, "EndpointConfigs")
 
     def delete_endpoint_config(self, request: dict) -> dict:
         row = self._config(request["EndpointConfigName"])
@@ -242,8 +249,12 @@ class HostingBackend:
             writer = None
             if policy is not None:
                 writer = CaptureWriter(self.s3.path(policy.destination), name, spec["VariantName"])
-            variants.append(LiveVariant(spec["VariantName"], float(spec.get("InitialVariantWeight", 1.0)),
-                                        XGBoostServer(self._booster(container)), writer))
+            log = ContainerLog(self.settings.home, name, spec["VariantName"])
+            server = XGBoostServer(self._booster(container))
+            log.write(f"Loaded the XGBoost model {container['ModelDataUrl']} ({container['Image']}); serving "
+                      "/invocations")
+            variants.append(LiveVariant(spec["VariantName"], float(spec.get("InitialVariantWeight", 1.0)), server,
+                                        writer, log))
         log_group = (f"/aws/sagemaker/Endpoints/{name} (local server log) in account "
                      f"{self.settings.account_id}")
         return LiveEndpoint(name, variants, policy, log_group)
@@ -290,6 +301,19 @@ class HostingBackend:
             old.close()
 
     # -- helpers ------------------------------------------------------------------------------
+    def _list_named(self, table: str, kind: str, request: dict, result_key: str) -> dict:
+        """ListModels / ListEndpointConfigs: ``<kind>Name``, ``<kind>Arn`` and CreationTime of each row."""
+        items = [{f"{kind}Name": r["name"], f"{kind}Arn": r["arn"],
+                  "CreationTime": datetime.fromisoformat(r["creation_time"])}
+                 for r in self.db.query(f"SELECT name, arn, creation_time FROM {table}")]
+        if request.get("NameContains"):
+            items = [i for i in items if request["NameContains"] in i[f"{kind}Name"]]
+        items = time_filtered(items, request, "CreationTime")
+        items = sorted_by_request(items, request, {"Name": f"{kind}Name", "CreationTime": "CreationTime"},
+                                  "CreationTime")
+        page, token = paginate(items, request)
+        return with_token({result_key: page}, token)
+
     def _variant_summary(self, variant: dict, row) -> dict:
         model = self.db.query_one("SELECT container FROM models WHERE name = ?", (variant["ModelName"],))
         weight = float(variant.get("InitialVariantWeight", 1.0))

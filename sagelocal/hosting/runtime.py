@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from sagelocal.errors import ServiceError
+from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.capture import CapturePolicy, CaptureWriter, build_record, inference_time
 from sagelocal.hosting.serving import RESPONSE_TYPE, ContainerError, XGBoostServer
 
@@ -28,8 +29,10 @@ class ModelError(ServiceError):
     code = "ModelError"
     status = 424
 
-    def __init__(self, message: str, original_status: int, original_message: str, log_stream_arn: str):
+    def __init__(self, message: str, original_status: int, original_message: str, log_stream_arn: str,
+                 variant: str = ""):
         super().__init__(message)
+        self.variant = variant  # which variant's container answered (for its error metrics)
         self.fields = {"OriginalStatusCode": original_status, "OriginalMessage": original_message,
                        "LogStreamArn": log_stream_arn}
 
@@ -47,6 +50,7 @@ class LiveVariant:
     weight: float
     server: XGBoostServer
     capture: CaptureWriter | None
+    log: ContainerLog | None = None
 
 
 class LiveEndpoint:
@@ -65,11 +69,13 @@ class LiveEndpoint:
         try:
             output = variant.server.invoke(content_type, body)
         except ContainerError as error:
+            if variant.log is not None:
+                variant.log.write(f"ERROR {error.status} answering an invocation: {error.message}")
             kind = "client" if error.status < 500 else "server"
             raise ModelError(
                 f'Received {kind} error ({error.status}) from primary with message "{error.message}". '
                 f"See {self.log_group} for more information.",
-                error.status, error.message, self.log_group,
+                error.status, error.message, self.log_group, variant.name,
             ) from None
         if variant.capture is not None and self.policy.sampled():
             now = time.time()

@@ -13,13 +13,9 @@ import threading
 from sagelocal.config import Settings
 from sagelocal.errors import ValidationError
 from sagelocal.jobs.container import JobFailed, check_job_name
+from sagelocal.jobs.listing import list_jobs
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.jobs.store import JobStore
-from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
-
-_SUMMARY_FIELDS = ("ProcessingJobName", "ProcessingJobArn", "CreationTime", "ProcessingEndTime", "LastModifiedTime",
-                   "ProcessingJobStatus", "FailureReason", "ExitMessage")
-_SORT_FIELDS = {"Name": "ProcessingJobName", "CreationTime": "CreationTime", "Status": "ProcessingJobStatus"}
 
 
 class ProcessingJobsBackend:
@@ -46,16 +42,7 @@ class ProcessingJobsBackend:
         return self.jobs.describe("Training", request["TrainingJobName"])
 
     def list_processing_jobs(self, request: dict) -> dict:
-        items = [{k: job[k] for k in _SUMMARY_FIELDS if k in job} for job in self.jobs.all("Processing")]
-        if request.get("NameContains"):
-            items = [i for i in items if request["NameContains"] in i["ProcessingJobName"]]
-        if request.get("StatusEquals"):
-            items = [i for i in items if i["ProcessingJobStatus"] == request["StatusEquals"]]
-        items = time_filtered(time_filtered(items, request, "CreationTime"), request, "LastModifiedTime",
-                              "LastModifiedTime")
-        items = sorted_by_request(items, request, _SORT_FIELDS, "CreationTime")
-        page, token = paginate(items, request)
-        return with_token({"ProcessingJobSummaries": page}, token)
+        return list_jobs(self.jobs, "Processing", request)
 
     def stop_processing_job(self, request: dict) -> dict:
         """Any InProgress job, whoever started it (this server, a pipeline step, a monitoring execution)."""

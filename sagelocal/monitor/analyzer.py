@@ -19,6 +19,11 @@ from sagelocal.errors import UserError
 EXIT_COMPLETED, EXIT_FAILED, EXIT_VIOLATIONS = 0, 1, 3
 DEFAULT_MESSAGE_FILE = "/opt/ml/output/message"
 DEFAULT_METRICS_DIRECTORY = "/opt/ml/output/metrics/cloudwatch"
+# The configuration the container logs when it starts (its stdout is the job's CloudWatch log stream).
+_LOGGED_SETTINGS = ("dataset_source", "dataset_format", "record_preprocessor_script", "post_analytics_processor_script",
+                    "baseline_constraints", "baseline_statistics", "output_path", "start_time", "end_time",
+                    "cloudwatch_metrics_directory", "publish_cloudwatch_metrics", "sagemaker_endpoint_name",
+                    "sagemaker_monitoring_schedule_name", "output_message_file")
 
 
 def dataset_format(raw: str | None, monitoring: bool) -> tuple:
@@ -49,8 +54,11 @@ def main(environ: dict | None = None) -> int:
     """Run one analysis configured by ``environ`` (default ``os.environ``); returns the exit status."""
     env = dict(os.environ if environ is None else environ)
     message_file = Path(env.get("output_message_file") or DEFAULT_MESSAGE_FILE)
+    print("analyzer: input " + json.dumps({k: env[k] for k in _LOGGED_SETTINGS if k in env}), flush=True)
     try:
-        return _run(env, message_file)
+        status = _run(env, message_file)
+        print(f"analyzer: {message_file.read_text() if message_file.is_file() else 'done'}", flush=True)
+        return status
     except UserError as exc:
         from sagelocal.monitor import outputs
 

@@ -18,6 +18,7 @@ from sagelocal.engine.runner import PipelineRunner
 from sagelocal.engine.store import PipelineStore
 from sagelocal.errors import ResourceNotFound, UserError, ValidationError
 from sagelocal.paging import paginate, with_token
+from sagelocal.pipelines_api.versions import PipelineVersions
 from sagelocal.storage.s3 import LocalS3
 from sagelocal.storage.sqlite import Database
 
@@ -65,6 +66,7 @@ class PipelinesBackend:
         self.executions = PipelineStore(settings)
         # Executions a crashed runtime left running end now, as AWS would show them, and their jobs with them.
         self.executions.settle_interrupted()
+        self.versions = PipelineVersions(settings.db_path("pipelines_api"), self.executions)
         self.s3 = LocalS3(settings.s3_root)
 
     # -- pipelines -----------------------------------------------------------------------------
@@ -79,6 +81,7 @@ class PipelinesBackend:
             conn.execute("INSERT INTO pipelines VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
                          (name, request.get("PipelineDisplayName", name), text, request["RoleArn"],
                           request.get("PipelineDescription"), json.dumps(request.get("Tags", [])), now, now))
+        self.versions.record(self._row(name))
         return {"PipelineArn": self._arn(name)}
 
     def update_pipeline(self, request: dict) -> dict:
@@ -92,6 +95,8 @@ class PipelinesBackend:
                          (text, request.get("RoleArn", row["role_arn"]),
                           request.get("PipelineDescription", row["description"]),
                           request.get("PipelineDisplayName", row["display_name"]), _now(), name))
+        self.versions.ensure(row)  # version 1 of a pipeline created before versions were kept
+        self.versions.record(self._row(name))
         return {"PipelineArn": self._arn(name), "PipelineVersionId": row["version"] + 1}
 
     def describe_pipeline(self, request: dict) -> dict:
@@ -119,6 +124,7 @@ class PipelinesBackend:
         name = self._row(self._name(request["PipelineName"]))["name"]
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM pipelines WHERE name = ?", (name,))
+        self.versions.forget(name)
         return {"PipelineArn": self._arn(name)}
 
     def list_pipelines(self, request: dict) -> dict:
@@ -133,6 +139,9 @@ class PipelinesBackend:
                       **({"PipelineDescription": r["description"]} if r["description"] else {})} for r in rows]
         page, token = paginate(summaries, request)
         return with_token({"PipelineSummaries": page}, token)
+
+    def list_pipeline_versions(self, request: dict) -> dict:
+        return self.versions.summaries(self._row(self._name(request["PipelineName"])), request)
 
     # -- executions ----------------------------------------------------------------------------
     def start_pipeline_execution(self, request: dict) -> dict:

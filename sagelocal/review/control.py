@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 
+from sagelocal import request_origin
 from sagelocal.errors import ResourceInUse, ResourceNotFound, UserError, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, with_token
 from sagelocal.review.limits import check_maximums
@@ -19,6 +20,7 @@ from sagelocal.storage import LocalS3
 NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 WORKTEAM_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 WORKFORCE = "private-crowd"
+OIDC_POOL = "oidc"  # the user pool that OIDC member definitions' groups are kept under
 
 
 def check_name(value: str, what: str, pattern=NAME) -> None:
@@ -33,6 +35,29 @@ def _in_window(items: list, request: dict, field: str) -> list:
     after, before = request.get("CreationTimeAfter"), request.get("CreationTimeBefore")
     return [item for item in items if (after is None or item[field].timestamp() >= float(after))
             and (before is None or item[field].timestamp() < float(before))]
+
+
+def _member_groups(members: list[dict]) -> list[tuple[str, str]]:
+    """(user pool, group) of each member definition: a Cognito user group, or the groups of an OIDC definition
+    (local reviewer groups of the same names). As on AWS, one team's definitions are all of one kind."""
+    kinds = {"Oidc" if "OidcMemberDefinition" in m else "Cognito" for m in members}
+    if len(kinds) > 1:
+        raise ValidationError("MemberDefinitions must be all CognitoMemberDefinition or all OidcMemberDefinition.")
+    cognito = [m["CognitoMemberDefinition"] for m in members if "CognitoMemberDefinition" in m]
+    if len({(c["UserPool"], c["ClientId"]) for c in cognito}) > 1:
+        raise ValidationError("All of the CognitoMemberDefinition objects that make up the member definition "
+                              "must have the same ClientId and UserPool values.")
+    groups = []
+    for member in members:
+        if "OidcMemberDefinition" in member:
+            groups += [(OIDC_POOL, group) for group in member["OidcMemberDefinition"].get("Groups") or []]
+        elif "CognitoMemberDefinition" in member:
+            groups.append((member["CognitoMemberDefinition"]["UserPool"], member["CognitoMemberDefinition"]["UserGroup"]))
+        else:
+            raise ValidationError("Each member definition needs a CognitoMemberDefinition or an OidcMemberDefinition.")
+    if not groups:
+        raise ValidationError("OidcMemberDefinition needs at least one group.")
+    return groups
 
 
 class ControlPlane:
@@ -62,7 +87,8 @@ class ControlPlane:
         row = self.task_ui(request["HumanTaskUiName"])
         return {"HumanTaskUiArn": row["arn"], "HumanTaskUiName": row["name"], "HumanTaskUiStatus": "Active",
                 "CreationTime": as_datetime(row["created"]),
-                "UiTemplate": {"Url": f"/portal/task-uis/{row['name']}/template", "ContentSha256": row["sha256"]}}
+                "UiTemplate": {"Url": f"{request_origin.current()}/portal/task-uis/{row['name']}/template",
+                               "ContentSha256": row["sha256"]}}
 
     def list_human_task_uis(self, request: dict) -> dict:
         items = [{"HumanTaskUiName": r["name"], "HumanTaskUiArn": r["arn"], "CreationTime": as_datetime(r["created"])}
@@ -96,16 +122,7 @@ class ControlPlane:
         name = request["WorkteamName"]
         check_name(name, "workteamName", WORKTEAM_NAME)
         check_maximums("sagemaker", "CreateWorkteam", request)
-        groups = []
-        for member in request["MemberDefinitions"]:
-            cognito = member.get("CognitoMemberDefinition")
-            if cognito is None:
-                raise ValidationError("sagelocal's private workforce is a local Cognito user pool: every member "
-                                      "definition must be a CognitoMemberDefinition")
-            groups.append((cognito["UserPool"], cognito["UserGroup"], cognito["ClientId"]))
-        if len({(pool, client) for pool, _, client in groups}) > 1:
-            raise ValidationError("All of the CognitoMemberDefinition objects that make up the member definition "
-                                  "must have the same ClientId and UserPool values.")
+        groups = _member_groups(request["MemberDefinitions"])
         arn = self.settings.arn("workteam", f"{WORKFORCE}/{name}")
         created = now()
         stored = {k: v for k, v in request.items() if k != "Tags"}
@@ -115,7 +132,7 @@ class ControlPlane:
             conn.execute("INSERT INTO workteams VALUES (?, ?, ?, ?, ?)",
                          (name, arn, created, created, json.dumps(stored)))
             conn.executemany("INSERT OR IGNORE INTO team_groups VALUES (?, ?, ?)",
-                             [(name, pool, group) for pool, group, _ in groups])
+                             [(name, pool, group) for pool, group in groups])
         return {"WorkteamArn": arn}
 
     def describe_workteam(self, request: dict) -> dict:
@@ -140,7 +157,7 @@ class ControlPlane:
         stored = json.loads(row["request"])
         return {"WorkteamName": row["name"], "MemberDefinitions": stored["MemberDefinitions"],
                 "WorkteamArn": row["arn"], "WorkforceArn": self.settings.arn("workforce", WORKFORCE),
-                "ProductListingIds": [], "Description": stored["Description"], "SubDomain": "127.0.0.1",
+                "ProductListingIds": [], "Description": stored["Description"], "SubDomain": request_origin.host(),
                 "CreateDate": as_datetime(row["created"]), "LastUpdatedDate": as_datetime(row["updated"])}
 
     # -- flow definitions -------------------------------------------------------------------------

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 
+from sagelocal import request_origin
 from sagelocal.errors import ServiceError
+from sagelocal.review.control import OIDC_POOL
 from sagelocal.review.loops import HumanLoops, NotFound, flow_settings
 from sagelocal.review.store import now
 
@@ -123,10 +125,15 @@ class Tasks:
                 raise TaskUnavailable(f"This task is no longer open (the human loop is {row['status']}).")
             account = conn.execute("SELECT worker_id, sub FROM workers WHERE name = ?", (worker,)).fetchone()
             stored = {"answerContent": answer_content, "workerId": account["worker_id"],
-                      "workerMetadata": {"identityData": {
-                          "identityProviderType": "Cognito", "sub": account["sub"],
-                          "issuer": f"https://cognito-idp.{self.region}.amazonaws.com/{pool}"}}}
+                      "workerMetadata": {"identityData": _identity(pool, account["sub"], self.region)}}
             conn.execute("UPDATE assignments SET submitted = ?, answer = ? WHERE loop = ? AND worker = ?",
                          (moment, json.dumps(stored), loop_name, worker))
             self.loops.complete_if_done(conn, row, flow_settings(request)[0])
             return conn.execute("SELECT status FROM human_loops WHERE name = ?", (loop_name,)).fetchone()[0]
+
+
+def _identity(pool: str, sub: str, region: str) -> dict:
+    """The reviewer's identity in output.json: an OIDC group member's issuer is this server."""
+    if pool == OIDC_POOL:
+        return {"identityProviderType": "Oidc", "sub": sub, "issuer": request_origin.current()}
+    return {"identityProviderType": "Cognito", "sub": sub, "issuer": f"https://cognito-idp.{region}.amazonaws.com/{pool}"}

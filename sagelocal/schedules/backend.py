@@ -3,7 +3,10 @@
 ``run_due`` starts the executions whose time has come (the server's scheduler thread calls it);
 ``run_now`` runs one execution at once over the window that ends now (the CLI and the demo call it).
 A schedule that missed fires while the server was down runs once for the latest of them, as AWS does not
-backfill.
+backfill. A schedule names its job definition inline (MonitoringJobDefinition) or by name
+(MonitoringJobDefinitionName and MonitoringType, see :mod:`sagelocal.schedules.definitions`); its expression and
+analysed window follow Model Monitor's rules (:mod:`sagelocal.schedules.cadence`), and a ``NOW`` schedule runs
+once, at its next scheduler tick.
 """
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ from datetime import datetime, timedelta, timezone
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
-from sagelocal.schedules.cron import Schedule
 from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.jobs.store import JobStore
+from sagelocal.schedules.cadence import cadence
+from sagelocal.schedules.definitions import KINDS, JobDefinitionsBackend
 from sagelocal.schedules.execution import Outcome, capture_folders, run_execution
 from sagelocal.schedules.processing_job import job_ending, monitoring_job_request
 from sagelocal.storage import LocalS3
@@ -52,6 +56,7 @@ class SchedulesBackend:
         self.s3 = LocalS3(settings.s3_root)
         self.db = Database(settings.db_path("hosting"), _SCHEMA)
         self.jobs = JobStore(settings)
+        self.definitions = JobDefinitionsBackend(settings)
         self._run_lock = threading.Lock()  # one execution at a time per process, as one job queue
         self.db.add_missing_columns("monitoring_executions", {"owner": "TEXT"})
         self.settle_interrupted()
@@ -63,11 +68,13 @@ class SchedulesBackend:
         endpoint = self._check_config(config)
         arn = self.settings.arn("monitoring-schedule", name.lower())
         now = _now().isoformat()
+        # A NOW schedule has not fired yet; a recurring one fires first after its creation.
+        last_fire = None if cadence(config["ScheduleConfig"]).one_time else now
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM monitoring_schedules WHERE name = ?", (name,)).fetchone():
                 raise ResourceInUse(f"Monitoring Schedule {arn} already exists.")
             conn.execute("INSERT INTO monitoring_schedules VALUES (?, ?, 'Scheduled', ?, ?, ?, ?, ?)",
-                         (name, arn, endpoint, json.dumps(config), now, now, now))
+                         (name, arn, endpoint, json.dumps(config), now, now, last_fire))
         return {"MonitoringScheduleArn": arn}
 
     def update_monitoring_schedule(self, request: dict) -> dict:
@@ -86,17 +93,21 @@ class SchedulesBackend:
         last = self.db.query_one("SELECT * FROM monitoring_executions WHERE schedule_name = ? ORDER BY id DESC "
                                  "LIMIT 1", (row["name"],))
         if last is not None:
-            response["LastMonitoringExecutionSummary"] = self._execution(last)
+            response["LastMonitoringExecutionSummary"] = self._execution(last, {row["name"]: config})
         return response
 
     def list_monitoring_schedules(self, request: dict) -> dict:
         items = [self._summary(r) for r in self.db.query("SELECT * FROM monitoring_schedules")]
-        filters = {"EndpointName": "EndpointName", "StatusEquals": "MonitoringScheduleStatus"}
+        filters = {"EndpointName": "EndpointName", "StatusEquals": "MonitoringScheduleStatus",
+                   "MonitoringJobDefinitionName": "MonitoringJobDefinitionName",
+                   "MonitoringTypeEquals": "MonitoringType"}
         for key, field in filters.items():
             if request.get(key):
                 items = [i for i in items if i[field] == request[key]]
         if request.get("NameContains"):
             items = [i for i in items if request["NameContains"] in i["MonitoringScheduleName"]]
+        items = time_filtered(time_filtered(items, request, "CreationTime"), request, "LastModifiedTime",
+                              "LastModifiedTime")
         items = sorted_by_request(items, request, {"Name": "MonitoringScheduleName", "CreationTime": "CreationTime",
                                                    "Status": "MonitoringScheduleStatus"}, "CreationTime")
         page, token = paginate(items, request)
@@ -120,7 +131,8 @@ class SchedulesBackend:
                             ("StatusEquals", "status")):
             if request.get(key):
                 sql, params = sql + f" AND {column} = ?", params + [request[key]]
-        items = [self._execution(r) for r in self.db.query(sql, tuple(params))]
+        configs = self._configs()
+        items = [self._execution(r, configs) for r in self.db.query(sql, tuple(params))]
         items = time_filtered(time_filtered(items, request, "ScheduledTime", "ScheduledTime"), request, "CreationTime")
         items = sorted_by_request(items, request, {"CreationTime": "CreationTime", "ScheduledTime": "ScheduledTime",
                                                    "Status": "MonitoringExecutionStatus"}, "ScheduledTime")
@@ -140,8 +152,11 @@ class SchedulesBackend:
         now = now or _now()
         ran = []
         for row in self.db.query("SELECT * FROM monitoring_schedules WHERE status = 'Scheduled'"):
-            schedule = Schedule(json.loads(row["config"])["ScheduleConfig"]["ScheduleExpression"])
-            fire = schedule.next_after(_dt(row["last_fire"]))
+            schedule = cadence(json.loads(row["config"])["ScheduleConfig"])
+            if schedule.one_time:  # NOW: once, at its creation time
+                fire = None if row["last_fire"] else _dt(row["creation_time"])
+            else:
+                fire = schedule.next_after(_dt(row["last_fire"]))
             if fire is None or fire > now:
                 continue
             for _ in range(10_000):  # skip to the latest fire time that is due (bounded)
@@ -174,13 +189,16 @@ class SchedulesBackend:
         if schedule:
             sql, params = sql + " WHERE schedule_name = ?", (schedule,)
         rows = self.db.query(sql + " ORDER BY id DESC", params)
-        return [self._execution(r) | {"ReportUri": r["report_uri"], "Metrics": json.loads(r["metrics"]),
+        configs = self._configs()
+        return [self._execution(r, configs) | {"ReportUri": r["report_uri"], "Metrics": json.loads(r["metrics"]),
                                       "Violations": json.loads(r["violations"])} for r in rows]
 
     def _run(self, row, fire: datetime) -> dict:
         """One execution over the window that ends at ``fire``, recorded with its processing job."""
         config = json.loads(row["config"])
-        start = fire - Schedule(config["ScheduleConfig"]["ScheduleExpression"]).window
+        start, end = cadence(config["ScheduleConfig"]).window(fire)
+        definition = self._job_definition(config)
+        kind = config.get("MonitoringType", "DataQuality")
         endpoint = row["endpoint_name"]
         now = _now().isoformat()
         job_name = f"model-monitoring-{fire:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}"
@@ -194,16 +212,19 @@ class SchedulesBackend:
         with self._run_lock:
             try:
                 capture_uri = self._capture_uri(endpoint)
-                folders = capture_folders(self.s3, capture_uri, endpoint, start, fire)
+                folders = capture_folders(self.s3, capture_uri, endpoint, start, end)
             except ValidationError as error:
                 capture_uri, folders, outcome = None, [], Outcome("Failed", _reason(error))
-            request = monitoring_job_request(config["MonitoringJobDefinition"], endpoint, row["name"], start, fire,
-                                             folders)
+            if kind != "DataQuality":
+                capture_uri, outcome = None, Outcome("Failed", f"{kind} analysis is not available in sagelocal yet: "
+                                                                "only DataQuality monitoring executions run.")
+            request = monitoring_job_request(definition, endpoint, row["name"], start, end, folders)
             self.jobs.start_job("Processing", job_name, request, MonitoringScheduleArn=row["arn"])
             if capture_uri is not None:
                 try:
-                    outcome = run_execution(self.s3, capture_uri, request, endpoint, start, fire,
-                                            self.jobs.tracker("Processing", job_name))
+                    outcome = run_execution(self.s3, capture_uri, request, endpoint, start, end,
+                                            self.jobs.tracker("Processing", job_name),
+                                            log_folder=self.settings.home / "jobs" / job_name)
                 except Exception as error:  # the execution fails with the reason; the scheduler carries on
                     outcome = Outcome("Failed", _reason(error))
             self.jobs.update_job("Processing", job_name, job_ending(outcome))
@@ -222,19 +243,35 @@ class SchedulesBackend:
 
     def _report(self, execution_id: int) -> dict:
         row = self.db.query_one("SELECT * FROM monitoring_executions WHERE id = ?", (execution_id,))
-        return self._execution(row) | {"ReportUri": row["report_uri"], "Violations": json.loads(row["violations"])}
+        return self._execution(row, self._configs()) | {"ReportUri": row["report_uri"],
+                                                        "Violations": json.loads(row["violations"])}
 
     # -- helpers ------------------------------------------------------------------------------
-    def _check_config(self, config: dict) -> str:
+    def _job_definition(self, config: dict) -> dict:
+        """The schedule's MonitoringJobDefinition: inline, or the job definition it names."""
+        kind = config.get("MonitoringType", "DataQuality")
+        if kind not in KINDS:
+            raise ValidationError(f"MonitoringType {kind} is not supported by sagelocal (supported: "
+                                  f"{', '.join(KINDS)}).")
         if config.get("MonitoringJobDefinitionName"):
-            raise ValidationError("sagelocal runs monitoring schedules with an inline MonitoringJobDefinition; "
-                                  "MonitoringJobDefinitionName is not supported.")
-        definition = config.get("MonitoringJobDefinition")
-        if not definition:
-            raise ValidationError("MonitoringScheduleConfig needs a MonitoringJobDefinition.")
-        if config.get("MonitoringType", "DataQuality") != "DataQuality":
-            raise ValidationError("Only DataQuality monitoring is supported.")
-        Schedule((config.get("ScheduleConfig") or {}).get("ScheduleExpression", ""))
+            if config.get("MonitoringJobDefinition"):
+                raise ValidationError("Give either MonitoringJobDefinition or MonitoringJobDefinitionName, not both.")
+            if "MonitoringType" not in config:
+                raise ValidationError("MonitoringType is required with MonitoringJobDefinitionName.")
+            return self.definitions.monitoring_job_definition(kind, config["MonitoringJobDefinitionName"])
+        if not config.get("MonitoringJobDefinition"):
+            raise ValidationError("MonitoringScheduleConfig needs a MonitoringJobDefinition or a "
+                                  "MonitoringJobDefinitionName.")
+        return config["MonitoringJobDefinition"]
+
+    def _check_config(self, config: dict) -> str:
+        definition = self._job_definition(config)
+        schedule = cadence(config.get("ScheduleConfig") or {})
+        limit = (definition.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds", 0)
+        if not schedule.one_time and schedule.start_offset is None:
+            start, end = schedule.window(_now().replace(minute=0, second=0, microsecond=0))
+            if limit > (end - start).total_seconds():
+                raise ValidationError("stopping condition should be smaller than schedule cadence")
         inputs = [i.get("EndpointInput") for i in definition["MonitoringInputs"] if i.get("EndpointInput")]
         if len(inputs) != 1:
             raise ValidationError("MonitoringInputs must hold exactly one EndpointInput.")
@@ -265,17 +302,30 @@ class SchedulesBackend:
         return {"MonitoringScheduleName": row["name"], "MonitoringScheduleArn": row["arn"],
                 "CreationTime": _dt(row["creation_time"]), "LastModifiedTime": _dt(row["last_modified_time"]),
                 "MonitoringScheduleStatus": row["status"], "EndpointName": row["endpoint_name"],
-                "MonitoringType": "DataQuality"}
+                **_definition_fields(json.loads(row["config"]))}
+
+    def _configs(self) -> dict:
+        return {r["name"]: json.loads(r["config"]) for r in self.db.query("SELECT name, config FROM "
+                                                                          "monitoring_schedules")}
 
     @staticmethod
-    def _execution(row) -> dict:
+    def _execution(row, configs: dict) -> dict:
+        """An execution summary; ``configs`` (schedule name -> config) gives its type and job definition."""
         summary = {"MonitoringScheduleName": row["schedule_name"], "ScheduledTime": _dt(row["scheduled_time"]),
                    "CreationTime": _dt(row["creation_time"]), "LastModifiedTime": _dt(row["last_modified_time"]),
                    "MonitoringExecutionStatus": row["status"], "ProcessingJobArn": row["processing_job_arn"],
-                   "EndpointName": row["endpoint_name"], "MonitoringType": "DataQuality"}
+                   "EndpointName": row["endpoint_name"],
+                   **_definition_fields(configs.get(row["schedule_name"], {}))}
         if row["failure_reason"]:
             summary["FailureReason"] = row["failure_reason"]
         return summary
+
+
+def _definition_fields(config: dict) -> dict:
+    fields = {"MonitoringType": config.get("MonitoringType", "DataQuality")}
+    if config.get("MonitoringJobDefinitionName"):
+        fields["MonitoringJobDefinitionName"] = config["MonitoringJobDefinitionName"]
+    return fields
 
 
 def _reason(error: Exception) -> str:

@@ -36,11 +36,13 @@ class Outcome:
 
 
 def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, start: datetime,
-                  end: datetime, tracker: JobTracker) -> Outcome:
+                  end: datetime, tracker: JobTracker, log_folder: Path | None = None) -> Outcome:
     """Run the execution's processing job ``request`` over the capture records with start <= time < end.
 
     ``tracker`` is the job's record: it holds the scratch folder and the analyzer's process group, so a crash
-    leaves neither behind, and it says when StopProcessingJob asks the job to stop.
+    leaves neither behind, and it says when StopProcessingJob asks the job to stop. The analyzer's stdout and
+    stderr are kept in ``log_folder`` (the job's CloudWatch log stream), and container paths, never the scratch
+    folder, appear in what the execution reports.
     """
     with tracker.scratch() as scratch:
         root, container_output = Path(scratch) / "processing", Path(scratch) / "output"
@@ -66,7 +68,15 @@ def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, s
             return Outcome("Stopped", "Stopped: StopProcessingJob was called on the execution's job")
         except JobFailed as failure:
             return Outcome("Failed", failure.reason)
-        message = _read(container_output / "message") or done.stderr_tail[-500:]
+
+        def in_container(text: str) -> str:
+            return text.replace(str(container_output), CONTAINER_OUTPUT).replace(str(root), CONTAINER_ROOT)
+
+        if log_folder is not None:
+            log_folder.mkdir(parents=True, exist_ok=True)
+            for log in ("stdout.log", "stderr.log"):
+                (log_folder / log).write_text(in_container((Path(scratch) / log).read_text(errors="replace")))
+        message = in_container(_read(container_output / "message") or done.stderr_tail[-500:])
         status = _STATUS_BY_EXIT.get(done.returncode)
         if status is None:
             return Outcome("Failed", message or f"Analyzer exited with status {done.returncode}")

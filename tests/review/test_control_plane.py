@@ -51,10 +51,10 @@ def test_workteam_describe_and_list(local_server):
     names = [t["WorkteamName"] for t in sm.list_workteams(SortBy="Name", SortOrder="Descending")["Workteams"]]
     assert names == ["nurses", "doctors"]
     assert [t["WorkteamName"] for t in sm.list_workteams(NameContains="doc")["Workteams"]] == ["doctors"]
-    with pytest.raises(ClientError) as oidc:
-        sm.create_workteam(WorkteamName="oidc", Description="x",
-                           MemberDefinitions=[{"OidcMemberDefinition": {"Groups": ["g"]}}])
-    assert _code(oidc) == "ValidationException"
+    with pytest.raises(ClientError) as mixed:
+        sm.create_workteam(WorkteamName="mixed", Description="x", MemberDefinitions=[
+            {"OidcMemberDefinition": {"Groups": ["g"]}}, members[0]])
+    assert _code(mixed) == "ValidationException"
 
 
 def test_flow_definition_checks_its_references(local_server):

@@ -66,15 +66,15 @@ def test_execution_without_traffic_fails_as_aws_does(local_server):
 
 def test_due_executions_run_once_for_the_latest_missed_fire(local_server):
     env = deploy(local_server)
-    env["sm"].create_monitoring_schedule(MonitoringScheduleName="minutely",
-                                         MonitoringScheduleConfig=schedule_config("bc-endpoint", "rate(1 minute)"))
+    env["sm"].create_monitoring_schedule(MonitoringScheduleName="hourly",
+                                         MonitoringScheduleConfig=schedule_config("bc-endpoint"))
     backend = local_server.app.state.backends["schedules"]
     from datetime import datetime, timedelta, timezone
 
-    later = datetime.now(timezone.utc) + timedelta(minutes=3)
+    later = datetime.now(timezone.utc) + timedelta(hours=3)
     ran = backend.run_due(later)
     assert len(ran) == 1  # three missed fires run once, for the latest
-    assert ran[0]["ScheduledTime"] == later.replace(second=0, microsecond=0)
+    assert ran[0]["ScheduledTime"] == later.replace(minute=0, second=0, microsecond=0)
     assert backend.run_due(later) == []
 
 
