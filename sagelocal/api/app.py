@@ -25,6 +25,7 @@ from sagelocal.review import routes as review_routes
 from sagelocal.s3api import S3Router
 from sagelocal.schedules import SchedulesBackend
 from sagelocal.schedules.routes import install as install_schedule_routes
+from sagelocal.storage.sqlite import DatabaseUnavailable
 
 
 def build_backends(settings: Settings) -> dict:
@@ -63,6 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(AuthError)
     async def _auth_failed(request: Request, error: AuthError):
         return error_response(error)
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def _store_damaged(request: Request, error: DatabaseUnavailable):
+        return error_response(error)  # routes outside the AWS APIs (the portal) name the damaged file too
 
     @app.post("/", dependencies=[Depends(signed_request)])
     async def sagemaker_json(request: Request):

@@ -69,28 +69,31 @@ class PipelinesBackend:
     def create_pipeline(self, request: dict) -> dict:
         name = request["PipelineName"]
         text = self._definition_text(request)
-        if self._row(name, required=False) is not None:
-            raise ValidationError("Pipeline names must be unique within an AWS account and region. "
-                                  f"Pipeline with name ({name}) already exists.")
         now = _now()
         with self.db.transaction() as conn:
+            # Checked inside the transaction: of two concurrent creates, the second gets AWS's error, not a 500.
+            if self._row(name, required=False) is not None:
+                raise ValidationError("Pipeline names must be unique within an AWS account and region. "
+                                      f"Pipeline with name ({name}) already exists.")
             conn.execute("INSERT INTO pipelines VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
                          (name, request.get("PipelineDisplayName", name), text, request["RoleArn"],
                           request.get("PipelineDescription"), json.dumps(request.get("Tags", [])), now, now))
         return {"PipelineArn": self._arn(name)}
 
     def update_pipeline(self, request: dict) -> dict:
-        row = self._row(self._name(request["PipelineName"]))
-        name = row["name"]
+        """Change only the fields the request sets; the version is read and raised in the same transaction, so
+        concurrent updates neither undo each other nor report the same PipelineVersionId."""
         has_definition = "PipelineDefinition" in request or "PipelineDefinitionS3Location" in request
-        text = self._definition_text(request) if has_definition else row["definition"]
+        text = self._definition_text(request) if has_definition else None
         with self.db.transaction() as conn:
-            conn.execute("UPDATE pipelines SET definition = ?, role_arn = ?, description = ?, display_name = ?, "
-                         "modified = ?, version = version + 1 WHERE name = ?",
-                         (text, request.get("RoleArn", row["role_arn"]),
-                          request.get("PipelineDescription", row["description"]),
-                          request.get("PipelineDisplayName", row["display_name"]), _now(), name))
-        return {"PipelineArn": self._arn(name), "PipelineVersionId": row["version"] + 1}
+            row = self._row(self._name(request["PipelineName"]))
+            conn.execute("UPDATE pipelines SET definition = COALESCE(?, definition), "
+                         "role_arn = COALESCE(?, role_arn), description = COALESCE(?, description), "
+                         "display_name = COALESCE(?, display_name), modified = ?, version = version + 1 "
+                         "WHERE name = ?",
+                         (text, request.get("RoleArn"), request.get("PipelineDescription"),
+                          request.get("PipelineDisplayName"), _now(), row["name"]))
+        return {"PipelineArn": self._arn(row["name"]), "PipelineVersionId": row["version"] + 1}
 
     def describe_pipeline(self, request: dict) -> dict:
         row = self._row(self._name(request["PipelineName"]))

@@ -68,9 +68,9 @@ class SchedulesBackend:
         return {"MonitoringScheduleArn": arn}
 
     def update_monitoring_schedule(self, request: dict) -> dict:
-        row = self._schedule(request["MonitoringScheduleName"])
         endpoint = self._check_config(request["MonitoringScheduleConfig"])
         with self.db.transaction() as conn:
+            row = self._schedule(request["MonitoringScheduleName"])
             conn.execute("UPDATE monitoring_schedules SET config = ?, endpoint_name = ?, last_modified_time = ? "
                          "WHERE name = ?", (json.dumps(request["MonitoringScheduleConfig"]), endpoint,
                                             _now().isoformat(), row["name"]))
@@ -227,11 +227,12 @@ class SchedulesBackend:
         return endpoint
 
     def _set_status(self, name: str, status: str) -> dict:
-        row = self._schedule(name)
+        # Read inside the transaction: a fire the scheduler records meanwhile is not written back over.
         with self.db.transaction() as conn:
+            row = self._schedule(name)
+            now = _now().isoformat()
             conn.execute("UPDATE monitoring_schedules SET status = ?, last_modified_time = ?, last_fire = ? "
-                         "WHERE name = ?", (status, _now().isoformat(),
-                                            _now().isoformat() if status == "Scheduled" else row["last_fire"],
+                         "WHERE name = ?", (status, now, now if status == "Scheduled" else row["last_fire"],
                                             row["name"]))
         return {}
 
