@@ -16,6 +16,7 @@ to a torn one. Files are created 0600: they hold the endpoint's traffic.
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import json
 import logging
@@ -186,7 +187,8 @@ class CaptureWriter:
     def _close(self) -> None:
         fd, self._fd, self._minute = self._fd, None, None
         if fd is not None:
-            os.close(fd)
+            with contextlib.suppress(OSError):  # the descriptor is released even when close reports an error
+                os.close(fd)
 
     def close(self) -> None:
         with self._lock:
