@@ -40,7 +40,31 @@ def test_home_state_capture_objects_are_the_owners_only_even_in_a_home_left_open
         server.stop()
 
 
-@pytest.mark.parametrize("damaged", ["review.db", "registry.db"])
+def _operations(server) -> dict:
+    """A call per room, by the database it needs (None: no database)."""
+    runtime, sagemaker, a2i, s3 = (server.client(s) for s in ("sagemaker-runtime", "sagemaker",
+                                                              "sagemaker-a2i-runtime", "s3"))
+    package = "arn:aws:sagemaker:us-east-1:000000000000:model-package/breast-cancer/1"
+    flow = "arn:aws:sagemaker:us-east-1:000000000000:flow-definition/f"
+    return {
+        "invoke": ("hosting.db", lambda: runtime.invoke_endpoint(EndpointName="bc-endpoint", ContentType="text/csv",
+                                                                 Body=csv_row(feature_rows(1)[0]))),
+        "list endpoints": ("hosting.db", sagemaker.list_endpoints),
+        "list schedules": ("hosting.db", sagemaker.list_monitoring_schedules),
+        "list packages": ("registry.db", lambda: sagemaker.list_model_packages(ModelPackageGroupName="breast-cancer")),
+        "approve": ("registry.db", lambda: sagemaker.update_model_package(ModelPackageArn=package,
+                                                                         ModelApprovalStatus="Approved")),
+        "list flows": ("review.db", sagemaker.list_flow_definitions),
+        "list loops": ("review.db", lambda: a2i.list_human_loops(FlowDefinitionArn=flow)),
+        "list jobs": ("jobs.db", sagemaker.list_processing_jobs),
+        "list pipelines": ("pipelines_api.db", sagemaker.list_pipelines),
+        "list executions": ("pipelines.db", lambda: sagemaker.list_pipeline_executions(PipelineName="p")),
+        "list buckets": (None, s3.list_buckets),
+    }
+
+
+@pytest.mark.parametrize("damaged", ["review.db", "registry.db", "hosting.db", "jobs.db", "pipelines_api.db",
+                                     "pipelines.db"])
 def test_a_damaged_database_fails_only_its_own_operations_and_names_the_file(tmp_path, damaged):
     home = tmp_path / "home"
     server = ServerProcess(home).start()
@@ -54,32 +78,18 @@ def test_a_damaged_database_fails_only_its_own_operations_and_names_the_file(tmp
 
     server.start()  # the rest of the server starts and serves
     try:
-        runtime, sagemaker, a2i = (server.client(s) for s in ("sagemaker-runtime", "sagemaker",
-                                                              "sagemaker-a2i-runtime"))
-        answer = runtime.invoke_endpoint(EndpointName="bc-endpoint", ContentType="text/csv",
-                                         Body=csv_row(feature_rows(1)[0]))
-        assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
-        assert [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["bc-endpoint"]
-        assert "models" in {b["Name"] for b in server.client("s3").list_buckets()["Buckets"]}
-        if damaged == "review.db":
-            failing = [lambda: sagemaker.list_flow_definitions(),
-                       lambda: a2i.list_human_loops(FlowDefinitionArn="arn:aws:sagemaker:us-east-1:000000000000:"
-                                                                      "flow-definition/f")]
-            assert sagemaker.list_model_packages(ModelPackageGroupName="breast-cancer")["ModelPackageSummaryList"]
-            page = httpx.get(f"{server.url}/portal/tasks", cookies={SESSION_COOKIE: "a-session"})
-            assert page.status_code == 500 and f"{home.resolve() / damaged} is not a usable" in page.json()["message"]
-        else:
-            failing = [lambda: sagemaker.list_model_packages(ModelPackageGroupName="breast-cancer"),
-                       lambda: sagemaker.update_model_package(ModelPackageArn="arn:aws:sagemaker:us-east-1:"
-                                                              "000000000000:model-package/breast-cancer/1",
-                                                              ModelApprovalStatus="Rejected")]
-            assert sagemaker.list_flow_definitions()["FlowDefinitionSummaries"] == []
-        for call in failing:
+        for operation, (database, call) in _operations(server).items():
+            if database != damaged:
+                assert call()["ResponseMetadata"]["HTTPStatusCode"] == 200, operation
+                continue
             with pytest.raises(ClientError) as caught:
                 call()
             error = caught.value.response["Error"]
-            assert error["Code"] == "InternalFailure"
+            assert error["Code"] == "InternalFailure", operation
             assert error["Message"].startswith(f"{home.resolve() / damaged} is not a usable SQLite database")
+        if damaged == "review.db":  # the portal too
+            page = httpx.get(f"{server.url}/portal/tasks", cookies={SESSION_COOKIE: "a-session"})
+            assert page.status_code == 500 and f"{home.resolve() / damaged} is not a usable" in page.json()["message"]
         assert os.path.getsize(home / damaged) == len(b"not a SQLite database\n" * 200)  # left for the owner
     finally:
         server.stop()
