@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from sagelocal import __version__
@@ -38,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Everything the runtime and its jobs write (state, local S3, capture, logs, reports) is the owner's only.
+    os.umask(0o077)
     try:
         return int(args.handler(args) or 0)
     except UserError as exc:

@@ -39,8 +39,14 @@ class Settings:
         return self.home / "s3"
 
     def db_path(self, name: str) -> Path:
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.make_home()
         return self.home / f"{name}.db"
+
+    def make_home(self) -> None:
+        """Create the home readable by its owner only (0700), and close up one an older version left open."""
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.home.stat().st_mode & 0o077:
+            self.home.chmod(0o700)
 
     def arn(self, resource_type: str, name: str, service: str = "sagemaker") -> str:
         return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource_type}/{name}"

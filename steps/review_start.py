@@ -69,19 +69,43 @@ def read_object(s3, uri: str) -> bytes:
 
 
 def capture_records(s3, prefix_uri: str):
-    """Every capture record under the prefix, in key order (keys sort by time, as the endpoint names them)."""
+    """Every capture record under the prefix, in key order (keys sort by time, as the endpoint names them).
+
+    A line that is not a whole record (not UTF-8, not JSON, no captureData object: what a crash or a full disk
+    leaves of a write) is skipped as the monitor skips it, and reported on stderr by file and line: its
+    prediction is not reviewed, and the operator is told so."""
     bucket, prefix = split_s3_uri(prefix_uri)
+    skipped = 0
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
             if not item["Key"].endswith(".jsonl"):
                 continue
-            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("utf-8")
-            for line in body.splitlines():
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except ValueError:
-                        continue  # a line torn by a crash of the endpoint; the capture reader skips it too
+            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            for number, line in enumerate(body.split(b"\n"), start=1):
+                if not line.strip():
+                    continue
+                record, problem = _whole_record(line)
+                if record is None:
+                    skipped += 1
+                    print(f"review: skipped s3://{bucket}/{item['Key']}: line {number}: {problem}", file=sys.stderr)
+                    continue
+                yield record
+    if skipped:
+        print(f"review: skipped {skipped} capture line(s) that are not whole records; their predictions are not "
+              "reviewed", file=sys.stderr)
+
+
+def _whole_record(line: bytes) -> tuple[dict | None, str]:
+    """``(record, "")``, or ``(None, why)`` for a line that is not a whole capture record."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    except ValueError as error:
+        return None, f"invalid JSON ({getattr(error, 'msg', error)})"
+    if not isinstance(record, dict) or not isinstance(record.get("captureData"), dict):
+        return None, "no captureData object"
+    return record, ""
 
 
 def _payload(section: dict) -> str:

@@ -34,6 +34,7 @@ from sagelocal.s3api import S3Router
 from sagelocal.s3api.router import MAX_OBJECT_BYTES, is_s3_request
 from sagelocal.schedules import SchedulesBackend
 from sagelocal.schedules.routes import install as install_schedule_routes
+from sagelocal.storage.sqlite import DatabaseUnavailable
 from sagelocal.tagging import TagsBackend
 
 
@@ -93,6 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(BodyTooLarge)
     async def _body_too_large(request: Request, error: BodyTooLarge):
         return too_large(error, content_type="application/x-amz-json-1.1")
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def _store_damaged(request: Request, error: DatabaseUnavailable):
+        return error_response(error)  # routes outside the AWS APIs (the portal) name the damaged file too
 
     @app.post("/", dependencies=[Depends(signed("sagemaker"))])
     async def sagemaker_json(request: Request):

@@ -35,7 +35,7 @@ def load_or_create(settings: Settings) -> AccessKey:
         return AccessKey(section["aws_access_key_id"], section["aws_secret_access_key"])
     key = AccessKey("SL" + secrets.token_hex(9).upper(), secrets.token_urlsafe(30))
     parser[PROFILE] = {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": key.secret_access_key}
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.make_home()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         parser.write(handle)

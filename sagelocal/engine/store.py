@@ -19,6 +19,7 @@ from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.jobs.store import JobStore
 from sagelocal.paging import paginate, with_token
 from sagelocal.storage.sqlite import Database
+from sagelocal.storage.sqlite import start_up
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
@@ -83,7 +84,7 @@ class PipelineStore:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.db = Database(settings.db_path("pipelines"), _SCHEMA)
-        self.db.add_missing_columns("executions", _ADDED_COLUMNS)
+        start_up(lambda: self.db.add_missing_columns("executions", _ADDED_COLUMNS))
         self.jobs = JobStore(settings)
 
     # -- the runner's side ---------------------------------------------------------------------

@@ -13,13 +13,13 @@ from datetime import datetime, timezone
 
 from sagelocal.config import Settings
 from sagelocal.errors import UserError, ValidationError
-from sagelocal.hosting.capture import CapturePolicy, CaptureWriter
+from sagelocal.hosting.capture import CaptureDrops, CapturePolicy, CaptureWriter
 from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
 from sagelocal.hosting.serving import XGBoostServer, load_booster
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.storage import LocalS3
-from sagelocal.storage.sqlite import Database
+from sagelocal.storage.sqlite import Database, DatabaseUnavailable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -53,9 +53,13 @@ class HostingBackend:
         self._live: dict[str, LiveEndpoint] = {}
         self._boosters: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
+        self.capture_drops = CaptureDrops()
         # Endpoints caught mid-transition by a restart finish it now.
-        for row in self.db.query("SELECT name FROM endpoints WHERE status IN ('Creating', 'Updating')"):
-            self._settle_async(row["name"])
+        try:
+            for row in self.db.query("SELECT name FROM endpoints WHERE status IN ('Creating', 'Updating')"):
+                self._settle_async(row["name"])
+        except DatabaseUnavailable:
+            pass  # logged by the store; the hosting operations answer with it, the other rooms serve on
 
     # -- models -------------------------------------------------------------------------------
     def create_model(self, request: dict) -> dict:
@@ -163,14 +167,17 @@ class HostingBackend:
         return {"EndpointArn": arn}
 
     def update_endpoint(self, request: dict) -> dict:
-        row = self._endpoint(request["EndpointName"])
-        if row["status"] != "InService":
-            raise ValidationError(f'Cannot update in-progress endpoint "{row["arn"]}".')
-        config = self._config(request["EndpointConfigName"])
+        name = request["EndpointName"]
         with self.db.transaction() as conn:
+            # Status read and changed in one transaction (reads on this thread are part of it): of two
+            # concurrent updates, one is refused.
+            row = self._endpoint(name)
+            if row["status"] != "InService":
+                raise ValidationError(f'Cannot update in-progress endpoint "{row["arn"]}".')
+            config = self._config(request["EndpointConfigName"])
             conn.execute("UPDATE endpoints SET status = 'Updating', pending_config_name = ?, "
-                         "last_modified_time = ? WHERE name = ?", (config["name"], _now().isoformat(), row["name"]))
-        self._settle_async(row["name"])
+                         "last_modified_time = ? WHERE name = ?", (config["name"], _now().isoformat(), name))
+        self._settle_async(name)
         return {"EndpointArn": row["arn"]}
 
     def describe_endpoint(self, request: dict) -> dict:
@@ -248,7 +255,8 @@ class HostingBackend:
             container = json.loads(self._model(spec["ModelName"])["container"])
             writer = None
             if policy is not None:
-                writer = CaptureWriter(self.s3.path(policy.destination), name, spec["VariantName"])
+                writer = CaptureWriter(self.s3.path(policy.destination), name, spec["VariantName"],
+                                       self.capture_drops)
             log = ContainerLog(self.settings.home, name, spec["VariantName"])
             server = XGBoostServer(self._booster(container))
             log.write(f"Loaded the XGBoost model {container['ModelDataUrl']} ({container['Image']}); serving "
@@ -285,16 +293,21 @@ class HostingBackend:
             reason = f"Failed to load the model: {error}"
             with self.db.transaction() as conn:
                 if row["status"] == "Creating":
-                    conn.execute("UPDATE endpoints SET status = 'Failed', failure_reason = ? WHERE name = ?",
-                                 (reason, name))
+                    conn.execute("UPDATE endpoints SET status = 'Failed', failure_reason = ? WHERE name = ? "
+                                 "AND status = 'Creating'", (reason, name))
                 else:  # a failed update rolls back to the running config
                     conn.execute("UPDATE endpoints SET status = 'InService', failure_reason = ?, "
-                                 "pending_config_name = NULL WHERE name = ?", (reason, name))
+                                 "pending_config_name = NULL WHERE name = ? AND status = 'Updating'", (reason, name))
             return
         with self.db.transaction() as conn:
-            conn.execute("UPDATE endpoints SET status = 'InService', failure_reason = NULL, config_name = ?, "
-                         "config = ?, pending_config_name = NULL, last_modified_time = ? WHERE name = ?",
-                         (config_name, config_row["request"], _now().isoformat(), name))
+            # Only if the endpoint is still the one read above: one deleted while its model loaded stays deleted.
+            settled = conn.execute(
+                "UPDATE endpoints SET status = 'InService', failure_reason = NULL, config_name = ?, config = ?, "
+                "pending_config_name = NULL, last_modified_time = ? WHERE name = ? AND status = ?",
+                (config_name, config_row["request"], _now().isoformat(), name, row["status"])).rowcount
+        if not settled:
+            live.close()
+            return
         with self._lock:
             old, self._live[name] = self._live.get(name), live
         if old is not None:

@@ -6,11 +6,18 @@ and roll over every UTC minute, so the hour folder and the file name always matc
 
 Each record is appended with one ``os.write`` on an ``O_APPEND`` descriptor before the request is answered:
 once the call returns the bytes are in the kernel, so killing the process loses nothing acknowledged. A
-crash can only tear the line being written; :func:`read_capture_file` skips such a last line with a warning.
+crash can only tear the line being written; the reader skips such a line, and reports it.
+
+Capture is best effort, as on AWS: a record the disk cannot take (full, read-only) is dropped and counted
+(:class:`CaptureDrops`, shown on ``/metrics``), and the prediction is answered all the same. A record written
+in part is cut off again (the file is truncated back to its last whole line), so the next record never glues
+to a torn one. Files are created 0600: they hold the endpoint's traffic.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -21,6 +28,8 @@ import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+
+from sagelocal.monitor import capture as monitor_capture
 
 log = logging.getLogger(__name__)
 
@@ -99,39 +108,91 @@ def _event_head(key: str, mode: str, content_type: str) -> str:
 _string = json.encoder.encode_basestring
 
 
+class CaptureDrops:
+    """Capture records that were not written, by (endpoint, variant), since the server started."""
+
+    def __init__(self):
+        self._counts: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def watch(self, endpoint: str, variant: str) -> None:
+        """Show the variant's counter (at 0) from the moment it captures, as Prometheus counters start."""
+        with self._lock:
+            self._counts.setdefault((endpoint, variant), 0)
+
+    def add(self, endpoint: str, variant: str) -> None:
+        with self._lock:
+            self._counts[endpoint, variant] = self._counts.get((endpoint, variant), 0) + 1
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return dict(self._counts)
+
+
 class CaptureWriter:
     """Appends records for one endpoint variant under ``root`` (the local path of the destination URI)."""
 
-    def __init__(self, root: Path, endpoint: str, variant: str):
+    def __init__(self, root: Path, endpoint: str, variant: str, drops: CaptureDrops):
         self.folder = Path(root) / endpoint / variant
+        self.endpoint, self.variant, self._drops = endpoint, variant, drops
+        drops.watch(endpoint, variant)
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._minute: int | None = None  # epoch minute of the open file
+        self._size = 0  # bytes of whole records in the open file: where a torn write is cut back to
+        self._failing = False  # dropping records since the last one written (logged once, not per record)
 
     def write(self, record: bytes, now: float) -> None:
+        """Append one record, or drop and count it when the disk cannot take it; never raises OSError."""
         minute = int(now // 60)
         with self._lock:
-            if minute != self._minute:
-                self._open(now, minute)
-            written = os.write(self._fd, record)
-            if written != len(record):  # regular files write fully unless the disk is full: make it loud
-                raise OSError(f"short write to capture file ({written} of {len(record)} bytes)")
+            try:
+                if minute != self._minute:
+                    self._open(now, minute)
+                written = os.write(self._fd, record)
+                if written != len(record):  # regular files write in full unless the disk is full
+                    raise OSError(errno.ENOSPC, f"short write ({written} of {len(record)} bytes)")
+            except OSError as error:
+                self._drop(error)
+                return
+            self._size += written
+            if self._failing:
+                self._failing = False
+                log.warning("%s/%s: capture records are written again", self.endpoint, self.variant)
 
     def _open(self, now: float, minute: int) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
+        self._close()
         moment = datetime.fromtimestamp(now, timezone.utc)
         folder = self.folder / moment.strftime("%Y/%m/%d/%H")
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{moment:%M-%S}-{moment.microsecond // 1000:03d}-{uuid.uuid4()}.jsonl"
-        self._fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        self._minute = minute
+        self._fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._minute, self._size = minute, 0
+
+    def _drop(self, error: OSError) -> None:
+        """Count the record as dropped and leave the file ending with a whole line."""
+        self._drops.add(self.endpoint, self.variant)
+        if not self._failing:
+            self._failing = True
+            log.warning("%s/%s: dropping capture records until the disk takes them again (the predictions are "
+                        "still answered; /metrics counts the drops): %s", self.endpoint, self.variant, error)
+        if self._fd is None:
+            return
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            # The torn line stays last in this file (readers skip it); the next record starts a new file.
+            self._close()
+
+    def _close(self) -> None:
+        fd, self._fd, self._minute = self._fd, None, None
+        if fd is not None:
+            with contextlib.suppress(OSError):  # the descriptor is released even when close reports an error
+                os.close(fd)
 
     def close(self) -> None:
         with self._lock:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd, self._minute = None, None
+            self._close()
 
 
 def inference_time(now: float) -> str:
@@ -145,24 +206,9 @@ def _second(second: int) -> str:
 
 
 def read_capture_file(path: Path | str) -> list[dict]:
-    """Every record of a capture file. A torn last line (a crash mid-write) is skipped with a warning;
-    a bad line anywhere else is corruption and raises ValueError."""
-    lines = Path(path).read_bytes().split(b"\n")
-    complete, tail = lines[:-1], lines[-1]
-    records = []
-    for number, line in enumerate(complete, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            raise ValueError(f"{path}: line {number} is not a JSON record") from None
-    if tail.strip():
-        try:
-            records.append(json.loads(tail))
-        except ValueError:
-            log.warning("%s: skipping a torn last line (%d bytes), left by a crash mid-write", path, len(tail))
-    return records
+    """Every whole record of a capture file, as dicts. Lines that are not whole records (torn by a crash or a
+    full disk) are skipped and logged, by the monitor's reader."""
+    return [record.raw for record in monitor_capture.read_capture_file(Path(path))]
 
 
 def capture_files(root: Path | str) -> list[Path]:

@@ -16,6 +16,7 @@ from sagelocal.jobs.container import JobFailed, check_job_name
 from sagelocal.jobs.listing import list_jobs
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.jobs.store import JobStore
+from sagelocal.storage.sqlite import start_up
 
 
 class ProcessingJobsBackend:
@@ -23,7 +24,7 @@ class ProcessingJobsBackend:
         self.settings = settings
         self.jobs = JobStore(settings)
         # Jobs a crashed runtime left running end now, as AWS would show them, and their processes with them.
-        self.jobs.settle_interrupted()
+        start_up(self.jobs.settle_interrupted)
 
     def create_processing_job(self, request: dict) -> dict:
         name = request["ProcessingJobName"]

@@ -9,12 +9,14 @@ import base64
 import csv
 import io
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 
 from sagelocal.errors import UserError
 
 NO_DATA_MESSAGE = "Job inputs had no data"
+log = logging.getLogger(__name__)
 
 
 class CaptureRecord:
@@ -41,32 +43,52 @@ class CaptureRecord:
 
 
 def read_capture_file(path: Path, start: datetime | None = None, end: datetime | None = None,
-                      index_names: tuple = ("endpointInput", "endpointOutput")) -> list:
+                      index_names: tuple = ("endpointInput", "endpointOutput"), skipped: list | None = None) -> list:
     """Parse one ``.jsonl`` capture file into :class:`CaptureRecord` objects inside [start, end).
+
+    A line that is not a whole record (not UTF-8, not JSON, no captureData object: what a crash or a full
+    disk leaves of a write) is skipped rather than failing the window: it is logged, and appended to
+    ``skipped`` as ``"<file>: line <n>: <why>"`` for the caller to report.
 
     Raises
     ------
     UserError
-        Naming the file and line for invalid JSON, a missing payload or an encoding mismatch.
+        Naming the file and line for a record whose inferenceTime is not a time (when filtering a window).
     """
-    records = []
+    records, bad = [], []
     with open(path, "rb") as handle:
         for line_number, raw_line in enumerate(handle, start=1):
             if not raw_line.strip():
                 continue
             where = f"{path}: line {line_number}"
-            try:
-                record = json.loads(raw_line.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise UserError(f"{where}: not UTF-8 text") from None
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{where}: invalid JSON ({exc.msg})") from None
-            if not isinstance(record, dict) or not isinstance(record.get("captureData"), dict):
-                raise UserError(f"{where}: no captureData object")
+            record = _whole_record(raw_line, where, bad)
+            if record is None:
+                continue
             parsed = CaptureRecord(record, where, tuple(index_names))
             if _in_window(parsed.inference_time, start, end, where):
                 records.append(parsed)
+    if bad:
+        log.warning("%s: skipped %d line(s) that are not whole capture records: %s", path, len(bad),
+                    "; ".join(item.split(": ", 1)[1] for item in bad[:5]) + ("; ..." if len(bad) > 5 else ""))
+        if skipped is not None:
+            skipped.extend(bad)
     return records
+
+
+def _whole_record(raw_line: bytes, where: str, bad: list) -> dict | None:
+    """The line's record, or None with the reason added to ``bad``."""
+    try:
+        record = json.loads(raw_line.decode("utf-8"))
+    except UnicodeDecodeError:
+        bad.append(f"{where}: not UTF-8 text")
+        return None
+    except json.JSONDecodeError as exc:
+        bad.append(f"{where}: invalid JSON ({exc.msg})")
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("captureData"), dict):
+        bad.append(f"{where}: no captureData object")
+        return None
+    return record
 
 
 def _record_rows(capture: dict, where: str, index_names: tuple) -> list:
@@ -196,7 +218,6 @@ def preprocessed_rows(records: list, handler) -> tuple:
         Column keys and rows of texts.
     """
     import inspect
-    import logging
 
     takes_logger = len(inspect.signature(handler).parameters) > 1
     logger = logging.getLogger("sagelocal.monitor.preprocessor")

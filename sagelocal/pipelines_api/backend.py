@@ -21,6 +21,7 @@ from sagelocal.paging import paginate, with_token
 from sagelocal.pipelines_api.versions import PipelineVersions
 from sagelocal.storage.s3 import LocalS3
 from sagelocal.storage.sqlite import Database
+from sagelocal.storage.sqlite import start_up
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pipelines (
@@ -65,7 +66,7 @@ class PipelinesBackend:
         self.db = Database(settings.db_path("pipelines_api"), _SCHEMA)
         self.executions = PipelineStore(settings)
         # Executions a crashed runtime left running end now, as AWS would show them, and their jobs with them.
-        self.executions.settle_interrupted()
+        start_up(self.executions.settle_interrupted)
         self.versions = PipelineVersions(settings.db_path("pipelines_api"), self.executions)
         self.s3 = LocalS3(settings.s3_root)
 
@@ -73,11 +74,12 @@ class PipelinesBackend:
     def create_pipeline(self, request: dict) -> dict:
         name = request["PipelineName"]
         text = self._definition_text(request)
-        if self._row(name, required=False) is not None:
-            raise ValidationError("Pipeline names must be unique within an AWS account and region. "
-                                  f"Pipeline with name ({name}) already exists.")
         now = _now()
         with self.db.transaction() as conn:
+            # Checked inside the transaction: of two concurrent creates, the second gets AWS's error, not a 500.
+            if self._row(name, required=False) is not None:
+                raise ValidationError("Pipeline names must be unique within an AWS account and region. "
+                                      f"Pipeline with name ({name}) already exists.")
             conn.execute("INSERT INTO pipelines VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
                          (name, request.get("PipelineDisplayName", name), text, request["RoleArn"],
                           request.get("PipelineDescription"), json.dumps(request.get("Tags", [])), now, now))
@@ -85,19 +87,21 @@ class PipelinesBackend:
         return {"PipelineArn": self._arn(name)}
 
     def update_pipeline(self, request: dict) -> dict:
-        row = self._row(self._name(request["PipelineName"]))
-        name = row["name"]
+        """Change only the fields the request sets; the version is read and raised in the same transaction, so
+        concurrent updates neither undo each other nor report the same PipelineVersionId."""
         has_definition = "PipelineDefinition" in request or "PipelineDefinitionS3Location" in request
-        text = self._definition_text(request) if has_definition else row["definition"]
+        text = self._definition_text(request) if has_definition else None
         with self.db.transaction() as conn:
-            conn.execute("UPDATE pipelines SET definition = ?, role_arn = ?, description = ?, display_name = ?, "
-                         "modified = ?, version = version + 1 WHERE name = ?",
-                         (text, request.get("RoleArn", row["role_arn"]),
-                          request.get("PipelineDescription", row["description"]),
-                          request.get("PipelineDisplayName", row["display_name"]), _now(), name))
+            row = self._row(self._name(request["PipelineName"]))
+            conn.execute("UPDATE pipelines SET definition = COALESCE(?, definition), "
+                         "role_arn = COALESCE(?, role_arn), description = COALESCE(?, description), "
+                         "display_name = COALESCE(?, display_name), modified = ?, version = version + 1 "
+                         "WHERE name = ?",
+                         (text, request.get("RoleArn"), request.get("PipelineDescription"),
+                          request.get("PipelineDisplayName"), _now(), row["name"]))
         self.versions.ensure(row)  # version 1 of a pipeline created before versions were kept
-        self.versions.record(self._row(name))
-        return {"PipelineArn": self._arn(name), "PipelineVersionId": row["version"] + 1}
+        self.versions.record(self._row(row["name"]))
+        return {"PipelineArn": self._arn(row["name"]), "PipelineVersionId": row["version"] + 1}
 
     def describe_pipeline(self, request: dict) -> dict:
         row = self._row(self._name(request["PipelineName"]))

@@ -87,8 +87,8 @@ class RegistryBackend:
         return with_token({"ModelPackageGroupSummaryList": page}, token)
 
     def delete_model_package_group(self, request: dict) -> dict:
-        name = self._group(_required(request, "ModelPackageGroupName"))["name"]
         with self.db.transaction() as conn:
+            name = self._group(_required(request, "ModelPackageGroupName"))["name"]
             if conn.execute("SELECT 1 FROM model_packages WHERE group_name = ?", (name,)).fetchone():
                 raise ValidationError(f"Model Package Group {name} still has model packages")
             conn.execute("DELETE FROM model_package_groups WHERE name = ?", (name,))
@@ -151,16 +151,20 @@ class RegistryBackend:
         return with_token({"ModelPackageSummaryList": page}, token)
 
     def update_model_package(self, request: dict) -> dict:
-        row = self._package(_required(request, "ModelPackageArn"))
-        status = request.get("ModelApprovalStatus", row["approval_status"])
-        _check_approval(status)
-        stored = json.loads(row["request"])
-        for key in ("ApprovalDescription", "CustomerMetadataProperties", "ModelCard", "SourceUri"):
-            if key in request:
-                stored[key] = request[key]
-        for key in request.get("CustomerMetadataPropertiesToRemove", []):
-            stored.get("CustomerMetadataProperties", {}).pop(key, None)
+        """Change only the fields the request sets, reading the row inside the write's transaction: of two
+        concurrent updates (an approval and a description, say) both take effect, whatever the order."""
+        name = _required(request, "ModelPackageArn")
+        if "ModelApprovalStatus" in request:
+            _check_approval(request["ModelApprovalStatus"])
         with self.db.transaction() as conn:
+            row = self._package(name)
+            status = request.get("ModelApprovalStatus", row["approval_status"])
+            stored = json.loads(row["request"])
+            for key in ("ApprovalDescription", "CustomerMetadataProperties", "ModelCard", "SourceUri"):
+                if key in request:
+                    stored[key] = request[key]
+            for key in request.get("CustomerMetadataPropertiesToRemove", []):
+                stored.get("CustomerMetadataProperties", {}).pop(key, None)
             conn.execute(
                 "UPDATE model_packages SET approval_status = ?, last_modified_time = ?, request = ? WHERE arn = ?",
                 (status, _now().isoformat(), json.dumps(stored), row["arn"]),

@@ -6,6 +6,7 @@ from sagelocal.review.loops import HumanLoops
 from sagelocal.review.reviewers import Reviewers
 from sagelocal.review.store import open_database
 from sagelocal.review.tasks import Tasks
+from sagelocal.storage.sqlite import start_up
 
 
 class ReviewBackend(ControlPlane):
@@ -15,6 +16,6 @@ class ReviewBackend(ControlPlane):
         db = open_database(settings)
         super().__init__(settings, db)
         self.loops = HumanLoops(settings, db)
-        self.loops.release_holds()
+        start_up(self.loops.release_holds)
         self.tasks = Tasks(db, self.loops, settings.region)
         self.reviewers = Reviewers(db)

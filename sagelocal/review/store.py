@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from sagelocal.config import Settings
 from sagelocal.storage.sqlite import Database
+from sagelocal.storage.sqlite import start_up
 
 # How long a one-time password works: Cognito's default TemporaryPasswordValidityDays (7).
 ONE_TIME_PASSWORD_SECONDS = 7 * 24 * 3600
@@ -61,7 +62,7 @@ SCHEMA_VERSION = 1
 
 def open_database(settings: Settings) -> Database:
     db = Database(settings.db_path("review"), SCHEMA)
-    _upgrade(db)
+    start_up(lambda: _upgrade(db))
     return db
 
 

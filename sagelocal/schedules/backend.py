@@ -26,6 +26,7 @@ from sagelocal.schedules.execution import Outcome, capture_folders, run_executio
 from sagelocal.schedules.processing_job import job_ending, monitoring_job_request
 from sagelocal.storage import LocalS3
 from sagelocal.storage.sqlite import Database
+from sagelocal.storage.sqlite import start_up
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS monitoring_schedules (
@@ -58,8 +59,8 @@ class SchedulesBackend:
         self.jobs = JobStore(settings)
         self.definitions = JobDefinitionsBackend(settings)
         self._run_lock = threading.Lock()  # one execution at a time per process, as one job queue
-        self.db.add_missing_columns("monitoring_executions", {"owner": "TEXT"})
-        self.settle_interrupted()
+        start_up(lambda: self.db.add_missing_columns("monitoring_executions", {"owner": "TEXT"}),
+                 self.settle_interrupted)
 
     # -- schedules ----------------------------------------------------------------------------
     def create_monitoring_schedule(self, request: dict) -> dict:
@@ -78,9 +79,9 @@ class SchedulesBackend:
         return {"MonitoringScheduleArn": arn}
 
     def update_monitoring_schedule(self, request: dict) -> dict:
-        row = self._schedule(request["MonitoringScheduleName"])
         endpoint = self._check_config(request["MonitoringScheduleConfig"])
         with self.db.transaction() as conn:
+            row = self._schedule(request["MonitoringScheduleName"])
             conn.execute("UPDATE monitoring_schedules SET config = ?, endpoint_name = ?, last_modified_time = ? "
                          "WHERE name = ?", (json.dumps(request["MonitoringScheduleConfig"]), endpoint,
                                             _now().isoformat(), row["name"]))
@@ -282,11 +283,12 @@ class SchedulesBackend:
         return endpoint
 
     def _set_status(self, name: str, status: str) -> dict:
-        row = self._schedule(name)
+        # Read inside the transaction: a fire the scheduler records meanwhile is not written back over.
         with self.db.transaction() as conn:
+            row = self._schedule(name)
+            now = _now().isoformat()
             conn.execute("UPDATE monitoring_schedules SET status = ?, last_modified_time = ?, last_fire = ? "
-                         "WHERE name = ?", (status, _now().isoformat(),
-                                            _now().isoformat() if status == "Scheduled" else row["last_fire"],
+                         "WHERE name = ?", (status, now, now if status == "Scheduled" else row["last_fire"],
                                             row["name"]))
         return {}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from sagelocal.errors import UserError
 
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sagelocal.schedules")
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
+    os.umask(0o077)  # reports and state are the owner's only, as with ``sagelocal``
     try:
         return args.handler(args)
     except UserError as error:

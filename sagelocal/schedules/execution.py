@@ -4,21 +4,23 @@ under its ``dataset_source``, the analyzer container's contract (``python -m sag
 group of its own, recorded with the job), and the reports copied to the job's output,
 ``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh/``.
 
-Staging is the reader that tolerates crashes: each capture file is read with ``read_capture_file`` (a torn
-last line is skipped with a warning) and only the window's complete records are handed to the analyzer.
+Staging is the reader that tolerates crashes and full disks: each capture file is read with the monitor's
+``read_capture_file``, only the window's whole records are handed to the analyzer, and the lines that are not
+whole records are skipped and reported in the job's ExitMessage (the first few, by file and line).
 """
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sagelocal.hosting.capture import capture_files, read_capture_file
+from sagelocal.hosting.capture import capture_files
 from sagelocal.jobs.container import JobFailed, JobStopped, base_environment, download, run_process
 from sagelocal.jobs.processing import ANALYZER_OUTPUTS, CONTAINER_OUTPUT, CONTAINER_ROOT, local_path
 from sagelocal.jobs.store import JobTracker
+from sagelocal.monitor.capture import read_capture_file
 from sagelocal.storage import LocalS3
 
 NO_DATA = "Job inputs had no data"
@@ -48,8 +50,9 @@ def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, s
         root, container_output = Path(scratch) / "processing", Path(scratch) / "output"
         environment = request["Environment"]
         dataset = local_path(root, environment["dataset_source"])
-        if stage_capture(s3.path(capture_uri.rstrip("/")) / endpoint, dataset / endpoint, start, end) == 0:
-            return Outcome("Failed", NO_DATA)
+        skipped: list[str] = []
+        if stage_capture(s3.path(capture_uri.rstrip("/")) / endpoint, dataset / endpoint, start, end, skipped) == 0:
+            return Outcome("Failed", _reporting(NO_DATA, skipped))
         for item in request["ProcessingInputs"]:
             target = local_path(root, item["S3Input"]["LocalPath"])
             if not target.is_relative_to(dataset) and not download(s3, item["S3Input"]["S3Uri"], target):
@@ -82,7 +85,7 @@ def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, s
             return Outcome("Failed", message or f"Analyzer exited with status {done.returncode}")
         s3.copy_in(output_folder, output["S3Uri"])
         return Outcome(status, None, output["S3Uri"], _metrics(container_output / "metrics"),
-                       _violations(output_folder), message or None)
+                       _violations(output_folder), _reporting(message, skipped) or None)
 
 
 def capture_folders(s3: LocalS3, capture_uri: str, endpoint: str, start: datetime,
@@ -92,18 +95,28 @@ def capture_folders(s3: LocalS3, capture_uri: str, endpoint: str, start: datetim
     return [(s3.uri(folder), folder.relative_to(source).as_posix()) for folder in _hour_folders(source, start, end)]
 
 
-def stage_capture(source: Path, target: Path, start: datetime, end: datetime) -> int:
-    """Copy the capture records with start <= inferenceTime < end, keeping the key layout; count them."""
+def stage_capture(source: Path, target: Path, start: datetime, end: datetime, skipped: list) -> int:
+    """Copy the capture records with start <= inferenceTime < end, keeping the key layout; count them. Lines that
+    are not whole records are left out and added to ``skipped``."""
     count = 0
     for folder in _hour_folders(source, start, end):
         for path in capture_files(folder):
-            lines = [json.dumps(r, separators=(",", ":")) for r in read_capture_file(path) if start <= _time(r) < end]
-            if lines:
+            records = read_capture_file(path, start, end, skipped=skipped)
+            if records:
                 destination = target / path.relative_to(source)
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                destination.write_text("\n".join(lines) + "\n")
-                count += len(lines)
+                destination.write_text("".join(json.dumps(r.raw, separators=(",", ":")) + "\n" for r in records))
+                count += len(records)
     return count
+
+
+def _reporting(message: str, skipped: list[str], shown: int = 3) -> str:
+    """``message`` with the capture lines staging skipped, if any (the count and the first ``shown``)."""
+    if not skipped:
+        return message
+    listed = "; ".join(skipped[:shown]) + ("; ..." if len(skipped) > shown else "")
+    note = f"Skipped {len(skipped)} capture line(s) that are not whole records: {listed}"
+    return f"{message} ({note})" if message else note
 
 
 def _hour_folders(source: Path, start: datetime, end: datetime) -> list[Path]:
@@ -115,11 +128,6 @@ def _hour_folders(source: Path, start: datetime, end: datetime) -> list[Path]:
         folders += [v / f"{hour:%Y/%m/%d/%H}" for v in variants if (v / f"{hour:%Y/%m/%d/%H}").is_dir()]
         hour += timedelta(hours=1)
     return folders
-
-
-def _time(record: dict) -> datetime:
-    return datetime.strptime(record["eventMetadata"]["inferenceTime"], "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=timezone.utc)
 
 
 def _read(path: Path) -> str:

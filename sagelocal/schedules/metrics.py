@@ -6,6 +6,10 @@ the CloudWatch metrics (``feature_data_<feature>``, ``feature_non_null_<feature>
 exact name; the metric name keeps only Prometheus-safe characters) and, for StatisticValues, ``statistic``
 (SampleCount, Sum, Minimum, Maximum). ``sagemaker_monitoring_violations`` counts violations by
 ``constraint_check_type``.
+
+Beside them, the server's own counter ``sagelocal_capture_records_dropped_total`` (labels ``endpoint`` and
+``variant``): capture records the disk did not take (full, read-only) since the server started, whose
+predictions were answered all the same.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import re
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_]")
 _PREFIXES = ("feature_baseline_drift_", "feature_non_null_", "feature_data_")
 _STATISTICS = ("SampleCount", "Sum", "Minimum", "Maximum")
+_DROPPED = "sagelocal_capture_records_dropped_total"
 
 
 def _label(value: str) -> str:
@@ -24,8 +29,9 @@ def _labels(**labels) -> str:
     return "{" + ",".join(f'{k}="{_label(v)}"' for k, v in labels.items()) + "}"
 
 
-def render(latest: list[dict]) -> str:
-    """``latest``: one execution report per schedule (from SchedulesBackend.execution_reports)."""
+def render(latest: list[dict], capture_drops: dict[tuple[str, str], int]) -> str:
+    """``latest``: one execution report per schedule (from SchedulesBackend.execution_reports);
+    ``capture_drops``: dropped capture records by (endpoint, variant) (from HostingBackend.capture_drops)."""
     samples: dict[str, list[str]] = {}
     for report in latest:
         base = {"endpoint": report["EndpointName"], "schedule": report["MonitoringScheduleName"]}
@@ -55,4 +61,9 @@ def render(latest: list[dict]) -> str:
     for metric in sorted(samples):
         lines.append(f"# TYPE {metric} gauge")
         lines.extend(samples[metric])
+    if capture_drops:
+        lines.append(f"# HELP {_DROPPED} Capture records not written (disk full or read-only); answered anyway.")
+        lines.append(f"# TYPE {_DROPPED} counter")
+        lines.extend(f"{_DROPPED}{_labels(endpoint=endpoint, variant=variant)} {count}"
+                     for (endpoint, variant), count in sorted(capture_drops.items()))
     return "\n".join(lines) + "\n"

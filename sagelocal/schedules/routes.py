@@ -74,6 +74,7 @@ def install(app, backend) -> None:
         for report in backend.execution_reports():
             if report["MonitoringExecutionStatus"] != "InProgress":
                 latest.setdefault(report["MonitoringScheduleName"], report)
-        return PlainTextResponse(render(list(latest.values())), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(render(list(latest.values()), backend.hosting.capture_drops.counts()),
+                                 media_type="text/plain; version=0.0.4")
 
     app.router.routes.insert(0, Route("/metrics", metrics, methods=["GET"]))

@@ -1,26 +1,63 @@
 """SQLite stores shared by the rooms: one file per room, WAL, one connection per thread."""
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from sagelocal.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+# Primary result codes that mean the file itself is damaged, not that a statement failed.
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+# SQLite gives the -wal and -shm files the database file's own permissions.
+_COMPANIONS = ("", "-wal", "-shm")
+
+
+class DatabaseUnavailable(ServiceError):
+    """A store whose file is not a usable SQLite database: only the operations that use it fail, with this."""
+
+    code = "InternalFailure"
+    status = 500
+
+    def __init__(self, path: str, error: sqlite3.DatabaseError):
+        super().__init__(f"{path} is not a usable SQLite database ({error}). The operations that keep their state "
+                         "in it fail until it is restored from a backup or moved away (a new, empty one is then "
+                         "created at the next start); the rest of the server is unaffected.")
+
 
 class Database:
     """A SQLite file with a schema, safe to use from several threads.
 
     Writes go through :meth:`transaction` (``BEGIN IMMEDIATE``), so concurrent writers queue instead of
-    failing, and ``synchronous=FULL`` makes a committed row survive a crash of the process.
+    failing, and ``synchronous=FULL`` makes a committed row survive a crash of the process. There is one
+    connection per thread, so :meth:`query` and :meth:`query_one` called inside a ``transaction()`` block read
+    within that transaction: a read-modify-write done there cannot undo another writer's change. The file (and so
+    its -wal and -shm files) is readable by its owner only. A damaged file does not stop the process: every
+    use of it raises :class:`DatabaseUnavailable`, naming the file.
     """
 
     def __init__(self, path: Path | str, schema: str):
         self.path = str(path)
         self._local = threading.local()
-        self.connection().executescript(schema)
+        self._damage: sqlite3.DatabaseError | None = None
+        _make_private(self.path)
+        try:
+            self.connection().executescript(schema)
+        except sqlite3.DatabaseError as error:
+            if not _damaged(error):
+                raise
+            self._damage = error
+            log.error("%s", DatabaseUnavailable(self.path, error).message)
 
     def connection(self) -> sqlite3.Connection:
+        if self._damage is not None:
+            raise DatabaseUnavailable(self.path, self._damage)
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -33,14 +70,16 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._reporting_damage():
+            conn = self.connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:  # SQLite has already rolled back after some errors (a full disk)
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
         """Add the columns a newer version declares (``{name: declaration}``) to a table an older one created."""
@@ -51,7 +90,46 @@ class Database:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        return self.connection().execute(sql, params).fetchall()
+        with self._reporting_damage():
+            return self.connection().execute(sql, params).fetchall()
 
     def query_one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
-        return self.connection().execute(sql, params).fetchone()
+        with self._reporting_damage():
+            return self.connection().execute(sql, params).fetchone()
+
+    @contextmanager
+    def _reporting_damage(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as error:
+            if _damaged(error):
+                raise DatabaseUnavailable(self.path, error) from None
+            raise
+
+
+def _damaged(error: sqlite3.DatabaseError) -> bool:
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) in _DAMAGED
+
+
+def _make_private(path: str) -> None:
+    """Create the file 0600 (SQLite would follow the umask), and close up one an older version left readable."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for suffix in _COMPANIONS:
+        try:
+            if os.stat(path + suffix).st_mode & 0o077:
+                os.chmod(path + suffix, 0o600)
+        except FileNotFoundError:
+            pass
+
+
+def start_up(*chores) -> None:
+    """Run start-up chores (migrations, settling what a crash left). A damaged database is skipped here: it was
+    logged when opened, its own operations report it, and the rest of the server starts."""
+    for chore in chores:
+        try:
+            chore()
+        except DatabaseUnavailable:
+            pass

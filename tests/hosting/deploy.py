@@ -5,7 +5,6 @@ import numpy as np
 import xgboost as xgb
 
 from sagelocal.hosting.serving import make_model_archive
-from sagelocal.storage import LocalS3
 
 FEATURES = 30
 MODEL_URI = "s3://models/breast-cancer/model.tar.gz"
@@ -31,7 +30,11 @@ def csv_row(row) -> str:
 def deploy(server, name: str = "bc-endpoint", capture: dict | None = None, percentage: int = 100,
            booster: xgb.Booster | None = None) -> dict:
     """Register the model as an approved package and deploy it; returns the boto3 clients and names."""
-    LocalS3(server.settings.s3_root).write_bytes(MODEL_URI, make_model_archive(booster or train_booster()))
+    # Uploaded through the server's S3 API, so that it lands wherever the server keeps its home.
+    s3 = server.client("s3")
+    bucket, _, key = MODEL_URI[len("s3://"):].partition("/")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=make_model_archive(booster or train_booster()))
     sm = server.client("sagemaker")
     package = sm.create_model_package(
         ModelPackageGroupName="breast-cancer", ModelApprovalStatus="Approved",

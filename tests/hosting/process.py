@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,12 +28,13 @@ class ServerProcess:
 
     def start(self, timeout: float = 30) -> "ServerProcess":
         env = dict(os.environ, SAGELOCAL_HOME=str(self.settings.home))
-        self.process = subprocess.Popen([sys.executable, "-m", "sagelocal", "serve", "--port", str(self.port)],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The server's log goes to a file: a pipe nobody reads would block the server once it filled up.
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(self.command(), env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {self.log_text()[-2000:]}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return self
@@ -40,6 +42,13 @@ class ServerProcess:
                 time.sleep(0.05)
         self.kill()
         raise RuntimeError("server did not start listening")
+
+    def log_text(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "sagelocal", "serve", "--port", str(self.port)]
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:

@@ -105,7 +105,7 @@ def test_metrics_render_cloudwatch_records_as_prometheus_gauges():
                                                           "Maximum": 28.1}},
                   {"MetricName": "feature_non_null_mean radius", "Value": 1.0},
                   {"MetricName": "feature_baseline_drift_mean radius", "Value": 0.21}]}
-    text = render([report])
+    text = render([report], {})
     assert 'feature_data_mean_radius{endpoint="ep",schedule="s",feature="mean radius",statistic="Maximum"} 28.1' in text
     assert 'feature_non_null_mean_radius{endpoint="ep",schedule="s",feature="mean radius"} 1.0' in text
     assert 'feature_baseline_drift_mean_radius{endpoint="ep",schedule="s",feature="mean radius"} 0.21' in text
