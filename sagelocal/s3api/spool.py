@@ -1,11 +1,13 @@
 """Bodies written to a temp file of their bucket as they arrive, hashed on the way, never whole in memory.
 
 The event loop receives the request's bytes; every megabyte or so is handed to a worker thread that decodes
-(``aws-chunked``), hashes (MD5, SHA-256, CRC32: hashlib and zlib release the GIL) and writes it. Flow control
-does the rest: while a batch is being written, uvicorn stops reading the socket once its small buffer is full.
+(``aws-chunked``), hashes (MD5, SHA-256, CRC32: hashlib and zlib release the GIL) and writes it, while the
+loop receives the next megabyte. At most two batches are held; flow control does the rest (uvicorn stops
+reading the socket while the app does not ask for more).
 """
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +43,9 @@ class _Writer:
     def __init__(self, bucket_path: Path, body: IncomingBody, limit: int):
         self.handle, self.body, self.limit = temp_file(bucket_path), body, limit
 
-    def write(self, raw: bytes) -> None:
-        self.handle.write(self.body.feed(raw))
+    def write(self, pieces: list[bytes]) -> None:
+        for raw in pieces:
+            self.handle.write(self.body.feed(raw))
         if self.body.size > self.limit:
             raise BodyTooLarge(self.limit)
 
@@ -68,16 +71,23 @@ async def receive(request: Request, bucket_path: Path, body: IncomingBody, limit
     :class:`BodyTooLarge` when the object exceeds ``limit`` bytes; the temp file is then gone.
     """
     writer = await run_in_threadpool(_Writer, bucket_path, body, limit)
+    writing = None  # the previous batch, being written while the next one arrives
     try:
         batch, size = [], 0
         async for chunk in request.stream():
             batch.append(chunk)
             size += len(chunk)
             if size >= BATCH_BYTES:
-                await run_in_threadpool(writer.write, b"".join(batch))
+                if writing is not None:
+                    await writing
+                writing = asyncio.ensure_future(run_in_threadpool(writer.write, batch))
                 batch, size = [], 0
-        await run_in_threadpool(writer.write, b"".join(batch))
+        if writing is not None:
+            await writing
+        await run_in_threadpool(writer.write, batch)
     except BaseException:
+        if writing is not None:
+            await asyncio.gather(writing, return_exceptions=True)
         await run_in_threadpool(writer.discard)
         raise
     return await run_in_threadpool(writer.finish)
@@ -92,7 +102,7 @@ def copy_range(source: Path, first: int, last: int, bucket_path: Path) -> Receiv
             handle.seek(first)
             left = last - first + 1
             while left > 0 and (block := handle.read(min(left, BATCH_BYTES))):
-                writer.write(block)
+                writer.write([block])
                 left -= len(block)
     except BaseException:
         writer.discard()
