@@ -117,13 +117,20 @@ class _BodyProgress:
         self._receive, self._timeout, self._cap = receive, timeout, cap
         self.received, self.complete, self.timed_out, self.response_started = 0, False, False, False
         self.declared: int | None = 0  # HTTP/1.1: no Content-Length and not chunked means no body
+        # A client that sent "Expect: 100-continue" sends its body only once the app asks for it (uvicorn then
+        # answers "100 Continue"); refused before that, the body never comes, and bytes of its next request
+        # would be read as this body: such a connection is closed, as S3 closes it.
+        self.withheld = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 self.declared = int(value) if value.isdigit() else None
             elif name == b"transfer-encoding":
                 self.declared = None
+            elif name == b"expect" and value.lower() == b"100-continue":
+                self.withheld = True
 
     async def receive(self):
+        self.withheld = False
         if self.complete:  # after the body, receive only reports a disconnect: no timeout applies
             return await self._receive()
         try:
@@ -144,6 +151,6 @@ class _BodyProgress:
     def must_close(self) -> bool:
         if self.complete:
             return False
-        if self.timed_out or self.declared is None:
+        if self.timed_out or self.withheld or self.declared is None:
             return True
         return self.declared - self.received > DRAIN_BYTES

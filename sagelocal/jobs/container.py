@@ -13,7 +13,7 @@ from typing import Callable
 
 import sagelocal
 from sagelocal.jobs.processes import kill_group
-from sagelocal.storage.s3 import LocalS3
+from sagelocal.storage.s3 import LocalS3, object_files
 
 STDERR_TAIL_LINES = 10
 STOP_POLL_SECONDS = 0.1  # how often a running job looks at its timeout and its stop request
@@ -108,7 +108,7 @@ def download(s3: LocalS3, uri: str, target: Path) -> bool:
         return True
     if not source.is_dir():
         return False
-    files = [p for p in source.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+    files = object_files(source)
     for path in files:
         destination = target / path.relative_to(source)
         destination.parent.mkdir(parents=True, exist_ok=True)

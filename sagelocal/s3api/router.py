@@ -8,6 +8,10 @@ client does; requests for other services, or unsigned ones, never reach this mod
 
 Addressing is path-style (``/bucket/key``): botocore uses it for an IP endpoint such as
 ``http://127.0.0.1:PORT`` by default, and for any endpoint with ``Config(s3={"addressing_style": "path"})``.
+
+A request is signed-checked from its headers, then routed, then its body read: object bodies (PutObject,
+UploadPart) stream into a temp file of the bucket once the bucket (and upload) are known to exist; every
+other body is small and read whole, within :data:`MAX_REQUEST_BYTES`.
 """
 from __future__ import annotations
 
@@ -15,25 +19,59 @@ import re
 from urllib.parse import parse_qsl, unquote
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from sagelocal.api.auth import AuthError, check_headers
+from sagelocal.api.auth import AuthError, SignedClaim, check_headers
 from sagelocal.api.guard import BodyTimeout
 from sagelocal.api.inbound import BodyTooLarge, lower_headers, read_body, signed_url
-from sagelocal.s3api import operations
+from sagelocal.s3api import multipart, operations
 from sagelocal.s3api.errors import S3Error
-from sagelocal.s3api.listing import list_objects_v2
+from sagelocal.s3api.keyspace import check_key
+from sagelocal.s3api.operations import Call
+from sagelocal.s3api.payload import ChunkSigner, IncomingBody
+from sagelocal.s3api.spool import receive
 from sagelocal.s3api.store import BucketStore
 from sagelocal.storage.s3 import LocalS3
 
 _S3_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/s3/aws4_request")
-# S3's largest single PUT (5 GiB); other S3 bodies (DeleteObjects' XML) are small.
+# S3's largest single PUT and largest part (5 GiB); other S3 bodies (the XML of DeleteObjects,
+# CompleteMultipartUpload: 10,000 parts) are small.
 MAX_OBJECT_BYTES = 5 * 1024 ** 3
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 # Query parameters that do not change which operation a request is.
 _PLAIN_QUERY = {"x-id", "list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after",
-                "encoding-type", "fetch-owner"}
+                "encoding-type", "fetch-owner", "marker", "key-marker", "upload-id-marker", "max-uploads",
+                "max-parts", "part-number-marker", "partNumber"}
+
+# (what the path names, the subresource in the query, method) → operation
+_OPERATIONS = {
+    ("service", "", "GET"): ("ListBuckets", operations.list_buckets),
+    ("bucket", "", "GET"): ("ListObjects", operations.list_objects_v1),
+    ("bucket", "", "PUT"): ("CreateBucket", operations.create_bucket),
+    ("bucket", "", "HEAD"): ("HeadBucket", operations.head_bucket),
+    ("bucket", "", "DELETE"): ("DeleteBucket", operations.delete_bucket),
+    ("bucket", "delete", "POST"): ("DeleteObjects", operations.delete_objects),
+    ("bucket", "location", "GET"): ("GetBucketLocation", operations.get_bucket_location),
+    ("bucket", "uploads", "GET"): ("ListMultipartUploads", multipart.list_multipart_uploads),
+    ("object", "", "PUT"): ("PutObject", operations.put_object),
+    ("object", "", "GET"): ("GetObject", operations.get_object),
+    ("object", "", "HEAD"): ("HeadObject", operations.head_object),
+    ("object", "", "DELETE"): ("DeleteObject", operations.delete_object),
+    ("object", "uploads", "POST"): ("CreateMultipartUpload", multipart.create_multipart_upload),
+    ("object", "uploadId", "PUT"): ("UploadPart", multipart.upload_part),
+    ("object", "uploadId", "POST"): ("CompleteMultipartUpload", multipart.complete_multipart_upload),
+    ("object", "uploadId", "DELETE"): ("AbortMultipartUpload", multipart.abort_multipart_upload),
+    ("object", "uploadId", "GET"): ("ListParts", multipart.list_parts),
+}
+# Operations that become another when the request says so.
+_VARIANTS = {
+    "ListObjects": (lambda call: call.query.get("list-type") == "2", ("ListObjectsV2", operations.list_objects_2)),
+    "PutObject": (lambda call: "x-amz-copy-source" in call.headers, ("CopyObject", operations.copy_object)),
+    "UploadPart": (lambda call: "x-amz-copy-source" in call.headers,
+                   ("UploadPartCopy", multipart.upload_part_copy)),
+}
+_STREAMED = {"PutObject", "UploadPart"}
 
 
 def is_s3_request(scope) -> bool:
@@ -45,13 +83,25 @@ def is_s3_request(scope) -> bool:
 
 def _bucket_and_key(request: Request) -> tuple[str, str]:
     raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
-    bucket, _, key = unquote(raw_path).lstrip("/").partition("/")
+    try:
+        path = unquote(raw_path, errors="strict")
+    except UnicodeDecodeError:  # a key is UTF-8: S3 cannot parse anything else
+        raise S3Error("InvalidURI", "Couldn't parse the specified URI.", 400) from None
+    bucket, _, key = path.lstrip("/").partition("/")
     return bucket, key
 
 
-def _body_limit(request: Request) -> int:
-    _, key = _bucket_and_key(request)
-    return MAX_OBJECT_BYTES if request.method == "PUT" and key else MAX_REQUEST_BYTES
+def _route(call: Call, method: str):
+    """``(operation name, function)`` for the request; NotImplemented in S3's shape for anything else."""
+    subresources = set(call.query) - _PLAIN_QUERY
+    level = "object" if call.key else "bucket" if call.bucket else "service"
+    found = _OPERATIONS.get((level, ",".join(sorted(subresources)), method))
+    if found is None:
+        described = f"{method} {'/' + call.bucket if call.bucket else '/'}{'/KEY' if call.key else ''}" + \
+            (f" ?{','.join(sorted(subresources))}" if subresources else "")
+        raise S3Error("NotImplemented", f"sagelocal's S3 does not implement {described}", 501)
+    condition, variant = _VARIANTS.get(found[0], (None, None))
+    return variant if condition is not None and condition(call) else found
 
 
 def _too_large(error: BodyTooLarge) -> S3Error:
@@ -68,16 +118,13 @@ class S3Router:
         self.app, self.settings, self.access_key = app, settings, access_key
         self.store = BucketStore(LocalS3(settings.s3_root))
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope, receive_message, send):
         if scope["type"] != "http" or not is_s3_request(scope):
-            await self.app(scope, receive, send)
+            await self.app(scope, receive_message, send)
             return
-        request = Request(scope, receive)
+        request = Request(scope, receive_message)
         try:
-            headers = lower_headers(request)
-            self._authenticate(request, headers)
-            raw = await read_body(request, _body_limit(request))
-            response = await run_in_threadpool(self._operate, request, headers, raw)
+            response = await self._answer(request)
         except AuthError as error:
             response = S3Error(error.s3_code, error.s3_message, error.s3_status, **error.s3_fields).response(
                 request.method)
@@ -89,50 +136,46 @@ class S3Router:
                 request.method)
         except S3Error as error:
             response = error.response(request.method)
-        await response(scope, receive, send)
+        except ClientDisconnect:
+            return
+        await response(scope, receive_message, send)
 
-    def _authenticate(self, request: Request, headers: dict[str, str]) -> None:
+    async def _answer(self, request: Request) -> Response:
+        headers = lower_headers(request)
+        claim = self._authenticate(request, headers)
+        bucket, key = _bucket_and_key(request)
+        query = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        call = Call(self.store, self.settings.region, bucket, key, query, headers)
+        name, operation = _route(call, request.method)
+        body = IncomingBody(headers, lambda: ChunkSigner(self.access_key.secret_access_key, claim.amz_date,
+                                                         claim.region, claim.service, claim.signature))
+        if name in _STREAMED:
+            bucket_path = await run_in_threadpool(self._ready_for_body, call, name)
+            call.received = await receive(request, bucket_path, body, MAX_OBJECT_BYTES)
+        else:
+            call.body = body.feed(await read_body(request, MAX_REQUEST_BYTES))
+            body.finish()
+        try:
+            return await run_in_threadpool(operation, call)
+        finally:
+            if call.received is not None:
+                call.received.discard()  # an operation that failed leaves its body; one that succeeded moved it
+
+    def _authenticate(self, request: Request, headers: dict[str, str]) -> SignedClaim:
         """The whole signature, from the headers alone: S3 signs its X-Amz-Content-SHA256 header, not the body
-        (the body is compared with that header where it is used: :func:`~sagelocal.s3api.payload.request_body`)."""
+        (the body is compared with that header as it streams in: :mod:`sagelocal.s3api.payload`)."""
         claim = check_headers(headers, self.access_key, self.settings.region, "s3")
         payload_hash = headers.get("x-amz-content-sha256")
         if payload_hash is None:
             raise S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256", 400)
         claim.verify(request.method, signed_url(request), headers, self.access_key, payload_hash)
+        return claim
 
-    def _operate(self, request: Request, headers: dict, raw: bytes) -> Response:
-        store, region, method = self.store, self.settings.region, request.method
-        query = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
-        bucket, key = _bucket_and_key(request)
-        subresources = set(query) - _PLAIN_QUERY
-        if not bucket:
-            if method == "GET" and not subresources:
-                return operations.list_buckets(store)
-        elif not key:
-            if subresources == {"delete"} and method == "POST":
-                return operations.delete_objects(store, bucket, headers, raw)
-            if subresources == {"location"} and method == "GET":
-                return operations.get_bucket_location(store, bucket, region)
-            if not subresources:
-                if method == "GET" and query.get("list-type") == "2":
-                    return list_objects_v2(store, bucket, query)
-                if method == "PUT":
-                    return operations.create_bucket(store, bucket, region)
-                if method == "HEAD":
-                    return operations.head_bucket(store, bucket, region)
-                if method == "DELETE":
-                    return operations.delete_bucket(store, bucket)
-        elif not subresources:
-            if method == "PUT" and "x-amz-copy-source" in headers:
-                return operations.copy_object(store, bucket, key, headers["x-amz-copy-source"])
-            if method == "PUT":
-                return operations.put_object(store, bucket, key, headers, raw)
-            if method == "GET":
-                return operations.get_object(store, bucket, key, headers.get("range"))
-            if method == "HEAD":
-                return operations.head_object(store, bucket, key)
-            if method == "DELETE":
-                return operations.delete_object(store, bucket, key)
-        described = f"{method} {'/' + bucket if bucket else '/'}{'/KEY' if key else ''}" + \
-            (f" ?{','.join(sorted(subresources))}" if subresources else "")
-        raise S3Error("NotImplemented", f"sagelocal's S3 does not implement {described}", 501)
+    def _ready_for_body(self, call: Call, name: str):
+        """Refuse, before reading a byte of it, a body that has nowhere to go; the bucket's folder otherwise."""
+        check_key(call.key)
+        bucket_path = self.store.require_bucket(call.bucket)
+        if name == "UploadPart":
+            multipart.upload_folder(call)
+            multipart.part_number(call)
+        return bucket_path

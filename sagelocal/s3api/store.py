@@ -1,45 +1,23 @@
 """Buckets and objects as folders and files under the local S3 root (the same files the runtime reads and writes).
 
-A bucket is a folder ``s3_root/<bucket>``; an object is the file at ``s3_root/<bucket>/<key>``. A file system
-cannot hold both ``a`` and ``a/b`` as files, nor a key ending in ``/``; such keys are refused with a clear error.
+A bucket is a folder ``s3_root/<bucket>``; where each key's file is, see :mod:`sagelocal.s3api.keyspace`.
+Bodies arrive in a temp file of the bucket (:mod:`sagelocal.s3api.spool`) and are renamed into place whole.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-from dataclasses import dataclass
+import shutil
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sagelocal.s3api.errors import S3Error
 from sagelocal.errors import UserError
-from sagelocal.storage.paths import OutsideRoot, contained
-from sagelocal.storage.s3 import LocalS3
-
-_TEMP_SUFFIX = ".part"
-MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
+from sagelocal.s3api.errors import S3Error
+from sagelocal.s3api.keyspace import KeySpace, ObjectInfo, check_key
+from sagelocal.storage.s3 import INTERNAL, LocalS3
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
-    key: str
-    size: int
-    etag: str
-    last_modified: datetime
-
-
-def _etag(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return f'"{digest.hexdigest()}"'
-
-
-def _info(key: str, path: Path) -> ObjectInfo:
-    stat = path.stat()
-    return ObjectInfo(key, stat.st_size, _etag(path),
-                      datetime.fromtimestamp(int(stat.st_mtime), timezone.utc))
+def no_such_key(key: str) -> S3Error:
+    return S3Error("NoSuchKey", "The specified key does not exist.", 404, Key=key)
 
 
 class BucketStore:
@@ -47,6 +25,8 @@ class BucketStore:
 
     def __init__(self, s3: LocalS3):
         self.s3 = s3
+        # Placing a body (which of the two places, removing the other copy) is one step per store.
+        self._placing = threading.Lock()
 
     # -- buckets -------------------------------------------------------------------------------
     def bucket_path(self, bucket: str) -> Path:
@@ -70,9 +50,11 @@ class BucketStore:
         return True
 
     def delete_bucket(self, bucket: str) -> None:
+        """Delete an empty bucket (multipart uploads still in progress are discarded with it)."""
         path = self.require_bucket(bucket)
-        if any(path.iterdir()):
+        if not KeySpace(path).is_empty():
             raise S3Error("BucketNotEmpty", "The bucket you tried to delete is not empty", 409, BucketName=bucket)
+        shutil.rmtree(path / INTERNAL, ignore_errors=True)
         path.rmdir()
 
     def list_buckets(self) -> list[tuple[str, datetime]]:
@@ -83,79 +65,35 @@ class BucketStore:
                 for p in sorted(root.iterdir()) if p.is_dir()]
 
     # -- objects -------------------------------------------------------------------------------
-    def object_path(self, bucket: str, key: str) -> Path:
-        bucket_path = self.require_bucket(bucket)
-        if len(key.encode()) > MAX_KEY_BYTES:
-            raise S3Error("KeyTooLongError", "Your key is too long", 400, Key=key)
-        if not key or key.endswith("/") or key.endswith(_TEMP_SUFFIX):
-            raise S3Error("InvalidArgument", f"sagelocal cannot store the key {key!r} as a file "
-                          "(empty, ending in '/', or ending in '.part')", 400, Key=key)
-        longest = max(len(part.encode()) for part in key.split("/"))
-        name_max = os.pathconf(bucket_path, "PC_NAME_MAX")
-        if longest > name_max:
-            raise S3Error("InvalidArgument", f"sagelocal stores each '/'-separated part of a key as a file or folder "
-                          f"name, and this file system allows {name_max} bytes; the key has a {longest}-byte part",
-                          400, Key=key)
-        try:
-            return self.s3.path(f"s3://{bucket}/{key}")
-        except UserError as error:
-            raise S3Error("InvalidArgument", str(error), 400, Key=key) from None
+    def keyspace(self, bucket: str) -> KeySpace:
+        return KeySpace(self.require_bucket(bucket))
 
-    def head_object(self, bucket: str, key: str) -> ObjectInfo:
-        path = self.object_path(bucket, key)
-        if not path.is_file():
-            raise S3Error("NoSuchKey", "The specified key does not exist.", 404, Key=key)
-        return _info(key, path)
+    def find_object(self, bucket: str, key: str) -> tuple[ObjectInfo, Path]:
+        """The key's metadata and file; NoSuchKey when the bucket has no such key."""
+        check_key(key)
+        space = self.keyspace(bucket)
+        path = space.find(key)
+        if path is None:
+            raise no_such_key(key)
+        return space.info(key, path), path
 
-    def get_object(self, bucket: str, key: str) -> tuple[ObjectInfo, bytes]:
-        info = self.head_object(bucket, key)
-        return info, self.object_path(bucket, key).read_bytes()
-
-    def put_object(self, bucket: str, key: str, data: bytes) -> ObjectInfo:
-        path = self.object_path(bucket, key)
-        for parent in path.relative_to(self.s3.root).parents:
-            if (self.s3.root / parent).is_file():
-                raise S3Error("InvalidArgument", f"sagelocal cannot store {key!r}: an object named "
-                              f"{parent.relative_to(bucket).as_posix()!r} exists where its folder would be", 400)
-        if path.is_dir():
-            raise S3Error("InvalidArgument", f"sagelocal cannot store {key!r}: other keys use it as a prefix", 400)
-        self.s3.write_bytes(f"s3://{bucket}/{key}", data)
-        return _info(key, path)
-
-    def copy_object(self, source_bucket: str, source_key: str, bucket: str, key: str) -> ObjectInfo:
-        _, data = self.get_object(source_bucket, source_key)
-        return self.put_object(bucket, key, data)
+    def place(self, bucket: str, key: str, finished: Path, etag: str) -> ObjectInfo:
+        """Make the complete body in ``finished`` (a temp file of this bucket) the object ``key``."""
+        space = self.keyspace(bucket)
+        with self._placing:
+            return space.put(key, finished, etag)
 
     def delete_object(self, bucket: str, key: str) -> None:
-        """Delete the key; deleting a missing key succeeds, as on S3. Empty folders left behind are removed."""
-        path = self.object_path(bucket, key)
-        if path.is_file():
-            path.unlink()
-            bucket_path = self.bucket_path(bucket)
-            for parent in path.parents:
-                if parent == bucket_path or any(parent.iterdir()):
-                    break
-                parent.rmdir()
+        """Delete the key; deleting a missing key succeeds, as on S3."""
+        check_key(key)
+        space = self.keyspace(bucket)
+        with self._placing:
+            space.delete(key)
 
     def iter_keys(self, bucket: str, prefix: str):
         """Every key starting with ``prefix``, in S3's order (UTF-8 binary order)."""
-        bucket_path = self.require_bucket(bucket)
-        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-        try:
-            base = contained(bucket_path, folder) if folder else bucket_path
-        except OutsideRoot:  # '/etc/', '../x', a NUL: no stored key can start with such a prefix
-            return iter(())
-        if not base.is_dir():
-            return iter(())
-        keys = []
-        for directory, _, files in os.walk(base):
-            relative = Path(directory).relative_to(bucket_path).as_posix()
-            for name in files:
-                key = name if relative == "." else f"{relative}/{name}"
-                if key.startswith(prefix) and not name.endswith(_TEMP_SUFFIX):
-                    keys.append(key)
-        keys.sort(key=lambda k: k.encode())
-        return iter(keys)
+        return iter(self.keyspace(bucket).keys(prefix))
 
     def info(self, bucket: str, key: str) -> ObjectInfo:
-        return _info(key, self.bucket_path(bucket) / key)
+        """The metadata of a key just listed (it may have been deleted since: then NoSuchKey)."""
+        return self.find_object(bucket, key)[0]

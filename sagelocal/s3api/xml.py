@@ -31,6 +31,6 @@ def element(name: str, value) -> str:
     return f"<{name}>{text(value)}</{name}>"
 
 
-def document(root: str, inner: str) -> Response:
+def document(root: str, inner: str, headers: dict[str, str] | None = None) -> Response:
     body = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root} xmlns="{NAMESPACE}">{inner}</{root}>'
-    return Response(body, media_type="application/xml")
+    return Response(body, media_type="application/xml", headers=headers)

@@ -1,14 +1,36 @@
 """Map ``s3://bucket/key`` URIs to files under one local root, refusing keys that would leave it."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from sagelocal.errors import UserError
 from sagelocal.storage.paths import OutsideRoot, contained
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+# Each bucket's own bookkeeping (bodies being written, multipart uploads, keys no path can hold: see
+# sagelocal/s3api/keyspace.py) lives in this folder of the bucket: on the bucket's file system, so a finished
+# body is renamed into place, and never listed as objects.
+INTERNAL = ".sagelocal-s3"
+
+
+def object_files(folder: Path) -> list[Path]:
+    """The object files under ``folder`` (a bucket or a prefix's folder), without the bucket's bookkeeping."""
+    files = []
+    for directory, subfolders, names in os.walk(folder):
+        subfolders[:] = sorted(name for name in subfolders if name != INTERNAL)
+        files += [Path(directory, name) for name in names]
+    return files
+
+
+def temp_file(bucket_path: Path):
+    """A new file in the bucket's bookkeeping folder, open for binary writing (deleted by the caller)."""
+    folder = bucket_path / INTERNAL / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(dir=folder, delete=False)
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -50,11 +72,18 @@ class LocalS3:
         return path.read_bytes()
 
     def write_bytes(self, uri: str, data: bytes) -> Path:
+        """Write the object whole or not at all: readers never see half of it."""
         path = self.path(uri)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        bucket, _ = parse_s3_uri(uri)
+        with temp_file(self.root / bucket) as handle:
+            try:
+                handle.write(data)
+                handle.close()
+                os.replace(handle.name, path)
+            except BaseException:
+                os.unlink(handle.name)
+                raise
         return path
 
     def copy_in(self, source: Path | str, uri: str) -> Path:
@@ -74,4 +103,4 @@ class LocalS3:
             return [prefix_uri]
         if not base.is_dir():
             return []
-        return sorted(self.uri(p) for p in base.rglob("*") if p.is_file() and not p.name.endswith(".part"))
+        return sorted(self.uri(p) for p in object_files(base))

@@ -25,14 +25,6 @@ def test_a_nul_in_a_key_is_refused(s3):
     assert _error(refused) == (400, "InvalidArgument")
 
 
-def test_a_key_part_longer_than_a_file_name_can_be_is_refused_clearly(s3):
-    with pytest.raises(ClientError) as refused:
-        s3.put_object(Bucket="data", Key="k" * 300, Body=b"v")
-    assert _error(refused) == (400, "InvalidArgument")
-    assert "allows 255 bytes; the key has a 300-byte part" in refused.value.response["Error"]["Message"]
-    s3.put_object(Bucket="data", Key="/".join(["k" * 250] * 4), Body=b"v")  # 1,003 bytes in 250-byte parts: fine
-
-
 def test_a_key_over_1024_bytes_is_too_long_as_on_s3(s3):
     with pytest.raises(ClientError) as refused:
         s3.put_object(Bucket="data", Key="/".join(["k" * 200] * 6), Body=b"v")
@@ -44,3 +36,12 @@ def test_a_prefix_no_key_can_have_lists_nothing(s3, prefix):
     s3.put_object(Bucket="data", Key="a/b", Body=b"v")
     listing = s3.list_objects_v2(Bucket="data", Prefix=prefix)
     assert listing["KeyCount"] == 0 and "Contents" not in listing
+
+
+def test_a_body_refused_before_it_was_sent_leaves_the_next_request_intact(s3):
+    # botocore sends "Expect: 100-continue" and withholds the body when refused first: the connection is closed,
+    # so the next request on it is not read as that body's bytes (this once garbled its method).
+    with pytest.raises(s3.exceptions.NoSuchBucket):
+        s3.put_object(Bucket="absent", Key="k", Body=b"x")
+    s3.put_object(Bucket="data", Key="k", Body=b"y")
+    assert s3.get_object(Bucket="data", Key="k")["Body"].read() == b"y"
