@@ -11,7 +11,7 @@ from typing import Callable
 
 from sagelocal.config import Settings
 from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
-                                      image_repository, job_folder, run_process)
+                                      job_folder, run_process)
 from sagelocal.jobs.store import JobStore, JobTracker
 from sagelocal.storage.s3 import LocalS3
 
