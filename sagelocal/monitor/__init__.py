@@ -16,7 +16,7 @@ Jobs (:mod:`sagelocal.monitor.api`)
 Profiling
     ``profile_dataset(source, fmt="csv", header=False, **options) -> dict``: a statistics.json document.
     ``profile_columns(source, fmt, header, names=None, start=None, end=None, preprocessor=None,
-    domains=None, integral=()) -> {name: ColumnProfile}``: mergeable profiles.
+    domains=None) -> {name: ColumnProfile}``: mergeable profiles.
     ``profile_table(pyarrow.Table)``, ``add_table(profiles, table)``: profile in-memory chunks.
     ``merge_profiles([profiles, ...])``, ``ColumnProfile.merge``: combine parts (sketches merge as Deequ's).
     ``statistics_document(profiles) -> dict``.

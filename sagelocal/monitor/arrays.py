@@ -20,6 +20,12 @@ def float_values(array: pa.Array) -> np.ndarray:
     return np.frombuffer(floats.buffers()[1], dtype=np.float64, count=len(floats), offset=floats.offset * 8)
 
 
+def int_values(array: pa.Array, dtype) -> np.ndarray:
+    """The values of a null-free integer or boolean array as numpy ``dtype`` (np.int32 or np.int64)."""
+    ints = pc.cast(array, pa.int32() if dtype == np.int32 else pa.int64())
+    return np.frombuffer(ints.buffers()[1], dtype=dtype, count=len(ints), offset=ints.offset * ints.type.byte_width)
+
+
 def count_where(mask: pa.Array, counts: pa.Array) -> int:
     """Sum of ``counts`` where the boolean ``mask`` is true (value counts weighted by a per-value test)."""
     return pc.sum(pc.filter(counts, mask)).as_py() or 0
