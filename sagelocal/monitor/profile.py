@@ -1,8 +1,8 @@
 """Column profiles: accumulate a table chunk by chunk, merge partial profiles, write ``statistics.json``.
 
 A :class:`ColumnProfile` keeps only mergeable state (counts, sum, mean and squared deviations for Chan's
-parallel variance, min, max, a KLL sketch, Deequ's HyperLogLog++ registers, exact category counts while few), so a
-dataset bigger than memory, or an hour of capture files, can be profiled piece by piece and combined.
+parallel variance, min, max, a KLL sketch, Deequ's HyperLogLog++ registers, exact category counts while few),
+so a dataset bigger than memory, or an hour of capture files, can be profiled piece by piece and combined.
 """
 from __future__ import annotations
 
