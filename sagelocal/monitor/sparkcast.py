@@ -16,39 +16,52 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sagelocal.monitor import dtypes
-from sagelocal.monitor.arrays import float_values
+from sagelocal.monitor.arrays import float_values, text_bytes, text_offsets
 
 _LONG_LIMIT = 2.0 ** 63  # floats at or beyond it may be outside Spark's long range: checked exactly
-_DIGITS = np.zeros(256, dtype=bool)
-_DIGITS[ord("0"):ord("9") + 1] = True
+_DOT, _FIRST_LETTER = ord("."), ord("A")  # in a parsed number, every byte below "A" is a digit, sign or dot
+_SCAN_BYTES = 1 << 20
 
 
 def plain_numbers(values: pa.Array):
     """``(type counts, numbers)`` for null-free text whose every value is plain decimal, or None otherwise.
 
     pyarrow's float parser accepts every value Deequ calls a number, except those with a space, and a few it
-    does not: ``".5"``, ``"5."``, ``"-.5e3"``, ``"nan"``, ``"inf"``. Those have a dot without a digit on each side
-    or are not finite, so without them (and without exponents, which only the regexes split) a value is
-    Fractional exactly when it holds a dot (at most one, or it would not parse). None also when an all-Integral
-    array holds a value that Spark's long cast might null (beyond 2**63): the exact path decides those.
+    does not: ``".5"``, ``"5."``, ``"-.5"``, exponents on those, ``"nan"``, ``"inf"``. Without letters (so without
+    exponents, which only the regexes split, nor nan/inf), a parsed value is digits with at most one leading sign
+    and at most one dot, and the dot lacks a digit on a side only when it is first, last or after the sign; a
+    value is Fractional exactly when it holds a dot. None also when an all-Integral array holds a value that
+    Spark's long cast might null (beyond 2**63): the exact path decides those.
     """
     try:
         numbers = float_values(pc.cast(values, pa.float64()))
     except pa.ArrowInvalid:
         return None
-    data = _text_bytes(values)
-    if not np.isfinite(numbers.sum()) or (data == ord("e")).any() or (data == ord("E")).any():
+    offsets, data = text_offsets(values), text_bytes(values)
+    if not len(data) or data.max() >= _FIRST_LETTER or not np.isfinite(numbers.sum()):
         return None
-    dots = np.flatnonzero(data == ord("."))
-    if len(dots):
-        offsets = _offsets(values) - _offsets(values)[0]
-        boundary = np.zeros(len(data) + 1, dtype=bool)
-        boundary[offsets] = True  # first byte of a value, and one past the last byte
-        if (boundary[dots] | boundary[dots + 1] | ~_DIGITS[data[dots - 1]] | ~_DIGITS[data[dots + 1]]).any():
+    dots, dot_after_sign = _scan(data)
+    if dots:
+        first, last = offsets[:-1] - offsets[0], offsets[1:] - offsets[0] - 1  # no value is empty: all parsed
+        if dot_after_sign or (data[first] == _DOT).any() or (data[last] == _DOT).any():
             return None
-    elif len(numbers) and np.abs(numbers).max() >= _LONG_LIMIT:
+    elif max(numbers.max(), -numbers.min()) >= _LONG_LIMIT:
         return None
-    return {dtypes.INTEGRAL: len(values) - len(dots), dtypes.FRACTIONAL: len(dots)}, numbers
+    return {dtypes.INTEGRAL: len(values) - dots, dtypes.FRACTIONAL: dots}, numbers
+
+
+def _scan(data: np.ndarray) -> tuple:
+    """``(number of dots, whether a dot follows a sign)`` in text bytes that are digits, signs and dots.
+
+    In slices, so the comparisons' temporaries stay small; consecutive slices share a byte, so no pair is missed.
+    """
+    dots, after_sign = 0, False
+    for start in range(0, len(data), _SCAN_BYTES):
+        piece = data[start:start + _SCAN_BYTES + 1]
+        is_dot = piece == _DOT
+        dots += int(np.count_nonzero(is_dot[:-1] if start + _SCAN_BYTES < len(data) else is_dot))
+        after_sign = after_sign or bool((is_dot[1:] & (piece[:-1] < _DOT)).any())  # '+' and '-' sort before '.'
+    return dots, after_sign
 
 
 def spark_numbers(text: pa.Array) -> tuple:
@@ -69,14 +82,3 @@ def spark_numbers(text: pa.Array) -> tuple:
             wide[row] = True
     return numbers[~wide], numbers[wide]
 
-
-def _offsets(values: pa.Array) -> np.ndarray:
-    return np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
-
-
-def _text_bytes(values: pa.Array) -> np.ndarray:
-    """The UTF-8 bytes of the values, back to back, with one zero byte after them (a dot may end the text)."""
-    offsets = _offsets(values)
-    buffer = values.buffers()[2]
-    data = np.frombuffer(buffer, dtype=np.uint8)[offsets[0]:offsets[-1]] if buffer is not None else []
-    return np.concatenate([data, np.zeros(1, dtype=np.uint8)])
