@@ -92,14 +92,18 @@ class ColumnProfile:
         self.sketch.update(values)
 
     def finish(self) -> "ColumnProfile":
-        """Fold the 64-bit-overflowing integers in as numbers if the column is Fractional; returns self.
+        """Apply the cast of the column's final type to what the parts kept; returns self.
 
-        Spark's double cast of a Fractional column keeps them; the long cast of an Integral one nulls them.
-        Call once, after the last part is merged.
+        Spark's double cast of a Fractional column keeps 64-bit-overflowing integers, the long cast of an
+        Integral one nulls them; and the long cast has no negative zero (``"-0"`` is 0), so an Integral column's
+        zeros are unsigned. Call once, after the last part is merged.
         """
         if len(self.wide_integers) and self.inferred_type == dtypes.FRACTIONAL:
             self.add_numbers(self.wide_integers)
         self.wide_integers = np.zeros(0)
+        if self.inferred_type == dtypes.INTEGRAL:  # x + 0.0 is x, except -0.0 + 0.0 = 0.0
+            self.minimum, self.maximum = self.minimum + 0.0, self.maximum + 0.0
+            self.sketch.levels = [level + 0.0 for level in self.sketch.levels]
         return self
 
     def _merge_moments(self, count: int, total: float, mean: float, m2: float) -> None:
@@ -277,11 +281,14 @@ def _feature(profile: ColumnProfile, item_count: int) -> dict:
     common = {"common": {"num_present": profile.present, "num_missing": profile.missing}}
     completeness = profile.present / item_count if item_count else 0.0
     if kind in dtypes.NUMERIC_TYPES:
+        distinct = {"approximate_num_distinct_values": hll.estimate(profile.registers), "completeness": completeness}
+        if not profile.count:
+            # Every value was nulled by Spark's cast ("- 5"): Deequ's mean, sum, std_dev, min, max and KLL fail on
+            # an empty state, and its profile leaves them out (ColumnProfiles.toJson writes only defined metrics).
+            return {"name": profile.name, "inferred_type": kind, "numerical_statistics": {**common, **distinct}}
         stats = {**common, "mean": profile.total / profile.count, "sum": profile.total,
-                 "std_dev": math.sqrt(profile.m2 / profile.count) if profile.count else 0.0,
-                 "min": profile.minimum, "max": profile.maximum,
-                 "approximate_num_distinct_values": hll.estimate(profile.registers),
-                 "completeness": completeness,
+                 "std_dev": math.sqrt(profile.m2 / profile.count),
+                 "min": profile.minimum, "max": profile.maximum, **distinct,
                  "distribution": {"kll": {
                      "buckets": kll_buckets(profile.sketch, profile.minimum, profile.maximum),
                      "sketch": {"parameters": {"c": profile.sketch.shrinking_factor,

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sagelocal.monitor import api, constraints, hll
+from sagelocal.monitor import api, constraints, hll, profile
 
 _PRIME = 2654435761
 
@@ -99,10 +99,12 @@ def test_late_text_in_a_number_column_makes_it_string(tmp_path):
     assert feature["inferred_type"] == "String"
 
 
-def test_registers_merge_like_one_pass():
-    values = pa.array([f"v{i}" for i in range(5000)])
-    whole, first, second = hll.empty(), hll.empty(), hll.empty()
-    hll.add_text(whole, values)
-    hll.add_text(first, values.slice(0, 2000))
-    hll.add_text(second, values.slice(1500))
-    assert np.maximum(first, second).tolist() == whole.tolist()
+def test_overlapping_parts_merge_to_deequs_count_of_the_whole(tmp_path):
+    # Parts profiled apart (as capture files are) and merged count the union: rows 0-59,999 and 40,000-99,999 of
+    # the integer column above hold its 100,000 distinct values, which real Deequ counts as 97,299.
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("i\n" + "".join(f"{row}\n" for row in range(60_000)))
+    second.write_text("i\n" + "".join(f"{row}\n" for row in range(40_000, 100_000)))
+    parts = [api.profile_columns(path, "csv", header=True) for path in (first, second)]
+    [feature] = profile.statistics_document(profile.merge_profiles(parts))["features"]
+    assert feature["numerical_statistics"]["approximate_num_distinct_values"] == 97299
