@@ -144,8 +144,12 @@ def _is_sketch(sketch) -> bool:
     data = sketch.get("data") if isinstance(sketch, dict) else None
     return (isinstance(parameters, dict) and _is_number(parameters.get("c")) and _is_number(parameters.get("k"))
             and isinstance(data, list)
-            and all(isinstance(level, list) and (_JSON_NUMBERS.issuperset(map(type, level)) or all(
-                _is_number(item) or isinstance(item, str) and item in _JACKSON_NON_FINITE for item in level)) for level in data))
+            and all(isinstance(level, list) and (_JSON_NUMBERS.issuperset(map(type, level)) or all(map(
+                _is_sketch_item, level))) for level in data))
+
+
+def _is_sketch_item(item) -> bool:
+    return _is_number(item) or isinstance(item, str) and item in _JACKSON_NON_FINITE
 
 
 def read_constraints(path: Path) -> tuple:

@@ -2,10 +2,11 @@
 
 CSV is read as text, every column, as Model Monitor's Spark reader does: Deequ hashes each cell's raw text
 for its distinct count and types every value from it (the profiler parses the numbers). A JSON float column
-holding NaN/infinity is read again as text so that Deequ's regexes decide its type. CSV files larger than ``STREAM_THRESHOLD`` are read in blocks, JSON lines and Parquet always in
-blocks, so memory stays bounded: CSV and JSON blocks are cut at line ends and parsed one at a time (Arrow's
-own streaming readers read up to 32 blocks ahead, 512 MB at 16 MB blocks). Every bad input becomes one
-:class:`UserError` naming the file and the row.
+holding NaN/infinity is read again as text so that Deequ's regexes decide its type. CSV files larger than
+``STREAM_THRESHOLD`` are read in blocks, JSON lines and Parquet always in blocks, so memory stays bounded: CSV
+and JSON blocks are cut at line ends and parsed one at a time (Arrow's own streaming readers read up to 32
+blocks ahead, 512 MB at 16 MB blocks). Every bad input becomes one :class:`UserError` naming the file and the
+row.
 """
 from __future__ import annotations
 
