@@ -19,7 +19,7 @@ COMPLETED, WITH_VIOLATIONS = "Completed", "CompletedWithViolations"
 
 def profile_columns(source, fmt: str = "csv", header: bool = False, names: list | None = None,
                     start: datetime | None = None, end: datetime | None = None, preprocessor=None,
-                    domains: dict | None = None, integral: tuple = ()) -> dict:
+                    domains: dict | None = None) -> dict:
     """Profile a dataset chunk by chunk into mergeable ``{name: ColumnProfile}``.
 
     Parameters
@@ -37,29 +37,25 @@ def profile_columns(source, fmt: str = "csv", header: bool = False, names: list 
         Capture: ``preprocess_handler``.
     domains : dict of str to iterable, optional
         Allowed values per column, counted for ``categorical_values_check``.
-    integral : iterable of str
-        CSV: columns whose per-value Integral/Fractional split must be exact.
     """
     text_columns: frozenset = frozenset()
     while True:
         try:
-            return _profile_once(source, fmt, header, names, start, end, preprocessor, domains or {}, integral,
-                                 text_columns)
+            return _profile_once(source, fmt, header, names, start, end, preprocessor, domains or {}, text_columns)
         except reader.TextNeeded as needed:
             # A column typed from the sample needs its text after all: start again, reading it as text.
             text_columns |= needed.columns
 
 
-def _profile_once(source, fmt, header, names, start, end, preprocessor, domains, integral, text_columns) -> dict:
+def _profile_once(source, fmt, header, names, start, end, preprocessor, domains, text_columns) -> dict:
     profiles = {name: ColumnProfile(name, domain=frozenset(values)) for name, values in domains.items()}
     columns: dict = {}  # names in the data's order (pre-created domain profiles must not reorder features)
-    for table in reader.read_chunks(Path(source), fmt, header, names, start, end, preprocessor, integral,
-                                    text_columns):
+    for table in reader.read_chunks(Path(source), fmt, header, names, start, end, preprocessor, text_columns):
         columns.update(dict.fromkeys(table.column_names))
         add_table(profiles, table)
     if not any(profiles[name].rows for name in columns):
         raise UserError(f"{source}: no rows")
-    return {name: profiles[name] for name in columns}
+    return {name: profiles[name].finish() for name in columns}
 
 
 def profile_dataset(source, fmt: str = "csv", header: bool = False, **options) -> dict:
@@ -105,9 +101,8 @@ def run_monitoring(dataset, fmt: str, baseline_statistics, baseline_constraints,
     preprocessor = capture.load_handler(Path(preprocessor_script), "preprocess_handler") \
         if preprocessor_script else None
     domains = {feature.name: feature.domains for feature in features if feature.domains is not None}
-    integral = tuple(feature.name for feature in features if feature.inferred_type == "Integral")
     current = profile_columns(dataset, fmt, header, names=names, start=start, end=end,
-                              preprocessor=preprocessor, domains=domains, integral=integral)
+                              preprocessor=preprocessor, domains=domains)
     statistics = statistics_document(current)
     checked = violations.check_constraints(current, features, config, baseline)
     count = len(checked.violations)

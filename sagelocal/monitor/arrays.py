@@ -20,6 +20,23 @@ def float_values(array: pa.Array) -> np.ndarray:
     return np.frombuffer(floats.buffers()[1], dtype=np.float64, count=len(floats), offset=floats.offset * 8)
 
 
+def int_values(array: pa.Array, dtype) -> np.ndarray:
+    """The values of a null-free integer or boolean array as numpy ``dtype`` (np.int32 or np.int64)."""
+    ints = pc.cast(array, pa.int32() if dtype == np.int32 else pa.int64())
+    return np.frombuffer(ints.buffers()[1], dtype=dtype, count=len(ints), offset=ints.offset * ints.type.byte_width)
+
+
+def text_offsets(values: pa.Array) -> np.ndarray:
+    """The int32 offsets of a string or binary array's values (``len + 1`` of them, not rebased to zero)."""
+    return np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+
+
+def text_bytes(values: pa.Array) -> np.ndarray:
+    """The bytes of a string or binary array's values, back to back (a view, no copy)."""
+    offsets, data = text_offsets(values), values.buffers()[2]
+    return np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
+
+
 def count_where(mask: pa.Array, counts: pa.Array) -> int:
     """Sum of ``counts`` where the boolean ``mask`` is true (value counts weighted by a per-value test)."""
     return pc.sum(pc.filter(counts, mask)).as_py() or 0

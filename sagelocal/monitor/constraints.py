@@ -26,6 +26,8 @@ _TYPES = (dtypes.INTEGRAL, dtypes.FRACTIONAL, dtypes.STRING, dtypes.UNKNOWN, dty
 # What json.loads makes of a number. Sketches hold ~150,000 of them: testing each value's type against this set
 # (in C) takes a tenth of the time of a Python call per value.
 _JSON_NUMBERS = frozenset((int, float))
+# How Jackson (and so AWS and :mod:`jsonfmt`) writes a non-finite double: a string, which numpy reads back.
+_JACKSON_NON_FINITE = frozenset(("NaN", "Infinity", "-Infinity"))
 
 
 def suggest_constraints(statistics: dict, categorical_drift_method: str = "LInfinity") -> dict:
@@ -142,7 +144,12 @@ def _is_sketch(sketch) -> bool:
     data = sketch.get("data") if isinstance(sketch, dict) else None
     return (isinstance(parameters, dict) and _is_number(parameters.get("c")) and _is_number(parameters.get("k"))
             and isinstance(data, list)
-            and all(isinstance(level, list) and _JSON_NUMBERS.issuperset(map(type, level)) for level in data))
+            and all(isinstance(level, list) and (_JSON_NUMBERS.issuperset(map(type, level)) or all(map(
+                _is_sketch_item, level))) for level in data))
+
+
+def _is_sketch_item(item) -> bool:
+    return _is_number(item) or isinstance(item, str) and item in _JACKSON_NON_FINITE
 
 
 def read_constraints(path: Path) -> tuple:

@@ -1,6 +1,8 @@
 """Deequ 2.0.2's data-type inference (``DataType`` analyzer): per-value regexes, then a column rule."""
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -34,6 +36,11 @@ def classify_text(values: pa.Array, counts: pa.Array) -> dict:
     boolean = count_where(pc.is_in(values, _BOOLEAN_TEXTS), counts)
     return {INTEGRAL: integral, FRACTIONAL: fractional, BOOLEAN: boolean,
             STRING: (pc.sum(counts).as_py() or 0) - integral - fractional - boolean}
+
+
+def is_integral_text(value: str) -> bool:
+    """True when one string is Integral text."""
+    return re.fullmatch(INTEGRAL_PATTERN.strip("^$"), value, re.ASCII) is not None
 
 
 def numeric_mask(values: pa.Array) -> pa.Array:

@@ -3,7 +3,9 @@
 Layout: ``"key" : value``, 2-space indent, objects inside arrays as ``[ {`` … ``}, {`` … ``} ]``, arrays of
 scalars (and of scalar arrays) on one line ``[ 3.0, 1.0 ]``, no trailing newline. Numbers: Python ``int`` stays
 an integer, ``float`` is printed like Java's ``Double.toString`` (always a fraction digit, ``E`` notation
-outside [1e-3, 1e7)).
+outside [1e-3, 1e7)), except NaN and infinities: Jackson's ``WRITE_NAN_AS_STRINGS`` (on by default) writes them
+as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, as AWS's model-quality statistics show
+(``"standard_deviation" : "NaN"``), so every file stays strict JSON.
 """
 from __future__ import annotations
 
@@ -54,12 +56,17 @@ def _shortest_digits(magnitude: float) -> tuple:
     return stripped.rstrip("0"), exponent
 
 
-def _java_doubles(values: list):
-    """Java texts of many floats: plain ``repr`` when every magnitude is in Java's decimal range."""
+def _json_double(value: float) -> str:
+    """A float as Jackson writes it: Java's text, quoted when not finite."""
+    return java_double(value) if math.isfinite(value) else f'"{java_double(value)}"'
+
+
+def _json_doubles(values: list):
+    """JSON texts of many floats: plain ``repr`` when every magnitude is in Java's decimal range."""
     magnitudes = np.abs(np.asarray(values))
     if np.all(((magnitudes >= 1e-3) & (magnitudes < 1e7)) | (magnitudes == 0)):
         return map(repr, values)  # Python's repr equals Java's Double.toString in this range (-0.0 included)
-    return map(java_double, values)
+    return map(_json_double, values)
 
 
 def dumps(value, indent: int = 0) -> str:
@@ -74,14 +81,14 @@ def dumps(value, indent: int = 0) -> str:
         if not value:
             return "[ ]"
         if all(type(item) is float for item in value):
-            return "[ " + ", ".join(_java_doubles(value)) + " ]"
+            return "[ " + ", ".join(_json_doubles(value)) + " ]"
         return "[ " + ", ".join(dumps(item, indent) for item in value) + " ]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return java_double(value)
+        return _json_double(value)
     if value is None:
         return "null"
     return json.dumps(value, ensure_ascii=False)

@@ -16,6 +16,7 @@ rank error is at most half the largest weight (2.6e-4 at a million). Merging (ch
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -89,8 +90,8 @@ class KLLSketch:
         if len(values) <= sketch._capacity(0):
             sketch.levels = [np.array(values, dtype=np.float64)]
             return sketch
-        sizes, compactions = _plan(len(values), sketch._capacity)
-        sketch.levels, sketch.compactions = _placed_levels(values, sizes), compactions
+        sizes, compactions = _plan(len(values), sketch_size, shrinking_factor)
+        sketch.levels, sketch.compactions = _placed_levels(values, sizes), list(compactions)
         return sketch
 
     def update(self, values: np.ndarray) -> None:
@@ -136,11 +137,16 @@ class KLLSketch:
         self.compactions[height] += 1
 
 
-def _plan(count: int, cap) -> tuple:
+@functools.lru_cache(maxsize=64)
+def _plan(count: int, sketch_size: int, shrinking_factor: float) -> tuple:
     """Level sizes and compaction counts Deequ's ``update`` reaches after ``count`` values from empty.
 
-    Only counts decide which level is compacted when, so the schedule is replayed without values.
+    Only counts decide which level is compacted when, so the schedule is replayed without values (and is the
+    same for every column of a table: cached, as tuples).
     """
+    def cap(height: int) -> int:
+        return capacity(height, sketch_size, shrinking_factor)
+
     sizes, compactions = [0], [0]
     total_capacity, held, remaining = cap(0), 0, count
     while remaining > 0:
@@ -168,7 +174,7 @@ def _plan(count: int, cap) -> tuple:
         sizes[height + 1] += even // 2
         held -= even // 2
         compactions[height] += 1
-    return sizes, compactions
+    return tuple(sizes), tuple(compactions)
 
 
 def _placed_levels(values: np.ndarray, sizes: list) -> list:

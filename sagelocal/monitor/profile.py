@@ -1,8 +1,8 @@
 """Column profiles: accumulate a table chunk by chunk, merge partial profiles, write ``statistics.json``.
 
 A :class:`ColumnProfile` keeps only mergeable state (counts, sum, mean and squared deviations for Chan's
-parallel variance, min, max, a KLL sketch, HyperLogLog registers, exact category counts while few), so a
-dataset bigger than memory, or an hour of capture files, can be profiled piece by piece and combined.
+parallel variance, min, max, a KLL sketch, Deequ's HyperLogLog++ registers, exact category counts while few),
+so a dataset bigger than memory, or an hour of capture files, can be profiled piece by piece and combined.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sagelocal.monitor import dtypes, hll
-from sagelocal.monitor.arrays import count_where, float_values, ones, text_array
+from sagelocal.monitor import dtypes, hll, sparkcast
+from sagelocal.monitor.arrays import count_where, float_values, int_values, ones, text_array
 from sagelocal.monitor.kll import KLLSketch
 
 # Deequ ColumnProfiler.DEFAULT_CARDINALITY_THRESHOLD: categorical histograms only up to this many distinct.
@@ -47,6 +47,10 @@ class ColumnProfile:
         Over the numeric values (``m2`` is the sum of squared deviations from ``mean``).
     sketch : KLLSketch
         Deequ KLL sketch of the numeric values.
+    wide_integers : numpy.ndarray
+        Integral text beyond the 64-bit range: numbers only if the column ends Fractional (see :meth:`finish`).
+    registers : numpy.ndarray
+        Deequ's distinct-count registers over every present value as read (the raw text of a CSV cell).
     categories : dict or None
         Exact value counts (first-seen order); None once the column exceeds ``_CATEGORY_LIMIT`` values.
     domain : frozenset or None
@@ -64,8 +68,8 @@ class ColumnProfile:
     minimum: float = math.inf
     maximum: float = -math.inf
     sketch: KLLSketch = field(default_factory=KLLSketch)
-    numeric_registers: np.ndarray = field(default_factory=hll.empty)
-    text_registers: np.ndarray = field(default_factory=hll.empty)
+    wide_integers: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    registers: np.ndarray = field(default_factory=hll.empty)
     categories: dict | None = field(default_factory=dict)
     domain: frozenset | None = None
     in_domain: int = 0
@@ -79,14 +83,28 @@ class ColumnProfile:
         return self.rows - self.missing
 
     def add_numbers(self, values: np.ndarray) -> None:
-        """Fold finite float ``values`` into count/sum/moments/min/max, the KLL sketch and the HLL."""
+        """Fold float ``values`` into count/sum/moments/min/max and the KLL sketch."""
         if not len(values):
             return
         self._merge_moments(len(values), float(values.sum()), *_central_moments(values))
         self.minimum = min(self.minimum, float(values.min()))
         self.maximum = max(self.maximum, float(values.max()))
-        hll.add(self.numeric_registers, values)
         self.sketch.update(values)
+
+    def finish(self) -> "ColumnProfile":
+        """Apply the cast of the column's final type to what the parts kept; returns self.
+
+        Spark's double cast of a Fractional column keeps 64-bit-overflowing integers, the long cast of an
+        Integral one nulls them; and the long cast has no negative zero (``"-0"`` is 0), so an Integral column's
+        zeros are unsigned. Call once, after the last part is merged.
+        """
+        if len(self.wide_integers) and self.inferred_type == dtypes.FRACTIONAL:
+            self.add_numbers(self.wide_integers)
+        self.wide_integers = np.zeros(0)
+        if self.inferred_type == dtypes.INTEGRAL:  # x + 0.0 is x, except -0.0 + 0.0 = 0.0
+            self.minimum, self.maximum = self.minimum + 0.0, self.maximum + 0.0
+            self.sketch.levels = [level + 0.0 for level in self.sketch.levels]
+        return self
 
     def _merge_moments(self, count: int, total: float, mean: float, m2: float) -> None:
         """Spark's ``CentralMomentAgg`` merge of (count, mean, m2), plus the plain sum Deequ's Mean uses."""
@@ -99,8 +117,12 @@ class ColumnProfile:
         self.count = merged
 
     def add_text(self, values: pa.Array, counts: pa.Array) -> None:
-        """Fold present strings ``values``, seen ``counts`` times each, into categories, domain and HLL."""
-        hll.add(self.text_registers, hll.text_keys(values))
+        """Fold present strings ``values``, seen ``counts`` times each, into categories, domain and registers."""
+        hll.add_text(self.registers, values)
+        self.add_categories(values, counts)
+
+    def add_categories(self, values: pa.Array, counts: pa.Array) -> None:
+        """Fold present strings ``values``, seen ``counts`` times each, into categories and domain."""
         if self.domain is not None:
             self.in_domain += count_where(pc.is_in(values, text_array(self.domain)), counts)
         if self.categories is None or len(values) > _CATEGORY_LIMIT:
@@ -123,8 +145,8 @@ class ColumnProfile:
             self.minimum = min(self.minimum, other.minimum)
             self.maximum = max(self.maximum, other.maximum)
         self.sketch.merge(other.sketch)
-        np.maximum(self.numeric_registers, other.numeric_registers, out=self.numeric_registers)
-        np.maximum(self.text_registers, other.text_registers, out=self.text_registers)
+        self.wide_integers = np.concatenate([self.wide_integers, other.wide_integers])
+        np.maximum(self.registers, other.registers, out=self.registers)
         if self.categories is not None and other.categories is not None:
             for value, number in other.categories.items():
                 self.categories[value] = self.categories.get(value, 0) + number
@@ -180,25 +202,35 @@ def _add_column(profile: ColumnProfile, column: pa.ChunkedArray) -> None:
 
 
 def _classify(profile: ColumnProfile, column: pa.Array):
-    """Count value types of ``column`` into ``profile``; return its numeric values (or None)."""
+    """Count value types of ``column`` into ``profile`` and hash its values; return its numbers (or None)."""
     kind = column.type
-    present = len(column) - column.null_count
+    present = column.drop_null() if column.null_count else column
+    # Typed values (JSON, Parquet) are hashed as Spark hashes a long, a boolean (the int 1 or 0) or a double.
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        hll.add_fixed(profile.registers, int_values(present, np.int32 if pa.types.is_boolean(kind) else np.int64))
+    elif pa.types.is_floating(kind):
+        hll.add_fixed(profile.registers, float_values(present))
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        profile.type_counts[dtypes.INTEGRAL if pa.types.is_integer(kind) else dtypes.FRACTIONAL] += present
-        return float_values(column.drop_null() if column.null_count else column)
+        profile.type_counts[dtypes.INTEGRAL if pa.types.is_integer(kind) else dtypes.FRACTIONAL] += len(present)
+        return float_values(present)
     if pa.types.is_null(kind):
         return None
-    text = column if pa.types.is_string(kind) else pc.cast(column, pa.string())
+    if pa.types.is_boolean(kind):
+        profile.type_counts[dtypes.BOOLEAN] += len(present)
+        profile.add_categories(*_weighted_values(pc.cast(present, pa.string())))
+        return None
+    text = present if pa.types.is_string(kind) else pc.cast(present, pa.string())
     values, counts = _weighted_values(text)
-    value_types = {dtypes.BOOLEAN: present} if pa.types.is_boolean(kind) else dtypes.classify_text(values, counts)
+    plain = sparkcast.plain_numbers(text) if len(values) == len(text) else None
+    value_types, numbers = plain if plain else (dtypes.classify_text(values, counts), None)
     for value_type, number in value_types.items():
         profile.type_counts[value_type] += number
     profile.add_text(values, counts)
-    if not value_types.get(dtypes.INTEGRAL) and not value_types.get(dtypes.FRACTIONAL):
-        return None
-    numeric = pc.filter(text, dtypes.numeric_mask(text))
-    # Deequ's regex allows one space after the sign ("- 5"); the float parser does not.
-    return float_values(pc.cast(pc.replace_substring(numeric, " ", ""), pa.float64()))
+    if numbers is not None or not value_types.get(dtypes.INTEGRAL) and not value_types.get(dtypes.FRACTIONAL):
+        return numbers
+    numbers, wide = sparkcast.spark_numbers(text)
+    profile.wide_integers = np.concatenate([profile.wide_integers, wide])
+    return numbers
 
 
 def _weighted_values(text: pa.Array) -> tuple:
@@ -249,18 +281,21 @@ def _feature(profile: ColumnProfile, item_count: int) -> dict:
     common = {"common": {"num_present": profile.present, "num_missing": profile.missing}}
     completeness = profile.present / item_count if item_count else 0.0
     if kind in dtypes.NUMERIC_TYPES:
+        distinct = {"approximate_num_distinct_values": hll.estimate(profile.registers), "completeness": completeness}
+        if not profile.count:
+            # Every value was nulled by Spark's cast ("- 5"): Deequ's mean, sum, std_dev, min, max and KLL fail on
+            # an empty state, and its profile leaves them out (ColumnProfiles.toJson writes only defined metrics).
+            return {"name": profile.name, "inferred_type": kind, "numerical_statistics": {**common, **distinct}}
         stats = {**common, "mean": profile.total / profile.count, "sum": profile.total,
-                 "std_dev": math.sqrt(profile.m2 / profile.count) if profile.count else 0.0,
-                 "min": profile.minimum, "max": profile.maximum,
-                 "approximate_num_distinct_values": int(round(hll.estimate(profile.numeric_registers))),
-                 "completeness": completeness,
+                 "std_dev": math.sqrt(profile.m2 / profile.count),
+                 "min": profile.minimum, "max": profile.maximum, **distinct,
                  "distribution": {"kll": {
                      "buckets": kll_buckets(profile.sketch, profile.minimum, profile.maximum),
                      "sketch": {"parameters": {"c": profile.sketch.shrinking_factor,
                                                "k": float(profile.sketch.sketch_size)},
                                 "data": profile.sketch.to_data()}}}}
         return {"name": profile.name, "inferred_type": kind, "numerical_statistics": stats}
-    distinct = float(round(hll.estimate(profile.text_registers)))
+    distinct = float(hll.estimate(profile.registers))
     stats = {**common, "distinct_count": distinct, "completeness": completeness}
     if profile.categories is not None and profile.categories and distinct <= CARDINALITY_THRESHOLD:
         stats["distribution"] = {"categorical": {"buckets": [

@@ -1,20 +1,18 @@
 """Datasets in Model Monitor's formats read into pyarrow tables, chunk by chunk.
 
-CSV is parsed by pyarrow with explicit column types chosen by Deequ's regexes on a first sample (pyarrow's
-own inference over the whole file costs twice as much); a column that later fails to convert, or holds
-NaN/infinity, is read as text so that Deequ's regexes decide its type. Known limit of this fast path: past
-the sample, a float64 column also accepts texts Deequ calls String (".5", "5.", "5 ") and counts them as
-Fractional. CSV files larger than ``STREAM_THRESHOLD`` are read in blocks, JSON lines and Parquet always in
-blocks, so memory stays bounded: CSV and JSON blocks are cut at line ends and parsed one at a time (Arrow's
-own streaming readers read up to 32 blocks ahead, 512 MB at 16 MB blocks). Every bad input becomes one
-:class:`UserError` naming the file and the row.
+CSV is read as text, every column, as Model Monitor's Spark reader does: Deequ hashes each cell's raw text
+for its distinct count and types every value from it (the profiler parses the numbers). A JSON float column
+holding NaN/infinity is read again as text so that Deequ's regexes decide its type. CSV files larger than
+``STREAM_THRESHOLD`` are read in blocks, JSON lines and Parquet always in blocks, so memory stays bounded: CSV
+and JSON blocks are cut at line ends and parsed one at a time (Arrow's own streaming readers read up to 32
+blocks ahead, 512 MB at 16 MB blocks). Every bad input becomes one :class:`UserError` naming the file and the
+row.
 """
 from __future__ import annotations
 
 import csv
 import math
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -23,12 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sagelocal.errors import UserError
-from sagelocal.monitor import capture, dtypes
+from sagelocal.monitor import capture
 
 STREAM_THRESHOLD = 512 << 20  # a CSV in memory takes about its own size again as columns
 BLOCK_SIZE = 16 << 20
-_SAMPLE_SIZE = 1 << 20
-_COLUMN_ERROR = re.compile(r"In CSV column #(\d+)")
 FORMATS = ("csv", "json", "parquet", "capture")
 
 
@@ -55,11 +51,11 @@ def dataset_files(source: Path) -> list:
 
 def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None = None,
                 start: datetime | None = None, end: datetime | None = None, preprocessor=None,
-                integral: tuple = (), text_columns: frozenset = frozenset()):
+                text_columns: frozenset = frozenset()):
     """Yield pyarrow tables covering the dataset at ``source`` in order.
 
-    Raises :class:`TextNeeded` when a typed column turns out to need its text (a later value that does not
-    convert, or NaN/infinity); the caller starts again with those columns in ``text_columns``.
+    Raises :class:`TextNeeded` when a typed JSON column turns out to need its text (NaN/infinity); the caller
+    starts again with those columns in ``text_columns``.
 
     Parameters
     ----------
@@ -75,8 +71,6 @@ def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None
         Capture only: keep records with ``start <= inferenceTime < end``.
     preprocessor : callable, optional
         Capture only: a ``preprocess_handler`` turning each record into a flat dict.
-    integral : iterable of str
-        CSV only: columns whose Integral/Fractional split must be exact (their constraint is Integral).
     text_columns : frozenset of str
         Columns to read as text from the start.
     """
@@ -88,7 +82,7 @@ def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None
         return
     for path in files:
         if fmt == "csv":
-            chunks = _csv_chunks(path, header, names or [], frozenset(integral), text_columns)
+            chunks = _csv_chunks(path, header, names or [])
         else:
             chunks = _json_chunks(path) if fmt == "json" else _parquet_chunks(path)
         for table in chunks:
@@ -110,7 +104,7 @@ def capture_table(files: list, names: list, start=None, end=None, preprocessor=N
     return pa.table([pa.array(column, type=pa.string()) for column in columns], names=column_names)
 
 
-def _csv_chunks(path: Path, header: bool, baseline_names: list, integral: frozenset, text_columns: frozenset):
+def _csv_chunks(path: Path, header: bool, baseline_names: list):
     import pyarrow.csv as pcsv
 
     size = path.stat().st_size
@@ -118,10 +112,7 @@ def _csv_chunks(path: Path, header: bool, baseline_names: list, integral: frozen
         raise UserError(f"{path}: empty file")
     names = _csv_names(path, header, baseline_names)
     skip = 1 if header else 0
-    types = _sample_types(pcsv, path, pcsv.ReadOptions(column_names=names, skip_rows=skip), names,
-                          integral | text_columns)
-    types.update({name: pa.string() for name in names if name in text_columns})
-    convert = _convert(pcsv, types)
+    convert = _convert(pcsv, {name: pa.string() for name in names})
     try:
         if size > STREAM_THRESHOLD:
             # Not pcsv.open_csv: its reader thread reads up to 32 blocks ahead of the parser (512 MB at
@@ -136,10 +127,7 @@ def _csv_chunks(path: Path, header: bool, baseline_names: list, integral: frozen
             yield pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=names, skip_rows=skip),
                                 convert_options=convert)
     except pa.ArrowInvalid as exc:
-        failed = _COLUMN_ERROR.search(str(exc))
-        if failed is None or types[names[int(failed.group(1))]] == pa.string():
-            raise _csv_error(path, names, header, exc) from None
-        raise TextNeeded({names[int(failed.group(1))]}) from None
+        raise _csv_error(path, names, header, exc) from None
 
 
 def _line_pieces(handle, block_size: int):
@@ -183,34 +171,6 @@ def _csv_names(path: Path, header: bool, baseline_names: list) -> list:
     if any(not name for name in names) or len(set(names)) != len(names):
         raise UserError(f"{path}: row 1: header has empty or repeated column names: {names}")
     return names
-
-
-def _sample_types(pcsv, path: Path, sample_options, names: list, never_float: frozenset) -> dict:
-    """Arrow types from Deequ's regexes on the text of the first lines (about ``_SAMPLE_SIZE`` bytes).
-
-    int64 where every sampled value is Integral text, float64 where every one is numeric text, else text.
-    Columns in ``never_float`` (an Integral constraint, or known to need text) never take float64: their
-    per-value Integral/Fractional split is needed, and only the text has it.
-    """
-    text = {name: pa.string() for name in names}
-    try:
-        with open(path, "rb") as handle:  # just the sample's lines (open_csv would read 32 blocks ahead)
-            sample = next(_line_pieces(handle, _SAMPLE_SIZE))
-        first = pcsv.read_csv(pa.py_buffer(sample), read_options=sample_options,
-                              convert_options=_convert(pcsv, text))
-    except (pa.ArrowInvalid, StopIteration):
-        return text  # the full read names the offending row
-    types = {}
-    for name in names:
-        counted = pc.value_counts(first.column(name).drop_null())
-        kinds = dtypes.classify_text(counted.field("values"), counted.field("counts"))
-        if kinds[dtypes.INTEGRAL] and not kinds[dtypes.FRACTIONAL] + kinds[dtypes.BOOLEAN] + kinds[dtypes.STRING]:
-            types[name] = pa.int64()
-        elif kinds[dtypes.FRACTIONAL] and not kinds[dtypes.BOOLEAN] + kinds[dtypes.STRING] and name not in never_float:
-            types[name] = pa.float64()
-        else:
-            types[name] = pa.string()
-    return types
 
 
 def _all_finite(column) -> bool:

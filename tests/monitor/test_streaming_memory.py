@@ -101,7 +101,7 @@ def test_streamed_profiles_keep_no_per_row_state(tmp_path, streamed, monkeypatch
         sizes.append((sum(p.rows for p in profiles.values()) // len(profiles), retained(profiles)))
 
     monkeypatch.setattr(api, "add_table", add_table)
-    options = {"domains": {"s": ["a", "b"]}, "integral": ("n",)} if monitoring else {}
+    options = {"domains": {"s": ["a", "b"]}} if monitoring else {}
     profiles = api.profile_columns(path, "csv", header=True, **options)
     assert len(sizes) > 50 and profiles["x"].rows == ROWS
 
