@@ -16,7 +16,8 @@ from sagelocal.errors import UserError, ValidationError
 from sagelocal.hosting.capture import CaptureDrops, CapturePolicy, CaptureWriter
 from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
-from sagelocal.hosting.serving import XGBoostServer, load_booster
+from sagelocal.hosting.serving import SERVED_IMAGES, XGBoostServer, load_booster
+from sagelocal.jobs.container import image_refusal
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.storage import LocalS3
 from sagelocal.storage.sqlite import Database, DatabaseUnavailable
@@ -107,6 +108,9 @@ class HostingBackend:
         if not image or not data_url:
             raise ValidationError("The model's container needs an Image and a ModelDataUrl (an s3:// URI of "
                                   "model.tar.gz).")
+        # AWS accepts any image here; the local server serves only XGBoost, so it says so now, not at CreateEndpoint.
+        if reason := image_refusal(image, SERVED_IMAGES, "hosting"):
+            raise ValidationError(reason)
         try:
             self.s3.path(data_url)
         except UserError as error:

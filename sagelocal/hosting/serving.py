@@ -22,6 +22,8 @@ from sagelocal.hosting.model_loader import MODEL_FILE
 from sagelocal.jobs.container import base_environment, image_repository
 
 RESPONSE_TYPE = "text/csv; charset=utf-8"
+# The images whose models the server can load: the XGBoost containers, current and legacy.
+SERVED_IMAGES = ("sagemaker-xgboost", "xgboost")
 LAST_PICKLING_VERSION = (1, 2)  # sagemaker-xgboost 1.3 and later save models in XGBoost's own format
 LOAD_TIMEOUT_SECONDS = 300
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import sagelocal
+from sagelocal.jobs.image_registries import REGISTRY_ACCOUNTS
 from sagelocal.jobs.processes import kill_group
 from sagelocal.storage.s3 import LocalS3, object_files
 
@@ -23,8 +24,8 @@ JOB_INTERNAL_ERROR = "SageMaker.JOB_INTERNAL_ERROR"
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 # SageMaker's images, as image_uris.retrieve() spells them: 683313688378.dkr.ecr.us-east-1.amazonaws.com/
 # sagemaker-xgboost:1.7-1, ...amazonaws.com.cn/... in China, a tag or a digest.
-ECR_IMAGE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/(?P<repository>[a-z0-9][a-z0-9._-]*)"
-                       r"(:[A-Za-z0-9._-]{1,128}|@sha256:[0-9a-f]{64})?")
+ECR_IMAGE = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.(?P<domain>amazonaws\.com(\.cn)?)/"
+                       r"(?P<repository>[a-z0-9][a-z0-9._-]*)(:[A-Za-z0-9._-]{1,128}|@sha256:[0-9a-f]{64})?")
 JOB_MARKER = ".sagelocal-job"  # written in every job folder the runtime makes, and required before removing one
 # What a job's process may see of the machine: a fixed PATH (the venv's interpreter first), a UTF-8 locale and
 # nothing of the server's own environment (its AWS keys, tokens, anything else it was started with).
@@ -54,12 +55,33 @@ class ProcessResult:
     stderr_tail: str
 
 
-def check_image_uri(image_uri: str, runnable: tuple[str, ...], what: str) -> None:
-    """Accept only an image in SageMaker's ECR registry form whose repository the runtime can run."""
+def image_refusal(image_uri: str, runnable: tuple[str, ...], what: str) -> str | None:
+    """Why ``image_uri`` cannot run offline, or None when it is one of SageMaker's own images the runtime runs.
+
+    SageMaker's images live in one AWS account per region and repository (``REGISTRY_ACCOUNTS``): the same
+    repository name in any other account is someone else's image, whatever its last segment says.
+    """
     uri = ECR_IMAGE.fullmatch(str(image_uri))
     if uri is None or uri["repository"] not in runnable:
-        raise JobFailed(f"image {image_uri} cannot run offline (runnable {what} images: SageMaker's "
-                        f"<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag] for {', '.join(runnable)})")
+        return (f"image {image_uri} cannot run offline (runnable {what} images: SageMaker's "
+                f"<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag] for {', '.join(runnable)})")
+    repository, region = uri["repository"], uri["region"]
+    accounts = REGISTRY_ACCOUNTS[repository]
+    if region not in accounts:
+        return f"image {image_uri} cannot run offline: SageMaker publishes no {repository} image in region {region}"
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    if uri["domain"] != domain:
+        return f"image {image_uri} cannot run offline: the ECR registries of region {region} are under {domain}"
+    if uri["account"] != accounts[region]:
+        return (f"image {image_uri} cannot run offline: SageMaker's {repository} images in {region} are in "
+                f"account {accounts[region]}, not {uri['account']}")
+    return None
+
+
+def check_image_uri(image_uri: str, runnable: tuple[str, ...], what: str) -> None:
+    """Accept only one of SageMaker's own images whose repository the runtime can run (see image_refusal)."""
+    if reason := image_refusal(image_uri, runnable, what):
+        raise JobFailed(reason)
 
 
 def image_repository(image_uri: str) -> str:

@@ -3,13 +3,16 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+
 
 def test_registry_operations_round_trip_through_boto3(local_server):
     sm = local_server.client("sagemaker")
     sm.create_model_package_group(ModelPackageGroupName="breast-cancer-xgboost")
     arn = sm.create_model_package(
         ModelPackageGroupName="breast-cancer-xgboost",
-        InferenceSpecification={"Containers": [{"Image": "xgb:1", "ModelDataUrl": "s3://b/m.tar.gz"}],
+        InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE,
+                                                "ModelDataUrl": "s3://b/m.tar.gz"}],
                                 "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
     )["ModelPackageArn"]
     sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")

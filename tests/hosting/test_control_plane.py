@@ -6,6 +6,9 @@ from botocore.exceptions import ClientError, WaiterError
 
 from hosting.deploy import CAPTURE_URI, MODEL_URI, csv_row, deploy, feature_rows
 
+XGBOOST = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+ROLE = "arn:aws:iam::000000000000:role/r"
+
 
 def _error(raised):
     return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
@@ -52,8 +55,48 @@ def test_duplicates_and_models_without_artifacts_are_refused(local_server):
     assert _error(raised) == ("ValidationException", 'Cannot create already existing endpoint '
                               '"arn:aws:sagemaker:us-east-1:000000000000:endpoint/bc-endpoint".')
     with pytest.raises(ClientError) as raised:
-        sm.create_model(ModelName="no-artifact", PrimaryContainer={"Image": "xgb:1"})
+        sm.create_model(ModelName="no-artifact", PrimaryContainer={"Image": XGBOOST})
     assert "ModelDataUrl" in _error(raised)[1]
+
+
+@pytest.mark.parametrize("image, reason", [
+    ("xgb:1", "runnable hosting images: SageMaker's <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag] "
+              "for sagemaker-xgboost, xgboost"),
+    ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3", "for sagemaker-xgboost"),
+    ("123456789012.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+     "SageMaker's sagemaker-xgboost images in us-east-1 are in account 683313688378, not 123456789012"),
+])
+def test_a_model_the_server_cannot_serve_is_refused_at_create_model(local_server, image, reason):
+    """AWS takes any image at CreateModel; the local server serves only SageMaker's XGBoost images, and says so
+    there rather than at CreateEndpoint. Nothing is recorded."""
+    sm = local_server.client("sagemaker")
+    with pytest.raises(ClientError) as raised:
+        sm.create_model(ModelName="other", PrimaryContainer={"Image": image, "ModelDataUrl": MODEL_URI},
+                        ExecutionRoleArn=ROLE)
+    code, message = _error(raised)
+    assert code == "ValidationException" and message.startswith(f"image {image} cannot run offline")
+    assert reason in message
+    assert sm.list_models()["Models"] == []
+
+
+def test_a_model_package_whose_image_cannot_be_served_is_refused_at_create_model(local_server):
+    sm = local_server.client("sagemaker")
+    image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/xgboost:1"
+    package = sm.create_model_package(
+        ModelPackageGroupName="elsewhere", InferenceSpecification={
+            "Containers": [{"Image": image, "ModelDataUrl": MODEL_URI}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})["ModelPackageArn"]
+    with pytest.raises(ClientError) as raised:
+        sm.create_model(ModelName="elsewhere", PrimaryContainer={"ModelPackageName": package}, ExecutionRoleArn=ROLE)
+    assert _error(raised) == ("ValidationException", f"image {image} cannot run offline: SageMaker's xgboost images "
+                                                     "in eu-west-1 are in account 685385470294, not 123456789012")
+
+
+def test_sagemakers_legacy_xgboost_image_is_accepted_at_create_model(local_server):
+    sm = local_server.client("sagemaker")
+    sm.create_model(ModelName="legacy", ExecutionRoleArn=ROLE, PrimaryContainer={
+        "Image": "685385470294.dkr.ecr.eu-west-1.amazonaws.com/xgboost:1", "ModelDataUrl": MODEL_URI})
+    assert [m["ModelName"] for m in sm.list_models()["Models"]] == ["legacy"]
 
 
 def test_update_endpoint_switches_config_and_keeps_serving(local_server):
@@ -75,8 +118,8 @@ def test_update_endpoint_switches_config_and_keeps_serving(local_server):
 
 def test_an_endpoint_whose_model_cannot_load_fails_with_a_reason(local_server):
     sm = local_server.client("sagemaker")
-    sm.create_model(ModelName="ghost", PrimaryContainer={"Image": "xgb:1", "ModelDataUrl": MODEL_URI + ".missing"},
-                    ExecutionRoleArn="arn:aws:iam::000000000000:role/r")
+    sm.create_model(ModelName="ghost", PrimaryContainer={"Image": XGBOOST, "ModelDataUrl": MODEL_URI + ".missing"},
+                    ExecutionRoleArn=ROLE)
     sm.create_endpoint_config(EndpointConfigName="ghost", ProductionVariants=[
         {"VariantName": "AllTraffic", "ModelName": "ghost", "InitialInstanceCount": 1}])
     sm.create_endpoint(EndpointName="ghost", EndpointConfigName="ghost")

@@ -125,7 +125,8 @@ def test_the_backend_records_the_job_and_its_end(home):
 
 @pytest.mark.parametrize("image", ["evil.example.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
                                    "sagemaker-scikit-learn:1.2-1-cpu-py3",
-                                   "683313688378.dkr.ecr.us-east-1.amazonaws.com.evil.io/sagemaker-scikit-learn:1.2-1"])
+                                   "683313688378.dkr.ecr.us-east-1.amazonaws.com.evil.io/sagemaker-scikit-learn:1.2-1",
+                                   "123456789012.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"])
 def test_only_sagemakers_registry_form_of_an_image_runs(home, image):
     request = job()
     request["AppSpecification"]["ImageUri"] = image

@@ -224,7 +224,8 @@ def test_the_approved_champion_is_staged_and_retraining_checks_its_drift_baselin
             "ModelPackageGroupName": "breast-cancer-xgboost"}]}, {
             "ModelPackageGroupName": "breast-cancer-xgboost", "ModelApprovalStatus": "Approved",
             "SortBy": "CreationTime", "SortOrder": "Descending", "MaxResults": 1})
-        container = {"Image": "xgboost", "ModelDataUrl": "s3://models/v3/model.tar.gz"}
+        container = {"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+                     "ModelDataUrl": "s3://models/v3/model.tar.gz"}
         sagemaker_stub.add_response("describe_model_package", {
             "ModelPackageName": "breast-cancer-xgboost", "ModelPackageArn": package_arn, "ModelPackageVersion": 3,
             "CreationTime": "2026-11-28", "ModelPackageStatus": "Completed", "ModelPackageStatusDetails": {

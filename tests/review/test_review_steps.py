@@ -19,6 +19,8 @@ sys.path.insert(0, str(STEPS))
 import review_collect  # noqa: E402
 import review_start  # noqa: E402
 
+XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+
 CAPTURE = "s3://review-bucket/datacapture/xgb-breast-cancer/AllTraffic"
 FEATURES = ",".join(str(10 + i / 10) for i in range(30))
 
@@ -315,7 +317,8 @@ def test_review_tasks_show_the_class_names_of_the_approved_version_and_the_band_
     sagemaker.create_model_package(
         ModelPackageGroupName="breast-cancer-xgboost", ModelApprovalStatus="Approved",
         CustomerMetadataProperties={"PositiveClass": "1", "Label0": "benign", "Label1": "malignant"},
-        InferenceSpecification={"Containers": [{"Image": "xgboost"}], "SupportedContentTypes": ["text/csv"],
+        InferenceSpecification={"Containers": [{"Image": XGBOOST_IMAGE}],
+                                "SupportedContentTypes": ["text/csv"],
                                 "SupportedResponseMIMETypes": ["text/csv"]})
     s3 = LocalS3(local_server.settings.s3_root)
     lines = [capture_line(f"00000000-0000-4000-8000-00000000002{i}", p, f"bc-{i}")
