@@ -12,7 +12,6 @@ import re
 from sagelocal import request_origin
 from sagelocal.errors import ResourceInUse, ResourceNotFound, UserError, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, with_token
-from sagelocal.review.limits import check_maximums
 from sagelocal.review.rendering import template_problem
 from sagelocal.review.store import as_datetime, now
 from sagelocal.storage import LocalS3
@@ -71,7 +70,6 @@ class ControlPlane:
     def create_human_task_ui(self, request: dict) -> dict:
         name, content = request["HumanTaskUiName"], request["UiTemplate"]["Content"]
         check_name(name, "humanTaskUiName")
-        check_maximums("sagemaker", "CreateHumanTaskUi", request)
         problem = template_problem(content)
         if problem:
             raise ValidationError(f"The UiTemplate content is not a valid Liquid template: {problem}")
@@ -121,7 +119,6 @@ class ControlPlane:
     def create_workteam(self, request: dict) -> dict:
         name = request["WorkteamName"]
         check_name(name, "workteamName", WORKTEAM_NAME)
-        check_maximums("sagemaker", "CreateWorkteam", request)
         groups = _member_groups(request["MemberDefinitions"])
         arn = self.settings.arn("workteam", f"{WORKFORCE}/{name}")
         created = now()
@@ -164,7 +161,6 @@ class ControlPlane:
     def create_flow_definition(self, request: dict) -> dict:
         name, config = request["FlowDefinitionName"], request["HumanLoopConfig"]
         check_name(name, "flowDefinitionName")
-        check_maximums("sagemaker", "CreateFlowDefinition", request)
         if "HumanLoopActivationConfig" in request and "HumanLoopRequestSource" not in request:
             raise ValidationError("HumanLoopActivationConfig is only supported with a HumanLoopRequestSource "
                                   "(built-in task types); custom task types start loops with StartHumanLoop")
