@@ -19,6 +19,9 @@ from sagelocal.api.java_regex import compile_java
 _NUMBERS = frozenset({"integer", "long", "float", "double"})
 # One checker per botocore shape object, built on first use (service models live as long as the server).
 _CHECKERS: dict[int, object] = {}
+# Each string shape remembers up to this many values that passed, of at most this length.
+_REMEMBERED_VALUES = 1024
+_REMEMBERED_LENGTH = 256
 
 
 def constraint_errors(shape, value, path: str = "") -> list[str]:
@@ -97,15 +100,23 @@ def _string(shape):
     pattern = metadata.get("pattern")
     fullmatch = compile_java(pattern).fullmatch if pattern is not None else None
 
+    # Values seen to pass: the same names (an endpoint, a content type) come back on every request.
+    passed: set[str] = set()
+
     def check(value, path, errors):
-        if not isinstance(value, str):
+        if not isinstance(value, str) or value in passed:
             return
+        before = len(errors)
         if length is not None:
             length(value, _java_length(value), path, errors)
         if allowed is not None and value not in allowed:
             errors.append(_failure(shape, value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]"))
         if fullmatch is not None and fullmatch(value) is None:
             errors.append(_failure(shape, value, path, f"Member must satisfy regular expression pattern: {pattern}"))
+        if len(errors) == before and len(value) <= _REMEMBERED_LENGTH:
+            if len(passed) >= _REMEMBERED_VALUES:
+                passed.clear()
+            passed.add(value)
     return check
 
 

@@ -45,10 +45,13 @@ class HeaderTimeoutProtocol(H11Protocol):
         self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
     def data_received(self, data: bytes) -> None:
-        if self._header_timer is None and self._awaiting_headers():
-            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
         super().data_received(data)
-        if self._header_timer is not None and not self._awaiting_headers():
+        # A request whose headers came whole (the usual case) never needs a timer: uvicorn's keep-alive timeout
+        # covers the wait before the next request, and the timer runs only while headers are part-way in.
+        if self._awaiting_headers():
+            if self._header_timer is None:
+                self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        elif self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
 

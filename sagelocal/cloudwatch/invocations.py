@@ -14,40 +14,70 @@ import time
 from sagelocal.cloudwatch.store import Datapoint, MetricStore, canonical
 
 NAMESPACE = "AWS/SageMaker"
-_COUNTS = ("Invocations", "InvocationsPerInstance", "Invocation4XXErrors", "Invocation5XXErrors")
+
+
+class _Minute:
+    """One variant's requests in one minute: enough to give every metric's statistic set."""
+
+    __slots__ = ("count", "client_errors", "server_errors", "latencies")
+
+    def __init__(self):
+        self.count = self.client_errors = self.server_errors = 0
+        self.latencies: dict[str, list[float]] = {}  # metric -> [samples, sum, minimum, maximum]
+
+    def add_latency(self, metric: str, value: float) -> None:
+        stats = self.latencies.get(metric)
+        if stats is None:
+            self.latencies[metric] = [1.0, value, value, value]
+            return
+        stats[0] += 1
+        stats[1] += value
+        if value < stats[2]:
+            stats[2] = value
+        elif value > stats[3]:
+            stats[3] = value
+
+    def statistic_sets(self):
+        """(metric, [samples, sum, minimum, maximum], unit) for each metric."""
+        count = float(self.count)
+        yield "Invocations", [count, count, 1.0, 1.0], "Count"
+        yield "InvocationsPerInstance", [count, count, 1.0, 1.0], "Count"
+        for metric, errors in (("Invocation4XXErrors", self.client_errors), ("Invocation5XXErrors", self.server_errors)):
+            # 1 or 0 per request: the extremes follow from the sum.
+            yield metric, [count, float(errors), float(errors == self.count), float(errors > 0)], "Count"
+        for metric, stats in self.latencies.items():
+            yield metric, stats, "Microseconds"
 
 
 class InvocationMetrics:
     def __init__(self, store: MetricStore):
         self.store = store
         self._lock = threading.Lock()
-        self._open: dict[tuple[str, str, str, int], list[float]] = {}  # (endpoint, variant, metric, minute) -> set
+        self._open: dict[tuple[str, str, int], _Minute] = {}  # (endpoint, variant, minute) -> what it saw
 
     def record(self, endpoint: str, variant: str, model_seconds: float | None, overhead_seconds: float | None,
                status: int) -> None:
         """One request: ``status`` is the HTTP status answered; latencies are None when the model did not answer."""
-        minute = int(time.time()) // 60 * 60
-        values = {"Invocations": 1.0, "InvocationsPerInstance": 1.0,
-                  "Invocation4XXErrors": float(400 <= status < 500), "Invocation5XXErrors": float(status >= 500)}
-        if model_seconds is not None:
-            values |= {"ModelLatency": model_seconds * 1e6, "OverheadLatency": max(overhead_seconds or 0.0, 0.0) * 1e6}
+        key = (endpoint, variant, int(time.time()) // 60 * 60)
         with self._lock:
-            for metric, value in values.items():
-                stats = self._open.get((endpoint, variant, metric, minute))
-                if stats is None:
-                    self._open[(endpoint, variant, metric, minute)] = [1.0, value, value, value]
-                else:
-                    stats[0] += 1
-                    stats[1] += value
-                    stats[2] = min(stats[2], value)
-                    stats[3] = max(stats[3], value)
+            minute = self._open.get(key)
+            if minute is None:
+                minute = self._open[key] = _Minute()
+            minute.count += 1
+            if status >= 500:
+                minute.server_errors += 1
+            elif status >= 400:
+                minute.client_errors += 1
+            if model_seconds is not None:
+                minute.add_latency("ModelLatency", model_seconds * 1e6)
+                minute.add_latency("OverheadLatency", max(overhead_seconds or 0.0, 0.0) * 1e6)
 
     def flush(self) -> None:
         """Write what was recorded since the last flush to the store."""
         with self._lock:
-            sets, self._open = list(self._open.items()), {}
+            minutes, self._open = list(self._open.items()), {}
         points = [Datapoint(NAMESPACE, metric, canonical([("EndpointName", endpoint), ("VariantName", variant)]),
-                            float(minute), *stats, "Count" if metric in _COUNTS else "Microseconds")
-                  for (endpoint, variant, metric, minute), stats in sets]
+                            float(minute), *stats, unit)
+                  for (endpoint, variant, minute), seen in minutes for metric, stats, unit in seen.statistic_sets()]
         if points:
             self.store.put(points)
