@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 # Primary result codes that mean the file itself is damaged, not that a statement failed.
 _DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+# Primary result codes that mean the file cannot take a write just now: a read-only or full disk, an I/O error.
+_UNWRITABLE = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN)
 # SQLite gives the -wal and -shm files the database file's own permissions.
 _COMPANIONS = ("", "-wal", "-shm")
 
@@ -29,6 +31,17 @@ class DatabaseUnavailable(ServiceError):
         super().__init__(f"{path} is not a usable SQLite database ({error}). The operations that keep their state "
                          "in it fail until it is restored from a backup or moved away (a new, empty one is then "
                          "created at the next start); the rest of the server is unaffected.")
+
+
+class StoreUnwritable(ServiceError):
+    """A store the disk cannot write just now (read-only, full): the operation fails, nothing is half-written."""
+
+    code = "InternalFailure"
+    status = 500
+
+    def __init__(self, path: str, error: sqlite3.DatabaseError):
+        super().__init__(f"{path} cannot be written ({error}): the disk is read-only or full. Nothing of this "
+                         "request was saved; it succeeds again once the disk takes writes.")
 
 
 class Database:
@@ -104,11 +117,17 @@ class Database:
         except sqlite3.DatabaseError as error:
             if _damaged(error):
                 raise DatabaseUnavailable(self.path, error) from None
+            if _primary(error) in _UNWRITABLE:
+                raise StoreUnwritable(self.path, error) from None
             raise
 
 
+def _primary(error: sqlite3.DatabaseError) -> int:
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF
+
+
 def _damaged(error: sqlite3.DatabaseError) -> bool:
-    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) in _DAMAGED
+    return _primary(error) in _DAMAGED
 
 
 def _make_private(path: str) -> None:
@@ -127,9 +146,12 @@ def _make_private(path: str) -> None:
 
 def start_up(*chores) -> None:
     """Run start-up chores (migrations, settling what a crash left). A damaged database is skipped here: it was
-    logged when opened, its own operations report it, and the rest of the server starts."""
+    logged when opened, its own operations report it, and the rest of the server starts. So is one on a
+    read-only or full disk: the chore runs again at the next start."""
     for chore in chores:
         try:
             chore()
         except DatabaseUnavailable:
             pass
+        except StoreUnwritable as error:
+            log.warning("start-up work skipped: %s", error.message)

@@ -112,3 +112,28 @@ def test_a_read_only_home_answers_every_invoke_and_captures_again_once_writable(
         assert dropped(server) == 50
     finally:
         server.stop()
+
+
+def test_a_server_started_on_a_read_only_home_serves_and_refuses_writes_by_name(tmp_path):
+    """A home that is read-only from the start (a remounted disk, a full-disk emergency): start-up work that
+    needs a write (releasing review holds, settling a crash) is skipped with a warning, reads are answered, and a
+    write fails with an AWS-shaped error naming the file it could not write, not a traceback."""
+    home = tmp_path / "home"
+    first = NamespacedServer(home).start()
+    try:
+        deploy(first)
+    finally:
+        first.stop()
+    server = NamespacedServer(home, setup=f'mount --bind "{home}" "{home}" && mount -o remount,ro,bind "{home}"')
+    server.start()
+    try:
+        sm = server.client("sagemaker")
+        assert sm.describe_endpoint(EndpointName="bc-endpoint")["EndpointStatus"] == "InService"
+        with pytest.raises(ClientError) as refused:
+            sm.create_model_package_group(ModelPackageGroupName="written-later")
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        assert "cannot be written" in refused.value.response["Error"]["Message"]
+        assert "read-only or full" in refused.value.response["Error"]["Message"]
+        assert "skipped" in server.log_text()
+    finally:
+        server.stop()
