@@ -29,7 +29,7 @@ ECR_IMAGE = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.
 JOB_MARKER = ".sagelocal-job"  # written in every job folder the runtime makes, and required before removing one
 # What a job's process may see of the machine: a fixed PATH (the venv's interpreter first), a UTF-8 locale and
 # nothing of the server's own environment (its AWS keys, tokens, anything else it was started with).
-_RUNTIME_CODE = str(Path(sagelocal.__file__).resolve().parents[1])
+RUNTIME_CODE = str(Path(sagelocal.__file__).resolve().parents[1])
 _JOB_PATH = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
 
 
@@ -187,7 +187,7 @@ def _wait(process: subprocess.Popen, seconds: float) -> int | None:
 def base_environment(home: Path, extra: dict) -> dict:
     """A job's whole environment: PATH, a UTF-8 locale, ``HOME`` in the job's own folder, the runtime's code on
     PYTHONPATH (the analyzer and the algorithm are modules of it), and the job's own variables, all as strings."""
-    return {"PATH": _JOB_PATH, "LANG": "C.UTF-8", "HOME": str(home), "PYTHONPATH": _RUNTIME_CODE,
+    return {"PATH": _JOB_PATH, "LANG": "C.UTF-8", "HOME": str(home), "PYTHONPATH": RUNTIME_CODE,
             **{str(k): str(v) for k, v in extra.items()}}
 
 

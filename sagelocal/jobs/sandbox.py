@@ -22,9 +22,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path, PurePosixPath
 
-from sagelocal.jobs.container import JobFailed, ProcessResult
+from sagelocal.jobs.container import RUNTIME_CODE, JobFailed, ProcessResult
 
 BUBBLEWRAP = "bubblewrap"
 NO_ISOLATION = "none"
@@ -79,6 +80,8 @@ class JobSandbox:
         args = [bwrap, "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try",
                 "--hostname", HOST_NAME, "--cap-drop", "ALL", *_host_read_only(),
                 "--dev", "/dev", "--proc", "/proc", "--bind", str(self.folder / "tmp"), "/tmp"]
+        for path in _runtime_under_tmp():  # the interpreter and the runtime's code, even when they live in /tmp
+            args += ["--ro-bind", path, path]
         for path in self._writable:
             args += ["--bind", str(self.host(path)), path]
         for path in self._read_only:
@@ -111,6 +114,12 @@ def _host_read_only() -> list[str]:
         else:
             args += _read_only(entry)
     return args
+
+
+def _runtime_under_tmp() -> list[str]:
+    """The folders of the interpreter and of the runtime's code that the job's own /tmp would hide."""
+    folders = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parents[1]), RUNTIME_CODE}
+    return sorted(folder for folder in folders if folder.startswith("/tmp/"))
 
 
 def _read_only(entry: os.DirEntry) -> list[str]:
