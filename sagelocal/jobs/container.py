@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -161,15 +162,18 @@ def run_process(argv: list[str], env: dict, cwd: Path, timeout: float | None, tr
                                        start_new_session=True)
         except OSError as exc:
             raise JobFailed(f"cannot start {argv[0]!r}: {exc.strerror}") from None
+        # Readable once the process has ended: its end is seen at once, not at the next poll.
+        ended = os.pidfd_open(process.pid)
         try:
             if tracker is not None:
                 tracker.process_started(process.pid)
-            while (returncode := _wait(process, STOP_POLL_SECONDS)) is None:
+            while (returncode := _wait(process, ended, STOP_POLL_SECONDS)) is None:
                 if (tracker is not None and tracker.stop_requested()) or (stop is not None and stop()):
                     raise JobStopped("Stopped: a stop was requested")
                 if timeout is not None and time.perf_counter() - started > timeout:
                     raise JobFailed(f"MaxRuntimeExceeded: the job ran longer than {timeout:g} seconds")
         finally:
+            os.close(ended)
             kill_group(process.pid)
             process.wait()
     seconds = time.perf_counter() - started
@@ -177,11 +181,10 @@ def run_process(argv: list[str], env: dict, cwd: Path, timeout: float | None, tr
     return ProcessResult(returncode, seconds, stdout_path.read_text(errors="replace"), "\n".join(tail))
 
 
-def _wait(process: subprocess.Popen, seconds: float) -> int | None:
-    try:
-        return process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        return None
+def _wait(process: subprocess.Popen, ended: int, seconds: float) -> int | None:
+    """The exit status, waiting at most ``seconds`` for the process's pidfd ``ended`` to say it has ended."""
+    select.select([ended], [], [], seconds)
+    return process.poll()
 
 
 def base_environment(home: Path, extra: dict) -> dict:

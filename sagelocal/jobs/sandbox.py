@@ -3,7 +3,7 @@ containers have them, and it can write nowhere but in its own folder.
 
 A job's folder holds ``ml/``, which stands for the container's ``/opt/ml``. In the sandbox:
 
-- the host's filesystem is there read-only (every top-level entry, and ``/opt`` without ``/opt/ml``);
+- the host's filesystem is there read-only, ``/opt`` without ``/opt/ml``;
 - the job's own parts of ``ml/`` are bound at their real paths (``/opt/ml/processing``, ``/opt/ml/model``, ...),
   writable, its configuration files read-only; the rest of ``/opt/ml`` and of the root is read-only;
 - ``/tmp`` is the folder's ``tmp/`` (private, on disk, and the working directory); ``/dev`` and ``/proc`` are the
@@ -86,7 +86,7 @@ class JobSandbox:
             args += ["--bind", str(self.host(path)), path]
         for path in self._read_only:
             args += ["--ro-bind", str(self.host(path)), path]
-        return [*args, "--remount-ro", "/", "--chdir", "/tmp", "--", *argv]
+        return [*args, "--remount-ro", "/opt", "--remount-ro", "/", "--chdir", "/tmp", "--", *argv]
 
     def setup_failure(self, result: ProcessResult) -> JobFailed | None:
         """Why the sandbox could not be made, when bubblewrap gave up before the job ran (status 1 and its one
@@ -101,18 +101,21 @@ class JobSandbox:
 
 
 def _host_read_only() -> list[str]:
-    """bubblewrap's arguments that show the host's filesystem read-only, but for /opt/ml and what the sandbox
-    makes its own. Each top-level entry is bound by itself so that /opt/ml need not exist on the host."""
-    args: list[str] = []
-    for entry in sorted(os.scandir("/"), key=lambda e: e.name):
-        if entry.name in _SANDBOX_OWN:
-            continue
-        if entry.name == "opt" and entry.is_dir(follow_symlinks=False):
-            args += ["--dir", "/opt"]
-            for inner in sorted(os.scandir("/opt"), key=lambda e: e.name):
-                args += [] if inner.name == "ml" else _read_only(inner)
-        else:
-            args += _read_only(entry)
+    """bubblewrap's arguments that show the host's filesystem read-only, with a ``/opt`` of the sandbox's own that
+    holds the host's ``/opt`` entries but ``ml``: the job's binds go there, and /opt/ml need not exist on the host.
+
+    The host's root is bound whole (one mount: the cheapest); a host without /opt has no mount point for that
+    ``/opt``, so there each top-level entry is bound into the sandbox's own root instead.
+    """
+    has_opt = os.path.isdir("/opt") and not os.path.islink("/opt")
+    if has_opt:
+        args = ["--ro-bind", "/", "/"]
+    else:
+        top = sorted(os.scandir("/"), key=lambda e: e.name)
+        args = [arg for entry in top if entry.name not in _SANDBOX_OWN for arg in _read_only(entry)]
+    args += ["--tmpfs", "/opt"]
+    for entry in sorted(os.scandir("/opt"), key=lambda e: e.name) if has_opt else ():
+        args += [] if entry.name == "ml" else _read_only(entry)
     return args
 
 
