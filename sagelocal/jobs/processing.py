@@ -82,7 +82,7 @@ def _run(settings: Settings, job_name: str, request: dict, extra_env: dict | Non
                    "SAGELOCAL_PROCESSING_ROOT": CONTAINER_ROOT}
     env = base_environment(sandbox.home, {k: sandbox.seen(v) for k, v in environment.items()})
     timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    result = run_process(sandbox.command(argv), env, folder, timeout, tracker, stop)
+    result = sandbox.outcome(run_process(sandbox.command(argv), env, folder, timeout, tracker, stop))
 
     description = _description(settings, job_name, request, started, result.seconds)
     message_file = sandbox.host(CONTAINER_OUTPUT) / "message"

@@ -19,6 +19,7 @@ script that writes /opt/ml/... literally fails as on a machine without /opt/ml.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ ISOLATION_VARIABLE = "SAGELOCAL_JOB_ISOLATION"
 CONTAINER_ML = "/opt/ml"
 HOST_NAME = "algo-1"  # SageMaker's name for a job's first (here: only) instance
 _CONTAINER_ML_PATH = re.compile(re.escape(CONTAINER_ML) + r"(?![\w.-])")
+_SIGNALLED, _LAST_SIGNAL = 128, 64  # bubblewrap's exit status for a job killed by signal N is 128 + N
 _SANDBOX_OWN = frozenset({"dev", "proc", "tmp"})  # top-level folders the sandbox makes its own
 _WITHOUT_ISOLATION = (f"set {ISOLATION_VARIABLE}=none to run jobs without isolation (each job is then a plain "
                       "subprocess that finds its folder only through the /opt/ml paths in its arguments and "
@@ -87,6 +89,13 @@ class JobSandbox:
         for path in self._read_only:
             args += ["--ro-bind", str(self.host(path)), path]
         return [*args, "--remount-ro", "/opt", "--remount-ro", "/", "--chdir", "/tmp", "--", *argv]
+
+    def outcome(self, result: ProcessResult) -> ProcessResult:
+        """``result`` with the job's own exit status: bubblewrap reports a job killed by signal N as 128 + N
+        (as a shell does), which stands here for the signal itself, as a bare subprocess reports it."""
+        if self.isolated and _SIGNALLED < result.returncode <= _SIGNALLED + _LAST_SIGNAL:
+            return dataclasses.replace(result, returncode=_SIGNALLED - result.returncode)
+        return result
 
     def setup_failure(self, result: ProcessResult) -> JobFailed | None:
         """Why the sandbox could not be made, when bubblewrap gave up before the job ran (status 1 and its one

@@ -70,8 +70,8 @@ def _run(settings: Settings, job_name: str, request: dict, tracker: JobTracker,
                    "SAGELOCAL_ML_ROOT": CONTAINER_ML}
     env = base_environment(sandbox.home, {k: sandbox.seen(v) for k, v in environment.items()})
     timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    result = run_process(sandbox.command([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm"]), env, folder,
-                         timeout, tracker, stop)
+    algorithm = sandbox.command([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm"])
+    result = sandbox.outcome(run_process(algorithm, env, folder, timeout, tracker, stop))
     ended = datetime.now(timezone.utc)
     description = {
         **request,

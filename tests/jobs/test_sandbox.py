@@ -9,12 +9,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from sagelocal.config import Settings
+from sagelocal.jobs.backend import ProcessingJobsBackend
 from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.storage.s3 import LocalS3
@@ -102,6 +104,7 @@ def test_a_normal_user_gets_the_same_sandbox():
         runner = f"""
 import json, pathlib
 from sagelocal.config import Settings
+from sagelocal.jobs.backend import ProcessingJobsBackend
 from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.storage.s3 import LocalS3
@@ -140,6 +143,7 @@ def test_without_namespaces_a_clear_error_says_how_to_run_without_isolation(tmp_
     runner = """
 import json, pathlib, sys
 from sagelocal.config import Settings
+from sagelocal.jobs.backend import ProcessingJobsBackend
 from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.storage.s3 import LocalS3
@@ -171,3 +175,45 @@ def test_an_unknown_isolation_is_refused_by_name(settings):
     with pytest.raises(JobFailed, match="SAGELOCAL_JOB_ISOLATION='docker' is not a job isolation"):
         run_processing_job(Settings(home=settings.home, job_isolation="docker"), "odd",
                            request("s3://data/code/literal/script.py"))
+
+
+def test_a_job_killed_by_a_signal_is_reported_as_such(settings):
+    """bubblewrap turns the job's death by SIGKILL into status 137; the job is still 'killed by signal 9', the
+    local stand-in for an instance that died (which a RetryPolicy on SageMaker.JOB_INTERNAL_ERROR retries)."""
+    LocalS3(settings.s3_root).write_bytes("s3://data/code/die/script.py",
+                                          b"import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    with pytest.raises(JobFailed, match="killed by signal 9") as failed:
+        run_processing_job(settings, "dies", request("s3://data/code/die/script.py"))
+    assert failed.value.exception_type == "SageMaker.JOB_INTERNAL_ERROR"
+
+
+def test_stopping_a_sandboxed_job_ends_everything_it_started(settings):
+    """The job's script leaves a grandchild in a session of its own; StopProcessingJob ends it too (the
+    sandbox's pid namespace goes with its first process)."""
+    token = f"{uuid.uuid4().int % 10**6 + 10**6}.5"  # a sleep no other process on the machine runs
+    script = f"import subprocess, time\nsubprocess.Popen(['sleep', '{token}'], start_new_session=True)\ntime.sleep(300)\n"
+    LocalS3(settings.s3_root).write_bytes("s3://data/code/stays/script.py", script.encode())
+    backend = ProcessingJobsBackend(settings)
+    backend.create_processing_job({"ProcessingJobName": "stays", **request("s3://data/code/stays/script.py")})
+    deadline = time.monotonic() + 60
+    while not sleeping(token):
+        assert time.monotonic() < deadline, "the job's grandchild never started"
+        time.sleep(0.1)
+    backend.stop_processing_job({"ProcessingJobName": "stays"})
+    while backend.describe_processing_job({"ProcessingJobName": "stays"})["ProcessingJobStatus"] in ("InProgress",
+                                                                                                    "Stopping"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert backend.describe_processing_job({"ProcessingJobName": "stays"})["ProcessingJobStatus"] == "Stopped"
+    assert not sleeping(token)
+
+
+def sleeping(token: str) -> bool:
+    """Whether a ``sleep <token>`` runs anywhere on the machine (seen from the host's /proc)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if cmdline.read_bytes() == f"sleep\0{token}\0".encode():
+                return True
+        except OSError:
+            continue
+    return False
