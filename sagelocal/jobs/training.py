@@ -13,16 +13,23 @@ from sagelocal.config import Settings
 from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
                                       job_folder, run_process)
 from sagelocal.jobs.store import JobStore, JobTracker
+from sagelocal.jobs.xgb_container.versions import UnknownVersion, container_version
 from sagelocal.storage.s3 import LocalS3
 
-TRAINING_IMAGES = ("sagemaker-xgboost",)
+# The XGBoost containers: the open-source one of each version and the legacy first-party image.
+TRAINING_IMAGES = ("sagemaker-xgboost", "xgboost")
 # The algorithm logs "[12]\ttrain-logloss:0.1\tvalidation-auc:0.98"; SageMaker's metric definitions read
 # these as train:logloss and validation:auc.
 _METRIC = re.compile(r"\b(train|validation)-([A-Za-z0-9@_\-]+?):(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)")
 
 
-def check_image(image_uri: str) -> None:
+def check_image(image_uri: str) -> str:
+    """The XGBoost container version of ``image_uri``, or JobFailed when the runtime cannot run it."""
     check_image_uri(image_uri, TRAINING_IMAGES, "training")
+    try:
+        return container_version(image_uri)
+    except UnknownVersion as error:
+        raise JobFailed(str(error)) from None
 
 
 def run_training_job(settings: Settings, job_name: str, request: dict,
@@ -35,7 +42,7 @@ def run_training_job(settings: Settings, job_name: str, request: dict,
 
 def _run(settings: Settings, job_name: str, request: dict, tracker: JobTracker,
          stop: Callable[[], bool] | None) -> dict:
-    check_image((request.get("AlgorithmSpecification") or {}).get("TrainingImage", ""))
+    version = check_image((request.get("AlgorithmSpecification") or {}).get("TrainingImage", ""))
     if not (request.get("OutputDataConfig") or {}).get("S3OutputPath"):
         raise JobFailed("OutputDataConfig.S3OutputPath is required: it is where model.tar.gz goes")
     s3 = LocalS3(settings.s3_root)
@@ -61,7 +68,7 @@ def _run(settings: Settings, job_name: str, request: dict, tracker: JobTracker,
     env = base_environment(folder, {"SAGELOCAL_ML_ROOT": ml_root, "TRAINING_JOB_NAME": job_name,
                                     "TRAINING_JOB_ARN": settings.arn("training-job", job_name.lower())})
     timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    result = run_process([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm"], env, folder, timeout, tracker,
+    result = run_process([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm", version], env, folder, timeout, tracker,
                          stop)
     ended = datetime.now(timezone.utc)
     description = {
