@@ -58,8 +58,12 @@ def _run(settings: Settings, job_name: str, request: dict, tracker: JobTracker,
             raise JobFailed(f"channel {name!r} has no S3DataSource.S3Uri")
         if not download(s3, uri, ml_root / "input" / "data" / name):
             raise JobFailed(f"channel {name!r}: {uri} does not exist in local S3 ({s3.path(uri)})")
-        channels[name] = {"ContentType": channel.get("ContentType", "text/csv"),
-                          "TrainingInputMode": channel.get("InputMode", "File")}
+        # inputdataconfig.json as SageMaker writes it: ContentType only when the channel names one.
+        channels[name] = {**({"ContentType": channel["ContentType"]} if channel.get("ContentType") else {}),
+                          "TrainingInputMode": channel.get("InputMode", "File"),
+                          "S3DistributionType": (channel.get("DataSource") or {}).get("S3DataSource", {}).get(
+                              "S3DataDistributionType", "FullyReplicated"),
+                          "RecordWrapperType": channel.get("RecordWrapperType", "None")}
     config = ml_root / "input" / "config"
     config.mkdir(parents=True, exist_ok=True)
     (config / "hyperparameters.json").write_text(json.dumps(request.get("HyperParameters") or {}))

@@ -16,12 +16,11 @@ import pickle
 import sys
 from pathlib import Path
 
-from sagelocal.jobs.xgb_container import hyperparameters
+from sagelocal.jobs.xgb_container import data, hyperparameters
 from sagelocal.jobs.xgb_container.errors import ContainerFailure, user_error
 from sagelocal.jobs.xgb_container.hyperparameter_table import CONTAINER_ONLY
 from sagelocal.jobs.xgb_container.versions import saves_pickles
 
-CSV_TYPES = ("text/csv", "csv")
 MODEL_FILE = "xgboost-model"
 # Texts of XGBoost errors the container reports as the user's (xgb_constants.CUSTOMER_ERRORS); any other
 # XGBoost failure is its AlgorithmError.
@@ -46,44 +45,30 @@ def xgboost_parameters(validated: dict) -> tuple[dict, int, int | None]:
     return params, validated["num_round"], validated.get("early_stopping_rounds")
 
 
-def read_channel(folder: Path, name: str, content_type: str):
-    import numpy as np
-
-    if content_type.split(";")[0].strip() not in CSV_TYPES:
-        raise user_error(f"channel {name!r}: content type {content_type!r} is not supported (use text/csv)")
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    if not files:
-        raise user_error(f"No data in {name} channel path {folder}")
-    blocks = []
-    for path in files:
-        try:
-            blocks.append(np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float32))
-        except ValueError as exc:
-            raise user_error(f"Failed to load csv data with exception:\n{exc}") from None
-    data = np.vstack(blocks)
-    return data[:, 1:], data[:, 0]
-
-
 def train(ml_root: Path, version: str) -> None:
     import xgboost
 
     config = ml_root / "input" / "config"
     validated = hyperparameters.validate(json.loads((config / "hyperparameters.json").read_text()), version)
     params, num_round, early_stopping = xgboost_parameters(validated)
-    channels = json.loads((config / "inputdataconfig.json").read_text())
-    if "train" not in channels:
-        raise user_error("Missing required channel: train")
+    channels = data.validate_channels(json.loads((config / "inputdataconfig.json").read_text()))
+    # The train channel's ContentType is taken for both channels, as in the container.
+    fmt = data.content_format(channels["train"]["ContentType"])
+    weighted_validation = hyperparameters.table_of(version)["rules"]["weighted_validation"]
     params.setdefault("nthread", os.cpu_count() or 1)
-    evals, matrices = [], {}
+    evals = []
     for name in ("train", "validation"):
-        if name in channels:
-            features, labels = read_channel(ml_root / "input" / "data" / name, name,
-                                            channels[name].get("ContentType", "text/csv"))
-            matrices[name] = xgboost.DMatrix(features, label=labels)
-            evals.append((matrices[name], name))
+        if name not in channels:
+            continue
+        folder = ml_root / "input" / "data" / name
+        weights = validated.get("csv_weights", 0) if name == "train" or weighted_validation else 0
+        matrix = data.read_dmatrix(folder, fmt, weights)
+        if matrix is None:
+            raise user_error(f"No data in {'training' if name == 'train' else name} channel path {folder}")
+        evals.append((matrix, name))
     try:
-        booster = xgboost.train(params, matrices["train"], num_boost_round=num_round, evals=evals,
-                                early_stopping_rounds=early_stopping if "validation" in matrices else None,
+        booster = xgboost.train(params, evals[0][0], num_boost_round=num_round, evals=evals,
+                                early_stopping_rounds=early_stopping if len(evals) > 1 else None,
                                 verbose_eval=True)
     except xgboost.core.XGBoostError as error:
         text = str(error)

@@ -140,3 +140,88 @@ def test_names_the_container_accepts_train(settings, version, hyperparameters):
 def test_an_unknown_container_version_is_refused_by_name(settings):
     with pytest.raises(JobFailed, match="names no XGBoost container version the runtime knows"):
         run_training_job(settings, "job-unknown", training_request(image("0.72-1"), {"num_round": "5"}))
+
+
+def put(settings: Settings, key: str, body: bytes) -> None:
+    LocalS3(settings.s3_root).write_bytes(f"s3://data/{key}", body)
+
+
+def test_no_content_type_means_libsvm(settings):
+    put(settings, "train/train.csv", b"")  # the CSV fixture would not parse as libsvm
+    put(settings, "train/train.libsvm", b"".join(f"{i % 2} 1:{i} 3:{i * 0.5}\n".encode() for i in range(40)))
+    job = run_training_job(settings, "job-libsvm", training_request(image("1.7-1"), {"num_round": "3"},
+                                                                    {"train": None}))
+    booster = xgboost.Booster()
+    booster.load_model(bytearray(model_file(settings, job)))
+    assert booster.num_features() == 4  # libsvm indices 1 and 3, column 0 included
+
+
+def test_csv_empty_fields_are_missing_values_as_xgboost_reads_them(settings):
+    rows = [f"{i % 2},{'' if i % 3 == 0 else i},{i * 0.5}" for i in range(60)]
+    put(settings, "train/train.csv", "\n".join(rows).encode())
+    job = run_training_job(settings, "job-missing-values",
+                           training_request(image("1.7-1"), {"num_round": "2"}, {"train": "text/csv"}))
+    assert job["TrainingJobStatus"] == "Completed"
+
+
+@pytest.mark.parametrize("content_type,message", [
+    ("text/csv; label_size=1", "Channel configuration for 'train' channel is not supported: {'ContentType': "
+                               "'text/csv; label_size=1', 'TrainingInputMode': 'File'"),
+    ("application/json", "Channel configuration for 'train' channel is not supported"),
+])
+def test_content_types_the_container_refuses(settings, content_type, message):
+    with pytest.raises(JobFailed) as failed:
+        run_training_job(settings, "job-type", training_request(image("1.7-1"), {"num_round": "2"},
+                                                                {"train": content_type}))
+    assert message in failed.value.reason
+
+
+def test_parquet_and_recordio_protobuf_train_the_same_model_as_csv(settings, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from sagelocal.jobs.xgb_container.recordio import write_record
+
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(80, 3)).astype(np.float32)
+    labels = (features[:, 0] > 0).astype(np.float32)
+    table = np.column_stack([labels, features])
+    put(settings, "csv/train.csv", "\n".join(",".join(repr(float(v)) for v in row) for row in table).encode())
+    pq.write_table(pa.table({f"c{i}": table[:, i] for i in range(4)}), tmp_path / "train.parquet")
+    put(settings, "parquet/train.parquet", (tmp_path / "train.parquet").read_bytes())
+    put(settings, "recordio/train.rec", b"".join(write_record(row, label) for row, label in zip(features, labels)))
+    predictions = {}
+    for key, content_type in (("csv", "text/csv"), ("parquet", "application/x-parquet"),
+                              ("recordio", "application/x-recordio-protobuf")):
+        request = training_request(image("1.7-1"), {"num_round": "4", "objective": "binary:logistic"},
+                                   {"train": content_type})
+        request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] = f"s3://data/{key}"
+        job = run_training_job(settings, f"job-{key}", request)
+        booster = xgboost.Booster()
+        booster.load_model(bytearray(model_file(settings, job)))
+        predictions[key] = booster.inplace_predict(features)
+    np.testing.assert_allclose(predictions["parquet"], predictions["csv"], rtol=1e-6)
+    np.testing.assert_allclose(predictions["recordio"], predictions["csv"], rtol=1e-6)
+
+
+def test_csv_weights_reads_the_second_column_as_instance_weights(settings):
+    rows = [f"{i % 2},{1 + i % 3},{i}" for i in range(50)]
+    put(settings, "train/train.csv", "\n".join(rows).encode())
+    job = run_training_job(settings, "job-weights", training_request(
+        image("1.0-1"), {"num_round": "2", "csv_weights": "1"}, {"train": "text/csv"}))
+    assert pickle.loads(model_file(settings, job)).num_features() == 1
+
+
+def test_recordio_reader_decodes_record_proto_wire_bytes():
+    """A Record written byte by byte from SageMaker's record.proto field numbers, not by the reader's own writer."""
+    import struct
+
+    from sagelocal.jobs.xgb_container.recordio import read_records
+
+    tensor = b"\x0a\x08" + struct.pack("<ff", 1.5, 2.0)        # Float32Tensor.values (1, packed)
+    value = b"\x12" + bytes([len(tensor)]) + tensor               # Value.float32_tensor (2)
+    entry = b"\x0a\x06values" + b"\x12" + bytes([len(value)]) + value
+    record = b"\x0a" + bytes([len(entry)]) + entry                # Record.features (1)
+    framed = struct.pack("<II", 0xCED7230A, len(record)) + record + b"\0" * (-len(record) % 4)
+    rows, labels = read_records(framed * 2)
+    assert [row[0].tolist() for row in rows] == [[1.5, 2.0], [1.5, 2.0]]
+    assert np.isnan(labels).all()

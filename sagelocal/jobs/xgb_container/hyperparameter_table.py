@@ -122,9 +122,10 @@ _UPDATER_RULE_1_7 = {
 #   gpu_refused      tree_method/predictor containing "gpu" fail with "GPU training is not supported yet."
 #   objective_always eval_metric's check reads the objective even without auc/aft-nloglik in the list
 #                    (so eval_metric without objective fails with KeyError: 'objective'), and checks aft-nloglik
+#   weighted_validation  csv_weights applies to the validation channel too (before 1.2 only to train)
 _CHANGES = (
     ("0.90-1", {"set": _BASE, "aliases": {}, "metrics": _METRICS_0_90, "updater_rule": _UPDATER_RULE_0_90,
-                "rules": {"gpu_refused": True, "objective_always": False}}),
+                "rules": {"gpu_refused": True, "objective_always": False, "weighted_validation": False}}),
     ("0.90-2", {"set": {"num_parallel_tree": ("int", "[1, +inf)")}, "aliases": ALIASES}),
     ("1.0-1", {"set": {"monotone_constraints": ("tuple", (-1, 0, 1)), "interaction_constraints": ("nested", "[1, +inf)"),
                        "objective": ("category", _OBJECTIVES_0_90[:13] + ("reg:squaredlogerror",) + _OBJECTIVES_0_90[13:]),
@@ -144,7 +145,7 @@ _CHANGES = (
                        "single_precision_histogram": ("category", ("true", "false")),
                        "deterministic_histogram": ("category", ("true", "false"))},
                "remove": ("silent",), "metrics": _METRICS_1_2_1,
-               "rules": {"gpu_refused": False, "objective_always": True}}),
+               "rules": {"gpu_refused": False, "objective_always": True, "weighted_validation": True}}),
     ("1.2-2", {"set": {"_kfold": ("int", "[2, +inf)"), "_num_cv_round": ("int", "[1, +inf)")},
                "remove": ("_nfold",), "metrics": _METRICS_1_2_2}),
     ("1.3-1", {"set": {"sampling_method": ("category", ("uniform", "gradient_based")),

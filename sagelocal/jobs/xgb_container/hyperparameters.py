@@ -36,9 +36,13 @@ class Interval:
         return above and below
 
 
+def table_of(version: str) -> dict:
+    return version_table(_TABLE_OF_LEGACY if version == LEGACY else version)
+
+
 def validate(raw: dict, version: str) -> dict:
     """The validated hyperparameters (parsed values) of a job's string hyperparameters, or ContainerFailure."""
-    table = version_table(_TABLE_OF_LEGACY if version == LEGACY else version)
+    table = table_of(version)
     specs = table["specs"]
     given = {table["aliases"].get(name, name): value for name, value in raw.items()}
     for name in REQUIRED:
