@@ -16,17 +16,24 @@ from sagelocal.jobs.container import (JobFailed, base_environment, check_image_u
 from sagelocal.jobs.job_environment import aws_access, input_data_config, resource_config, training_variables
 from sagelocal.jobs.sandbox import CONTAINER_ML, JobSandbox
 from sagelocal.jobs.store import JobStore, JobTracker
+from sagelocal.jobs.xgb_container.versions import UnknownVersion, container_version
 from sagelocal.storage.s3 import LocalS3
 
-TRAINING_IMAGES = ("sagemaker-xgboost",)
+# The XGBoost containers: the open-source one of each version and the legacy first-party image.
+TRAINING_IMAGES = ("sagemaker-xgboost", "xgboost")
 FAILURE_REASON_MAX = 1024  # DescribeTrainingJob's FailureReason is at most 1 KB
 # The algorithm logs "[12]\ttrain-logloss:0.1\tvalidation-auc:0.98"; SageMaker's metric definitions read
 # these as train:logloss and validation:auc.
 _METRIC = re.compile(r"\b(train|validation)-([A-Za-z0-9@_\-]+?):(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)")
 
 
-def check_image(image_uri: str) -> None:
+def check_image(image_uri: str) -> str:
+    """The XGBoost container version of ``image_uri``, or JobFailed when the runtime cannot run it."""
     check_image_uri(image_uri, TRAINING_IMAGES, "training")
+    try:
+        return container_version(image_uri)
+    except UnknownVersion as error:
+        raise JobFailed(str(error)) from None
 
 
 def run_training_job(settings: Settings, job_name: str, request: dict,
@@ -39,7 +46,7 @@ def run_training_job(settings: Settings, job_name: str, request: dict,
 
 def _run(settings: Settings, job_name: str, request: dict, tracker: JobTracker,
          stop: Callable[[], bool] | None) -> dict:
-    check_image((request.get("AlgorithmSpecification") or {}).get("TrainingImage", ""))
+    version = check_image((request.get("AlgorithmSpecification") or {}).get("TrainingImage", ""))
     if not (request.get("OutputDataConfig") or {}).get("S3OutputPath"):
         raise JobFailed("OutputDataConfig.S3OutputPath is required: it is where model.tar.gz goes")
     s3 = LocalS3(settings.s3_root)
@@ -70,7 +77,7 @@ def _run(settings: Settings, job_name: str, request: dict, tracker: JobTracker,
                    "SAGELOCAL_ML_ROOT": CONTAINER_ML}
     env = base_environment(sandbox.home, {k: sandbox.seen(v) for k, v in environment.items()})
     timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    algorithm = sandbox.command([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm"])
+    algorithm = sandbox.command([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm", version])
     result = sandbox.outcome(run_process(algorithm, env, folder, timeout, tracker, stop))
     ended = datetime.now(timezone.utc)
     description = {
