@@ -54,12 +54,12 @@ def main() -> int:
                                    env=env, capture_output=True, text=True, check=True)
         properties = json.loads(described.stdout)["Properties"]
     print(f"{'step':<36} {'wall s':>7} {'process s':>9} {'bare start-up s':>15}")
-    for step in reversed(steps):  # the runner lists the newest first
+    for step in sorted(steps, key=lambda s: str(s["StartTime"])):
         name = step["StepName"]
         seconds = _seconds(step)
         process = properties.get(name, {}).get("ProcessSeconds")
         start_up = bare_start_up(IMPORTS[name]) if name in IMPORTS else None
-        print(f"{name:<36} {seconds:7.2f} {process if process is not None else '-':>9} "
+        print(f"{name:<36} {seconds:7.2f} {f'{process:.2f}' if process is not None else '-':>9} "
               f"{f'{start_up:.2f}' if start_up is not None else '-':>15}")
     print(f"whole run (sagelocal pipeline run, its own server included): {wall:.2f} s (target <= {TARGET_S:.0f} s)")
     return 0 if wall <= TARGET_S else 1
