@@ -1,10 +1,11 @@
 # make demo: install into .venv and run the main job end to end on the embedded defaults.
 # make test: install into .venv (and Debian's Chromium for the browser tests) and run the tests.
+# Both install Debian's bubblewrap: every job runs in a bwrap sandbox (SAGELOCAL_JOB_ISOLATION=none runs without).
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install chromium demo retrain test pipeline-json bench
+.PHONY: install bubblewrap chromium demo retrain test pipeline-json bench
 
 $(STAMP): requirements.txt setup.py
 	python3 -m venv $(VENV)
@@ -13,11 +14,17 @@ $(STAMP): requirements.txt setup.py
 	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) bubblewrap
+
+# A Debian package, installed only when its command is missing: $(call apt_install,COMMAND,PACKAGE)
+apt_install = @command -v $(1) >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; }
+
+bubblewrap:
+	$(call apt_install,bwrap,bubblewrap)
 
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	$(call apt_install,chromium,chromium)
 
 demo: install
 	$(PY) scripts/demo.py $(ARGS)

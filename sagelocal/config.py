@@ -22,6 +22,10 @@ class Settings:
     account_id: str = "000000000000"
     # Seconds the server waits for a client's next bytes while it sends a request's headers or body.
     read_timeout: float = 20.0
+    # The local server jobs reach with their own AWS calls (AWS_ENDPOINT_URL); set by whoever runs that server.
+    endpoint_url: str | None = None
+    # How jobs are isolated: "bubblewrap" (each in its own namespaces) or "none" (SAGELOCAL_JOB_ISOLATION).
+    job_isolation: str = "bubblewrap"
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -32,6 +36,7 @@ class Settings:
             region=env.get("SAGELOCAL_REGION", cls.region),
             account_id=env.get("SAGELOCAL_ACCOUNT_ID", cls.account_id),
             read_timeout=float(env.get("SAGELOCAL_READ_TIMEOUT", cls.read_timeout)),
+            job_isolation=env.get("SAGELOCAL_JOB_ISOLATION", cls.job_isolation),
         )
 
     @property

@@ -66,7 +66,9 @@ def _body_cap(scope) -> int:
     return MAX_OBJECT_BYTES if is_s3_request(scope) else JSON_API_MAX_BODY
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, schedules: bool = True) -> FastAPI:
+    """The server's app. ``schedules=False`` leaves the monitoring scheduler off (a server that a command starts
+    for its own jobs must not fire the home's schedules beside the home's own server)."""
     settings = settings or Settings.from_env()
     app = FastAPI(title="sagelocal", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tags.resolve_with(sagemaker_api.call)
     invocations = InvocationMetrics(MetricStore(settings.db_path("metrics")))
     install_runtime_routes(app, app.state.backends["hosting"], invocations)
-    install_schedule_routes(app, app.state.backends["schedules"])
+    install_schedule_routes(app, app.state.backends["schedules"], run_scheduler=schedules)
     app.include_router(review_routes.build_router(app.state.backends["review"], signed("sagemaker-a2i-runtime")))
     app.include_router(review_portal.build_router(app.state.backends["review"], settings))
     app.add_api_route("/", lambda: RedirectResponse("/portal", status_code=307), methods=["GET"],

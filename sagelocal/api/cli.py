@@ -10,6 +10,8 @@ def register(subparsers) -> None:
 
 
 def _serve(args) -> int:
+    import dataclasses
+
     import uvicorn
 
     from sagelocal.api.app import create_app
@@ -17,10 +19,20 @@ def _serve(args) -> int:
     from sagelocal.api.guard import server_config
     from sagelocal.config import Settings
 
-    settings = Settings.from_env()
+    # Jobs the server runs reach it on the address it listens on (loopback when it listens on every address).
+    settings = dataclasses.replace(Settings.from_env(), endpoint_url=f"http://{_reachable(args.host)}:{args.port}")
     app = create_app(settings)
     print(f"sagelocal serving on http://{args.host}:{args.port} (credentials: {credentials_path(settings)}, "
           "profile sagelocal)", flush=True)
     server = uvicorn.Server(server_config(app, args.host, args.port, settings.read_timeout, log_level="warning"))
     server.run()
     return 0 if server.started else 1  # not started: the port was taken (uvicorn has logged why)
+
+
+def _reachable(host: str) -> str:
+    """How a local client names the server that listens on ``host``."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host

@@ -30,6 +30,7 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
+    from sagelocal.api.background import BackgroundServer
     from sagelocal.config import Settings
     from sagelocal.engine import definition as definitions
     from sagelocal.engine.progress import Progress
@@ -44,11 +45,13 @@ def _run(args) -> int:
         given[name] = value
     definition = definitions.load(args.definition)
     parameters = definition.resolve_parameters(given)
-    settings = Settings.from_env()
     name = args.pipeline_name or args.definition.stem
-    runner = PipelineRunner(settings, definition, parameters, name, Progress(live=None if not args.json else False),
-                            _store())
-    execution = runner.run()
+    store = _store()
+    # The run's jobs call AWS themselves (S3, the registry): a server of the run's own, on loopback, answers them.
+    with BackgroundServer(Settings.from_env(), schedules=False) as server:
+        runner = PipelineRunner(server.settings, definition, parameters, name,
+                                Progress(live=None if not args.json else False), store)
+        execution = runner.run()
     report = _report(runner.store, execution["PipelineExecutionArn"])
     if args.json:
         print(json.dumps(report, indent=2, default=str))

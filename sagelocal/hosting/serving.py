@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import subprocess
 import sys
 import tarfile
@@ -19,12 +18,12 @@ import numpy as np
 import xgboost as xgb
 
 from sagelocal.hosting.model_loader import MODEL_FILE
-from sagelocal.jobs.container import base_environment, image_repository
+from sagelocal.jobs.container import base_environment
+from sagelocal.jobs.xgb_container import versions
 
 RESPONSE_TYPE = "text/csv; charset=utf-8"
 # The images whose models the server can load: the XGBoost containers, current and legacy.
 SERVED_IMAGES = ("sagemaker-xgboost", "xgboost")
-LAST_PICKLING_VERSION = (1, 2)  # sagemaker-xgboost 1.3 and later save models in XGBoost's own format
 LOAD_TIMEOUT_SECONDS = 300
 
 
@@ -60,14 +59,12 @@ def load_booster(model_tar: Path, image_uri: str) -> xgb.Booster:
 
 def saves_pickles(image_uri: str) -> bool:
     """Whether the XGBoost container of ``image_uri`` saved its models with pickle: up to 1.2 (tags ``0.90-1``,
-    ``1.2-1``, ...) and the legacy ``xgboost`` image; 1.3 and later save XGBoost's own format."""
-    repository = image_repository(image_uri)
-    if repository == "xgboost":
-        return True
-    tag = str(image_uri).rsplit("/", 1)[-1].partition(":")[2]
-    version = re.match(r"(\d+)\.(\d+)", tag)
-    return repository == "sagemaker-xgboost" and version is not None and \
-        (int(version[1]), int(version[2])) <= LAST_PICKLING_VERSION
+    ``1.2-1``, ...) and the legacy ``xgboost`` image; 1.3 and later save XGBoost's own format. A tag the runtime
+    does not know is never unpickled."""
+    try:
+        return versions.saves_pickles(versions.container_version(image_uri))
+    except versions.UnknownVersion:
+        return False
 
 
 class XGBoostServer:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,7 @@ ECR_IMAGE = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.
 JOB_MARKER = ".sagelocal-job"  # written in every job folder the runtime makes, and required before removing one
 # What a job's process may see of the machine: a fixed PATH (the venv's interpreter first), a UTF-8 locale and
 # nothing of the server's own environment (its AWS keys, tokens, anything else it was started with).
-_RUNTIME_CODE = str(Path(sagelocal.__file__).resolve().parents[1])
+RUNTIME_CODE = str(Path(sagelocal.__file__).resolve().parents[1])
 _JOB_PATH = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
 
 
@@ -161,15 +162,18 @@ def run_process(argv: list[str], env: dict, cwd: Path, timeout: float | None, tr
                                        start_new_session=True)
         except OSError as exc:
             raise JobFailed(f"cannot start {argv[0]!r}: {exc.strerror}") from None
+        # Readable once the process has ended: its end is seen at once, not at the next poll.
+        ended = os.pidfd_open(process.pid)
         try:
             if tracker is not None:
                 tracker.process_started(process.pid)
-            while (returncode := _wait(process, STOP_POLL_SECONDS)) is None:
+            while (returncode := _wait(process, ended, STOP_POLL_SECONDS)) is None:
                 if (tracker is not None and tracker.stop_requested()) or (stop is not None and stop()):
                     raise JobStopped("Stopped: a stop was requested")
                 if timeout is not None and time.perf_counter() - started > timeout:
                     raise JobFailed(f"MaxRuntimeExceeded: the job ran longer than {timeout:g} seconds")
         finally:
+            os.close(ended)
             kill_group(process.pid)
             process.wait()
     seconds = time.perf_counter() - started
@@ -177,17 +181,16 @@ def run_process(argv: list[str], env: dict, cwd: Path, timeout: float | None, tr
     return ProcessResult(returncode, seconds, stdout_path.read_text(errors="replace"), "\n".join(tail))
 
 
-def _wait(process: subprocess.Popen, seconds: float) -> int | None:
-    try:
-        return process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        return None
+def _wait(process: subprocess.Popen, ended: int, seconds: float) -> int | None:
+    """The exit status, waiting at most ``seconds`` for the process's pidfd ``ended`` to say it has ended."""
+    select.select([ended], [], [], seconds)
+    return process.poll()
 
 
 def base_environment(home: Path, extra: dict) -> dict:
     """A job's whole environment: PATH, a UTF-8 locale, ``HOME`` in the job's own folder, the runtime's code on
     PYTHONPATH (the analyzer and the algorithm are modules of it), and the job's own variables, all as strings."""
-    return {"PATH": _JOB_PATH, "LANG": "C.UTF-8", "HOME": str(home), "PYTHONPATH": _RUNTIME_CODE,
+    return {"PATH": _JOB_PATH, "LANG": "C.UTF-8", "HOME": str(home), "PYTHONPATH": RUNTIME_CODE,
             **{str(k): str(v) for k, v in extra.items()}}
 
 

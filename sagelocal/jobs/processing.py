@@ -1,7 +1,9 @@
-"""CreateProcessingJob, offline: the entrypoint runs in a subprocess against a folder that stands for
-/opt/ml/processing; inputs come from local S3 before it, outputs go back after it."""
+"""CreateProcessingJob, offline: the entrypoint runs in the job's sandbox, where the job's folder is
+/opt/ml/processing (and /opt/ml/output, /opt/ml/config); inputs come from local S3 before it, outputs go back
+after it."""
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,11 +12,14 @@ from typing import Callable
 from sagelocal.config import Settings
 from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
                                       image_repository, job_folder, run_process, upload)
+from sagelocal.jobs.job_environment import aws_access, resource_config
+from sagelocal.jobs.sandbox import JobSandbox
 from sagelocal.jobs.store import JobStore, JobTracker
 from sagelocal.storage.s3 import LocalS3
 
 CONTAINER_ROOT = "/opt/ml/processing"
 CONTAINER_OUTPUT = "/opt/ml/output"  # where a container leaves its exit message
+CONTAINER_CONFIG = "/opt/ml/config"  # the job's description and its instance, as JSON files
 # Images whose entrypoint is a Python script the venv's interpreter can run.
 SCRIPT_IMAGES = ("sagemaker-scikit-learn", "sagemaker-xgboost")
 ANALYZER_IMAGE = "sagemaker-model-monitor-analyzer"
@@ -49,19 +54,17 @@ def _run(settings: Settings, job_name: str, request: dict, extra_env: dict | Non
     check_image(app.get("ImageUri", ""))
     s3 = LocalS3(settings.s3_root)
     folder = job_folder(settings.home, job_name)
-    root = folder / "processing"
-    (folder / "output").mkdir()
+    sandbox = JobSandbox(settings.job_isolation, folder, writable=(CONTAINER_ROOT, CONTAINER_OUTPUT),
+                         read_only=(CONTAINER_CONFIG,))
+    root = sandbox.host(CONTAINER_ROOT)
     started = _now()
+    _write_config(sandbox, settings, job_name, request)
 
     for item in request.get("ProcessingInputs") or []:
         _fetch_input(s3, root, item)
     outputs = (request.get("ProcessingOutputConfig") or {}).get("Outputs") or []
     for output in outputs:
         local_path(root, output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
-
-    def mapped(text):
-        text = str(text).replace(CONTAINER_ROOT, str(root))
-        return text.replace(CONTAINER_OUTPUT, str(folder / "output"))
 
     ok_exit_codes = (0,)
     if image_repository(app["ImageUri"]) == ANALYZER_IMAGE:
@@ -72,27 +75,38 @@ def _run(settings: Settings, job_name: str, request: dict, extra_env: dict | Non
         entrypoint = app.get("ContainerEntrypoint") or []
         if not entrypoint:
             raise JobFailed("AppSpecification.ContainerEntrypoint is empty: nothing to run")
-        argv = [sys.executable if entrypoint[0] in _PYTHONS else mapped(entrypoint[0])]
-        argv += [mapped(arg) for arg in entrypoint[1:]]
-    argv += [mapped(arg) for arg in app.get("ContainerArguments") or []]
-    environment = {k: mapped(v) for k, v in {**(request.get("Environment") or {}), **(extra_env or {})}.items()}
-    env = base_environment(folder, {**environment, "SAGELOCAL_PROCESSING_ROOT": root})
+        argv = [sys.executable if entrypoint[0] in _PYTHONS else sandbox.seen(entrypoint[0])]
+        argv += [sandbox.seen(arg) for arg in entrypoint[1:]]
+    argv += [sandbox.seen(arg) for arg in app.get("ContainerArguments") or []]
+    environment = {**aws_access(settings), **(request.get("Environment") or {}), **(extra_env or {}),
+                   "SAGELOCAL_PROCESSING_ROOT": CONTAINER_ROOT}
+    env = base_environment(sandbox.home, {k: sandbox.seen(v) for k, v in environment.items()})
     timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    result = run_process(argv, env, folder, timeout, tracker, stop)
+    result = sandbox.outcome(run_process(sandbox.command(argv), env, folder, timeout, tracker, stop))
 
     description = _description(settings, job_name, request, started, result.seconds)
-    message_file = folder / "output" / "message"
+    message_file = sandbox.host(CONTAINER_OUTPUT) / "message"
     if message_file.is_file():
         description["ExitMessage"] = message_file.read_text(errors="replace").strip()[:1024]
     if result.returncode not in ok_exit_codes:
         what = "the Model Monitor analyzer" if argv[1:2] == ["-m"] else f"the processing script {argv[1:2] or argv[:1]}"
-        failure = failure_from(result, what)
+        failure = sandbox.setup_failure(result) or failure_from(result, what)
         failure.description = description | {"ProcessingJobStatus": "Failed", "FailureReason": failure.reason}
         raise failure
     for output in outputs:
         upload(s3, local_path(root, output["S3Output"]["LocalPath"]), output["S3Output"]["S3Uri"])
     # ExitCode is not an AWS field: it tells Completed from CompletedWithViolations for the QualityCheck step.
     return description | {"ProcessingJobStatus": "Completed", "ExitCode": result.returncode}
+
+
+def _write_config(sandbox: JobSandbox, settings: Settings, job_name: str, request: dict) -> None:
+    """/opt/ml/config/processingjobconfig.json (the job as created) and resourceconfig.json (its instance)."""
+    config = sandbox.host(CONTAINER_CONFIG)
+    job = {"ProcessingJobArn": settings.arn("processing-job", job_name.lower()), "ProcessingJobName": job_name,
+           **request}
+    instance_type = ((request.get("ProcessingResources") or {}).get("ClusterConfig") or {}).get("InstanceType")
+    (config / "processingjobconfig.json").write_text(json.dumps(job))
+    (config / "resourceconfig.json").write_text(json.dumps(resource_config(instance_type)))
 
 
 def _fetch_input(s3: LocalS3, root: Path, item: dict) -> None:

@@ -1,5 +1,6 @@
-"""CreateTrainingJob, offline, for the built-in XGBoost image: channels copied into a folder standing for
-/opt/ml, the algorithm run in a subprocess, ``model.tar.gz`` uploaded where SageMaker puts it."""
+"""CreateTrainingJob, offline, for the built-in XGBoost image: channels copied into the job's folder, which
+the algorithm sees at /opt/ml in its sandbox with the container's configuration files and ``SM_*`` variables;
+``model.tar.gz`` uploaded where SageMaker puts it."""
 from __future__ import annotations
 
 import json
@@ -12,17 +13,27 @@ from typing import Callable
 from sagelocal.config import Settings
 from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
                                       job_folder, run_process)
+from sagelocal.jobs.job_environment import aws_access, input_data_config, resource_config, training_variables
+from sagelocal.jobs.sandbox import CONTAINER_ML, JobSandbox
 from sagelocal.jobs.store import JobStore, JobTracker
+from sagelocal.jobs.xgb_container.versions import UnknownVersion, container_version
 from sagelocal.storage.s3 import LocalS3
 
-TRAINING_IMAGES = ("sagemaker-xgboost",)
+# The XGBoost containers: the open-source one of each version and the legacy first-party image.
+TRAINING_IMAGES = ("sagemaker-xgboost", "xgboost")
+FAILURE_REASON_MAX = 1024  # DescribeTrainingJob's FailureReason is at most 1 KB
 # The algorithm logs "[12]\ttrain-logloss:0.1\tvalidation-auc:0.98"; SageMaker's metric definitions read
 # these as train:logloss and validation:auc.
 _METRIC = re.compile(r"\b(train|validation)-([A-Za-z0-9@_\-]+?):(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)")
 
 
-def check_image(image_uri: str) -> None:
+def check_image(image_uri: str) -> str:
+    """The XGBoost container version of ``image_uri``, or JobFailed when the runtime cannot run it."""
     check_image_uri(image_uri, TRAINING_IMAGES, "training")
+    try:
+        return container_version(image_uri)
+    except UnknownVersion as error:
+        raise JobFailed(str(error)) from None
 
 
 def run_training_job(settings: Settings, job_name: str, request: dict,
@@ -35,34 +46,39 @@ def run_training_job(settings: Settings, job_name: str, request: dict,
 
 def _run(settings: Settings, job_name: str, request: dict, tracker: JobTracker,
          stop: Callable[[], bool] | None) -> dict:
-    check_image((request.get("AlgorithmSpecification") or {}).get("TrainingImage", ""))
+    version = check_image((request.get("AlgorithmSpecification") or {}).get("TrainingImage", ""))
     if not (request.get("OutputDataConfig") or {}).get("S3OutputPath"):
         raise JobFailed("OutputDataConfig.S3OutputPath is required: it is where model.tar.gz goes")
     s3 = LocalS3(settings.s3_root)
     folder = job_folder(settings.home, job_name)
-    ml_root = folder / "ml"
+    sandbox = JobSandbox(settings.job_isolation, folder, writable=("/opt/ml/input", "/opt/ml/model", "/opt/ml/output"))
     started = datetime.now(timezone.utc)
 
-    channels = {}
     for channel in request.get("InputDataConfig") or []:
         name = channel["ChannelName"]
         uri = ((channel.get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri")
         if not uri:
             raise JobFailed(f"channel {name!r} has no S3DataSource.S3Uri")
-        if not download(s3, uri, ml_root / "input" / "data" / name):
+        if not download(s3, uri, sandbox.host(f"/opt/ml/input/data/{name}")):
             raise JobFailed(f"channel {name!r}: {uri} does not exist in local S3 ({s3.path(uri)})")
-        channels[name] = {"ContentType": channel.get("ContentType", "text/csv"),
-                          "TrainingInputMode": channel.get("InputMode", "File")}
-    config = ml_root / "input" / "config"
+    hyperparameters = request.get("HyperParameters") or {}
+    channels = input_data_config(request)
+    resources = resource_config((request.get("ResourceConfig") or {}).get("InstanceType"))
+    config = sandbox.host("/opt/ml/input/config")
     config.mkdir(parents=True, exist_ok=True)
-    (config / "hyperparameters.json").write_text(json.dumps(request.get("HyperParameters") or {}))
+    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
     (config / "inputdataconfig.json").write_text(json.dumps(channels))
+    (config / "resourceconfig.json").write_text(json.dumps(resources))
+    sandbox.host("/opt/ml/output/data").mkdir(parents=True, exist_ok=True)
 
-    env = base_environment(folder, {"SAGELOCAL_ML_ROOT": ml_root, "TRAINING_JOB_NAME": job_name,
-                                    "TRAINING_JOB_ARN": settings.arn("training-job", job_name.lower())})
+    environment = {**aws_access(settings), **(request.get("Environment") or {}),
+                   **training_variables(job_name, hyperparameters, channels, resources),
+                   "TRAINING_JOB_NAME": job_name, "TRAINING_JOB_ARN": settings.arn("training-job", job_name.lower()),
+                   "SAGELOCAL_ML_ROOT": CONTAINER_ML}
+    env = base_environment(sandbox.home, {k: sandbox.seen(v) for k, v in environment.items()})
     timeout = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    result = run_process([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm"], env, folder, timeout, tracker,
-                         stop)
+    algorithm = sandbox.command([sys.executable, "-m", "sagelocal.jobs.xgboost_algorithm", version])
+    result = sandbox.outcome(run_process(algorithm, env, folder, timeout, tracker, stop))
     ended = datetime.now(timezone.utc)
     description = {
         **request,
@@ -76,16 +92,19 @@ def _run(settings: Settings, job_name: str, request: dict, tracker: JobTracker,
         "ProcessSeconds": round(result.seconds, 4),
     }
     if result.returncode != 0:
-        failure_file = ml_root / "output" / "failure"
-        failure = (JobFailed(failure_file.read_text().strip()) if failure_file.is_file()
-                   else failure_from(result, "the XGBoost algorithm"))
+        # As on SageMaker, what the container wrote to /opt/ml/output/failure is the FailureReason.
+        failure_file = sandbox.host("/opt/ml/output/failure")
+        failure = (sandbox.setup_failure(result)
+                   or (JobFailed(failure_file.read_text(errors="replace").strip()[:FAILURE_REASON_MAX])
+                       if failure_file.is_file() else None)
+                   or failure_from(result, "the XGBoost algorithm"))
         failure.description = description | {"TrainingJobStatus": "Failed", "FailureReason": failure.reason}
         raise failure
 
     output_uri = f"{request['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{job_name}/output/model.tar.gz"
     archive = folder / "model.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        for path in sorted((ml_root / "model").iterdir()):
+        for path in sorted(sandbox.host("/opt/ml/model").iterdir()):
             tar.add(path, arcname=path.name)
     s3.copy_in(archive, output_uri)
     return description | {

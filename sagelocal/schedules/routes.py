@@ -61,10 +61,11 @@ def _authorised(request: Request, key) -> bool:
     return False
 
 
-def install(app, backend) -> None:
-    scheduler = Scheduler(backend, float(os.environ.get("SAGELOCAL_SCHEDULER_TICK", "10")))
-    app.router.on_startup.append(scheduler.start)
-    app.router.on_shutdown.append(scheduler.stop)
+def install(app, backend, run_scheduler: bool = True) -> None:
+    if run_scheduler:
+        scheduler = Scheduler(backend, float(os.environ.get("SAGELOCAL_SCHEDULER_TICK", "10")))
+        app.router.on_startup.append(scheduler.start)
+        app.router.on_shutdown.append(scheduler.stop)
 
     async def metrics(request: Request) -> PlainTextResponse:
         if not _authorised(request, app.state.access_key):

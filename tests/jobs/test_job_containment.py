@@ -106,8 +106,10 @@ def test_a_job_sees_a_minimal_environment_not_the_servers(home, monkeypatch):
     assert "AWS_SECRET_ACCESS_KEY" not in env and "SERVER_DATABASE_PASSWORD" not in env
     assert "hunter2" not in json.dumps(env) and "server-secret-key" not in json.dumps(env)
     assert env["MY_SETTING"] == "on" and env["LANG"] == "C.UTF-8"
-    assert env["HOME"] == str(home.resolve() / "jobs" / "env-dump")
-    assert set(env) <= {"PATH", "LANG", "HOME", "PYTHONPATH", "MY_SETTING", "SAGELOCAL_PROCESSING_ROOT", "LC_CTYPE"}
+    assert env["HOME"] == "/root"  # SageMaker's containers' HOME; read-only in the job's sandbox
+    # No server runs here, so no endpoint or key: only the region, and the machine's AWS configuration kept out.
+    aws = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED"}
+    assert set(env) <= {"PATH", "LANG", "HOME", "PYTHONPATH", "MY_SETTING", "SAGELOCAL_PROCESSING_ROOT", "LC_CTYPE", "PWD"} | aws
 
 
 def test_the_backend_records_the_job_and_its_end(home):

@@ -62,9 +62,9 @@ def test_trains_a_model_the_xgboost_package_loads(settings, tmp_path):
 
 
 @pytest.mark.parametrize("hyperparameters,message", [
-    ({"num_round": "5", "max_depth": "deep"}, "hyperparameter max_depth='deep' is not a valid integer"),
-    ({"num_round": "5", "colour": "red"}, "unknown hyperparameter 'colour'"),
-    ({"max_depth": "3"}, "num_round is required"),
+    ({"num_round": "5", "max_depth": "deep"}, "Hyperparameter max_depth: could not parse value"),
+    ({"num_round": "5", "colour": "red"}, "Extraneous hyperparameter found: colour"),
+    ({"max_depth": "3"}, "Missing required hyperparameter: num_round"),
 ])
 def test_bad_hyperparameters_fail_with_the_algorithm_error(settings, hyperparameters, message):
     with pytest.raises(JobFailed, match=message) as failed:

@@ -51,7 +51,10 @@ def step(name: str, marker: Path, mode: str, depends_on: list[str] | None = None
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, monkeypatch):
+    # The jobs report their pids in a marker file outside their folders: they run without the sandbox (whose
+    # own stop is tested in tests/jobs/test_sandbox.py), so that the process groups seen here are the host's.
+    monkeypatch.setenv("SAGELOCAL_JOB_ISOLATION", "none")
     server = ServerProcess(tmp_path / "home").start()
     s3 = server.client("s3")
     s3.create_bucket(Bucket="pipes")
