@@ -123,8 +123,9 @@ class XGBoostServer:
                 raise ContainerError(400, f"Unable to evaluate payload provided: Feature size of {fmt} inference "
                                           f"data {width} is not consistent with feature size of trained model "
                                           f"{self.num_features}.")
-        if width < self.num_features:
-            # The containers' XGBoost took a DMatrix narrower than the model, its last columns missing.
+        if width == self.num_features - 1:
+            # A model trained with one column more than it is asked about (the label's place): the container
+            # accepts it, the last column missing.
             rows = _widened(rows, self.num_features)
         try:
             return self.booster.inplace_predict(rows, validate_features=False).ravel().tolist()

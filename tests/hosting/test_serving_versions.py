@@ -133,7 +133,7 @@ def test_an_unsupported_content_type_is_the_container_s_415(local_server, booste
 @pytest.mark.parametrize("version,width,fragment", [
     # pickled models (up to 1.2) are checked by the container: the model's count, or one fewer
     ("1.0-1", 3, "Feature size of csv inference data 3 is not consistent with feature size of trained model 30."),
-    # XGBoost's own format (1.3 on) is not: XGBoost takes fewer columns (missing) and refuses more
+    # XGBoost's own format (1.3 on) is not: XGBoost itself refuses the payload
     ("1.7-1", 32, "Unable to evaluate payload provided: "),
 ])
 def test_the_feature_count_check_of_each_version(local_server, booster, version, width, fragment):
