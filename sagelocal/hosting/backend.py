@@ -16,7 +16,7 @@ from sagelocal.errors import UserError, ValidationError
 from sagelocal.hosting.capture import CaptureDrops, CapturePolicy, CaptureWriter
 from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
-from sagelocal.hosting.serving import SERVED_IMAGES, XGBoostServer, load_booster
+from sagelocal.hosting.serving import SERVED_IMAGES, XGBoostServer, load_booster, served_version
 from sagelocal.jobs.container import image_refusal
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.storage import LocalS3
@@ -262,7 +262,7 @@ class HostingBackend:
                 writer = CaptureWriter(self.s3.path(policy.destination), name, spec["VariantName"],
                                        self.capture_drops)
             log = ContainerLog(self.settings.home, name, spec["VariantName"])
-            server = XGBoostServer(self._booster(container))
+            server = XGBoostServer(self._booster(container), served_version(container["Image"]))
             log.write(f"Loaded the XGBoost model {container['ModelDataUrl']} ({container['Image']}); serving "
                       "/invocations")
             variants.append(LiveVariant(spec["VariantName"], float(spec.get("InitialVariantWeight", 1.0)), server,

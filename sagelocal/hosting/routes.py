@@ -60,9 +60,9 @@ def _invoke(backend, name: str, headers: dict, body: bytes, invocations, started
     model_started = time.perf_counter()
     result = live.invoke(body, headers.get("content-type", "application/octet-stream"),
                          headers.get("x-amzn-sagemaker-inference-id"), headers.get("x-amzn-sagemaker-custom-attributes"),
-                         headers.get("x-amzn-sagemaker-target-variant"))
+                         headers.get("x-amzn-sagemaker-target-variant"), headers.get("accept"))
     if invocations is not None:
         done = time.perf_counter()
         invocations.record(name, result.variant, done - model_started, model_started - started, 200)
-    return Response(result.body, media_type=None, headers={
+    return Response(result.body, status_code=result.status, media_type=None, headers={
         "content-type": result.content_type, "x-amzn-invoked-production-variant": result.variant})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sagelocal.errors import ServiceError
 from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.capture import CapturePolicy, CaptureWriter, build_record, inference_time
-from sagelocal.hosting.serving import RESPONSE_TYPE, ContainerError, XGBoostServer
+from sagelocal.hosting.serving import ContainerError, XGBoostServer
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
@@ -42,6 +42,7 @@ class Invocation:
     body: bytes
     content_type: str
     variant: str
+    status: int = 200
 
 
 @dataclass
@@ -64,10 +65,11 @@ class LiveEndpoint:
         self._total_weight = sum(v.weight for v in variants)
 
     def invoke(self, body: bytes, content_type: str, inference_id: str | None = None,
-               custom_attributes: str | None = None, target_variant: str | None = None) -> Invocation:
+               custom_attributes: str | None = None, target_variant: str | None = None,
+               accept: str | None = None) -> Invocation:
         variant = self._pick(target_variant)
         try:
-            output = variant.server.invoke(content_type, body)
+            reply = variant.server.invoke(content_type, body, accept)
         except ContainerError as error:
             if variant.log is not None:
                 variant.log.write(f"ERROR {error.status} answering an invocation: {error.message}")
@@ -77,12 +79,12 @@ class LiveEndpoint:
                 f"See {self.log_group} for more information.",
                 error.status, error.message, self.log_group, variant.name,
             ) from None
-        if variant.capture is not None and self.policy.sampled():
+        if reply.status == 200 and variant.capture is not None and self.policy.sampled():
             now = time.time()
-            record = build_record(self.policy, content_type, body, RESPONSE_TYPE, output, inference_time(now),
-                                  inference_id, custom_attributes)
+            record = build_record(self.policy, content_type, body, reply.content_type, reply.body,
+                                  inference_time(now), inference_id, custom_attributes)
             variant.capture.write(record, now)
-        return Invocation(output, RESPONSE_TYPE, variant.name)
+        return Invocation(reply.body, reply.content_type, variant.name, reply.status)
 
     def _pick(self, target: str | None) -> LiveVariant:
         if target is not None:

@@ -1,17 +1,24 @@
-"""The built-in XGBoost container's serving contract, in-process.
+"""The built-in XGBoost container's single-model server (``algorithm_mode/serve.py`` of
+aws/sagemaker-xgboost-container at the image's tag), in-process.
 
-Same inputs, outputs and failures as the container's ``/invocations``: ``text/csv`` rows (no header) in,
-one probability per row out, joined with commas (real-time mode), as ``text/csv; charset=utf-8``. A payload
-that is not CSV is the container's 415; a feature count it cannot score is its 400. The endpoint turns both
-into the ModelError that SageMaker returns for a container error.
+A request is ``text/csv`` (no header; an empty field is a missing value), ``text/libsvm`` /``text/x-libsvm`` or
+``application/x-recordio-protobuf``; anything else is the container's 415. An empty body is its 204. Pickled
+models (the versions up to 1.2) get the container's feature-count check (the model's count, or one fewer: a model
+trained with an extra column); a payload XGBoost cannot score is its 400. Up to 1.0 the answer is one CSV line
+of comma-joined predictions whatever the Accept; from 1.2 the Accept picks text/csv (one prediction per line),
+application/json, application/jsonlines or application/x-recordio-protobuf, and any other is its 406. A batch
+transform always gets one prediction per line. The endpoint turns these statuses into SageMaker's ModelError.
 """
 from __future__ import annotations
 
 import io
+import json
 import math
 import subprocess
 import sys
 import tarfile
+from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +26,15 @@ import xgboost as xgb
 
 from sagelocal.hosting.model_loader import MODEL_FILE
 from sagelocal.jobs.container import base_environment
-from sagelocal.jobs.xgb_container import versions
+from sagelocal.jobs.xgb_container import data, recordio, versions
+from sagelocal.jobs.xgb_container.errors import ContainerFailure
 
-RESPONSE_TYPE = "text/csv; charset=utf-8"
 # The images whose models the server can load: the XGBoost containers, current and legacy.
 SERVED_IMAGES = ("sagemaker-xgboost", "xgboost")
 LOAD_TIMEOUT_SECONDS = 300
+SUPPORTED_ACCEPTS = ["application/json", "application/jsonlines", "application/x-recordio-protobuf", "text/csv"]
+# The first version whose server reads Accept and writes one CSV prediction per line.
+FIRST_NEGOTIATING_VERSION = "1.2-1"
 
 
 class ContainerError(Exception):
@@ -57,56 +67,153 @@ def load_booster(model_tar: Path, image_uri: str) -> xgb.Booster:
     return booster
 
 
+def served_version(image_uri: str) -> str:
+    """The container version whose server answers for ``image_uri``: the newest for a tag the runtime does not
+    know (such an image gets no unpickling)."""
+    try:
+        return versions.container_version(image_uri)
+    except versions.UnknownVersion:
+        return versions.VERSIONS[-1]
+
+
 def saves_pickles(image_uri: str) -> bool:
     """Whether the XGBoost container of ``image_uri`` saved its models with pickle: up to 1.2 (tags ``0.90-1``,
-    ``1.2-1``, ...) and the legacy ``xgboost`` image; 1.3 and later save XGBoost's own format. A tag the runtime
-    does not know is never unpickled."""
-    try:
-        return versions.saves_pickles(versions.container_version(image_uri))
-    except versions.UnknownVersion:
-        return False
+    ``1.2-1``, ...) and the legacy ``xgboost`` image; 1.3 and later save XGBoost's own format."""
+    return versions.saves_pickles(served_version(image_uri))
+
+
+@dataclass
+class Reply:
+    body: bytes
+    content_type: str
+    status: int = 200
 
 
 class XGBoostServer:
-    """One loaded model, scoring requests as the built-in container does."""
+    """One loaded model, answering requests as the built-in container of ``version`` does."""
 
-    def __init__(self, booster: xgb.Booster):
+    def __init__(self, booster: xgb.Booster, version: str = versions.VERSIONS[-1]):
         self.booster = booster
         self.num_features = booster.num_features()
+        self.version = version
+        self.checks_feature_count = versions.saves_pickles(version)
+        self.negotiates = versions.at_least(version, FIRST_NEGOTIATING_VERSION)
 
-    def invoke(self, content_type: str, body: bytes) -> bytes:
-        media = content_type.split(";", 1)[0].strip().lower()
-        if media != "text/csv":
-            raise ContainerError(415, f"Content type {content_type} is not supported")
-        try:
-            rows = parse_csv(body)
-        except ValueError as error:
-            raise ContainerError(415, "Loading csv data failed with Exception, please ensure data is in csv "
-                                      f"format:\n {type(error)}\n {error}") from None
+    def invoke(self, content_type: str, body: bytes, accept: str | None = None, batch: bool = False) -> Reply:
+        if not body:
+            return Reply(b"", "text/html; charset=utf-8", 204)
+        fmt = request_format(content_type)
+        rows = parse_request(fmt, body)
+        predictions = self._predict(fmt, rows)
+        if batch:
+            return Reply(_lines(predictions), _mimetype(self._accept(accept) if self.negotiates else "text/csv"))
+        if not self.negotiates:
+            return Reply(",".join(map(str, predictions)).encode(), _mimetype("text/csv"))
+        accept = self._accept(accept)
+        return Reply(encode(predictions, accept), _mimetype(accept))
+
+    def _predict(self, fmt: str, rows) -> list:
         width = rows.shape[1]
-        # The container accepts one column fewer than the model (a model trained with an extra column).
-        if not (width == self.num_features or width + 1 == self.num_features):
-            raise ContainerError(400, "Unable to evaluate payload provided: Feature size of csv inference data "
-                                      f"{width} is not consistent with feature size of trained model "
-                                      f"{self.num_features}")
-        predictions = self.booster.inplace_predict(rows, validate_features=False)
-        return ",".join(map(str, predictions.ravel().tolist())).encode()
+        if self.checks_feature_count:
+            if fmt == "libsvm" and width > self.num_features + 1:
+                raise ContainerError(400, "Unable to evaluate payload provided: Feature size of libsvm inference "
+                                          f"data {width} is larger than feature size of trained model "
+                                          f"{self.num_features}.")
+            if fmt != "libsvm" and width not in (self.num_features, self.num_features - 1):
+                raise ContainerError(400, f"Unable to evaluate payload provided: Feature size of {fmt} inference "
+                                          f"data {width} is not consistent with feature size of trained model "
+                                          f"{self.num_features}.")
+        if width == self.num_features - 1:
+            # A model trained with one column more than it is asked about (the label's place): the container
+            # accepts it, the last column missing.
+            rows = _widened(rows, self.num_features)
+        try:
+            return self.booster.inplace_predict(rows, validate_features=False).ravel().tolist()
+        except (xgb.core.XGBoostError, ValueError) as error:
+            raise ContainerError(400, "Unable to evaluate payload provided: "
+                                      f"{str(error).splitlines()[0]}") from None
+
+    @staticmethod
+    def _accept(accept: str | None) -> str:
+        media = _media_type(accept or "")
+        if not media or media == "*/*":
+            return "text/csv"
+        if media not in SUPPORTED_ACCEPTS:
+            raise ContainerError(406, f"Accept type {media} is not supported. Please use supported accept types: "
+                                      f"{SUPPORTED_ACCEPTS}.")
+        return media
+
+
+def _widened(rows, width: int):
+    if isinstance(rows, np.ndarray):
+        return np.hstack([rows, np.full((rows.shape[0], width - rows.shape[1]), np.nan, dtype=rows.dtype)])
+    rows = rows.copy()
+    rows.resize((rows.shape[0], width))  # a CSR matrix: the added columns hold no entries, i.e. missing
+    return rows
+
+
+def _mimetype(media: str) -> str:
+    """The Content-Type Flask sends for a response ``mimetype``: text types get the charset."""
+    return f"{media}; charset=utf-8" if media.startswith("text/") else media
+
+
+def _media_type(header_value: str) -> str:
+    if "/" not in header_value:
+        return header_value.split(";")[0].strip().lower()
+    header = Message()
+    header["content-type"] = header_value
+    return header.get_content_type()
+
+
+def request_format(content_type: str) -> str:
+    """csv, libsvm or recordio-protobuf, or the container's 415 (its training content types are parsed alike)."""
+    try:
+        fmt = data.content_format(content_type or "")
+    except ContainerFailure as failure:
+        raise ContainerError(415, failure.message) from None
+    if fmt == "parquet":
+        raise ContainerError(415, f"Content-type {content_type} is not supported.")
+    return fmt
+
+
+def parse_request(fmt: str, body: bytes):
+    """The request's rows: a dense float array (CSV, dense records) or a CSR matrix (libsvm, sparse records)."""
+    try:
+        if fmt == "csv":
+            return parse_csv(body)
+        if fmt == "libsvm":
+            return parse_libsvm(body)
+        return recordio.feature_matrix(recordio.read_records(body)[0])
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ContainerError(415, f"Loading {fmt} data failed with Exception, please ensure data is in {fmt} "
+                                  f"format:\n {type(error)}\n {error}") from None
 
 
 def parse_csv(body: bytes) -> np.ndarray:
     """Rows of floats from a CSV payload; empty fields are missing values (NaN), as in the container."""
-    text = body.decode("utf-8").strip()
-    if not text:
-        raise ValueError("the payload has no rows")
-    lines = text.splitlines()
+    lines = body.decode("utf-8").strip().split("\n")
     if len(lines) == 1:
         # Fast path for the common single-row request.
         return np.array([[_number(v) for v in lines[0].split(",")]], dtype=np.float32)
-    rows = [[_number(v) for v in line.split(",")] for line in lines if line.strip()]
+    rows = [[_number(v) for v in line.split(",")] for line in lines]
     widths = {len(row) for row in rows}
     if len(widths) != 1:
         raise ValueError(f"rows have different numbers of columns: {sorted(widths)}")
     return np.array(rows, dtype=np.float32)
+
+
+def parse_libsvm(body: bytes):
+    """A CSR matrix of ``label index:value ...`` lines; the label is ignored, the width is the largest index + 1."""
+    from scipy.sparse import csr_matrix
+
+    rows, columns, values = [], [], []
+    for row, line in enumerate(body.decode("utf-8").strip().split("\n")):
+        for item in line.split(" ")[1:]:
+            index, _, value = item.partition(":")
+            rows.append(row)
+            columns.append(int(index))
+            values.append(float(value))
+    return csr_matrix((values, (rows, columns)), dtype=np.float32)
 
 
 def _number(value: str) -> float:
@@ -114,6 +221,22 @@ def _number(value: str) -> float:
     if not value:
         return math.nan
     return float(value)
+
+
+def _lines(predictions: list) -> bytes:
+    return "".join(f"{value}\n" for value in predictions).encode()
+
+
+def encode(predictions: list, accept: str) -> bytes:
+    """The predictions in the Accept's format: one CSV line or JSON line per prediction, the JSON document
+    ``{"predictions": [{"score": ...}]}``, or one RecordIO-protobuf record per prediction (label ``score``)."""
+    if accept == "application/json":
+        return json.dumps({"predictions": [{"score": value} for value in predictions]}).encode()
+    if accept == "application/jsonlines":
+        return "".join(json.dumps({"score": value}) + "\n" for value in predictions).encode()
+    if accept == "application/x-recordio-protobuf":
+        return b"".join(recordio.write_scores(value) for value in predictions)
+    return _lines(predictions)
 
 
 def make_model_archive(booster: xgb.Booster) -> bytes:

@@ -103,6 +103,9 @@ def _record_rows(capture: dict, where: str, index_names: tuple) -> list:
     # Output columns first (Model Monitor assumes the prediction is the first column of the baseline).
     ordered = sorted(present, key=lambda name: 0 if name == "endpointOutput" else 1)
     parts = [_payload_rows(capture[name], f"{where}: {name}") for name in ordered]
+    if len(parts) == 2 and len(parts[0]) == 1 and len(parts[1]) > 1 and len(parts[0][0]) == len(parts[1]):
+        # The XGBoost containers up to 1.0 answer a multi-row request with one line of comma-joined predictions.
+        parts[0] = [[field] for field in parts[0][0]]
     if len(parts) == 2 and len(parts[0]) != len(parts[1]):
         raise UserError(f"{where}: {len(parts[0])} output rows but {len(parts[1])} input rows")
     return [sum(fields, []) for fields in zip(*parts)]

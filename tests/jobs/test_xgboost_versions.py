@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import xgboost
 
+from jobs.test_training import request
 from sagelocal.config import Settings
 from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.training import run_training_job
@@ -32,19 +33,16 @@ def regression_csv(rng, count: int) -> bytes:
 
 
 def training_request(image_uri: str, hyperparameters: dict, channels: dict | None = None) -> dict:
+    """test_training's request on ``image_uri``; ``channels`` maps each channel to its ContentType (None: none)."""
     channels = channels or {"train": "text/csv", "validation": "text/csv"}
-    return {
-        "AlgorithmSpecification": {"TrainingImage": image_uri, "TrainingInputMode": "File"},
-        "HyperParameters": hyperparameters,
-        "InputDataConfig": [{"ChannelName": name, "InputMode": "File",
-                             **({"ContentType": content_type} if content_type else {}),
-                             "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
-                                                             "S3Uri": f"s3://data/{name}"}}}
-                            for name, content_type in channels.items()],
-        "OutputDataConfig": {"S3OutputPath": "s3://data/model"},
-        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 120},
-    }
+    job = request(hyperparameters, tuple(channels))
+    job["AlgorithmSpecification"]["TrainingImage"] = image_uri
+    for channel in job["InputDataConfig"]:
+        if channels[channel["ChannelName"]] is None:
+            del channel["ContentType"]
+        else:
+            channel["ContentType"] = channels[channel["ChannelName"]]
+    return job
 
 
 @pytest.fixture

@@ -107,9 +107,18 @@ def feature_matrix(rows: list):
 def write_record(features: np.ndarray, label: float | None = None) -> bytes:
     """One dense float32 record, framed: what the SDK's RecordSerializer writes per row."""
     record = Record()
-    tensor = record.features["values"].float32_tensor
-    tensor.values.extend(np.asarray(features, dtype=np.float32).ravel().tolist())
+    record.features["values"].float32_tensor.values.extend(np.asarray(features, dtype=np.float32).ravel().tolist())
     if label is not None:
         record.label["values"].float32_tensor.values.append(float(label))
-    payload = record.SerializeToString()
+    return _framed(record.SerializeToString())
+
+
+def write_scores(score: float) -> bytes:
+    """One prediction as the built-in algorithms answer in RecordIO-protobuf: ``label["score"]``."""
+    record = Record()
+    record.label["score"].float32_tensor.values.append(float(score))
+    return _framed(record.SerializeToString())
+
+
+def _framed(payload: bytes) -> bytes:
     return struct.pack("<II", _MAGIC, len(payload)) + payload + b"\0" * (-len(payload) % 4)
