@@ -76,6 +76,29 @@ def run_quality_check(ctx: StepContext, body: dict) -> StepOutcome:
     return StepOutcome(result, metadata, seconds)
 
 
+def run_transform(ctx: StepContext, body: dict) -> StepOutcome:
+    from sagelocal.jobs.transform import run_transform_job
+
+    description = _job("Transform", lambda: run_transform_job(ctx.settings, ctx.job_name, body["Arguments"],
+                                                              ctx.stop))
+    return StepOutcome(description, {"TransformJob": {"Arn": description["TransformJobArn"]}},
+                       description["ProcessSeconds"])
+
+
+def run_create_model(ctx: StepContext, body: dict) -> StepOutcome:
+    """CreateModel with the step's arguments under the execution's model name, as SageMaker names it; the
+    step's properties are DescribeModel's answer."""
+    from sagelocal.hosting import HostingBackend
+
+    hosting = HostingBackend(ctx.settings, ctx.registry())
+    try:
+        hosting.create_model({**body["Arguments"], "ModelName": ctx.job_name})
+    except ServiceError as error:
+        raise StepFailed(f"{error.code}: {error.message}") from None
+    described = hosting.describe_model({"ModelName": ctx.job_name})
+    return StepOutcome(described, {"Model": {"Arn": described["ModelArn"]}})
+
+
 def run_register_model(ctx: StepContext, body: dict) -> StepOutcome:
     request = _drop_unset(body["Arguments"])
     try:
@@ -101,6 +124,8 @@ HANDLERS = {
     "Training": run_training,
     "QualityCheck": run_quality_check,
     "RegisterModel": run_register_model,
+    "Model": run_create_model,
+    "Transform": run_transform,
     "Condition": run_condition,
     "Fail": run_fail,
 }
