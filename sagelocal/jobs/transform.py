@@ -114,19 +114,16 @@ class _Job:
         parts = []
         for body, records in requests:
             self._check_stop()
-            count = records if isinstance(records, int) else len(records)
             sent = b"\n".join(map(self.processing.model_input, records)) if self.processing.filters_input else body
-            predictions = self._invoke(server, sent, count)
+            predictions = self._invoke(server, sent)
             if per_record:
-                predictions = [self.processing.written(record, prediction, self._inference_id() if
-                                                       self.generate_ids else None)
-                               for record, prediction in zip(records, predictions.split(b"\n"))]
-                predictions = b"\n".join(predictions)
+                predictions = b"\n".join(self._written(records, predictions.split(b"\n")))
             parts.append(predictions + b"\n" if self.line_output else predictions)
         return b"".join(parts)
 
-    def _invoke(self, server: XGBoostServer, body: bytes, count: int) -> bytes:
-        """The container's batch-mode answer for ``count`` records: one prediction per line, no final newline."""
+    def _invoke(self, server: XGBoostServer, body: bytes) -> bytes:
+        """The container's batch-mode answer (SAGEMAKER_BATCH): one prediction per line of the request, no final
+        newline."""
         if _SERVER_TAKES_ACCEPT:
             response = server.invoke(self.content_type, body, accept=self.accept)
         else:
@@ -134,17 +131,26 @@ class _Job:
                 raise ContainerError(406, f"Accept {self.accept} is not supported by this model server")
             response = server.invoke(self.content_type, body)
         response = response.rstrip(b"\n")
-        lines = response.count(b"\n") + 1
-        if count == 1 or lines == count:
+        rows = body.strip(b"\n").count(b"\n") + 1
+        answered = response.count(b"\n") + 1
+        if answered == rows:
             return response
         # A server in real-time mode joins one request's predictions with commas ...
-        if lines == 1 and response.count(b",") + 1 == count:
+        if answered == 1 and response.count(b",") + 1 == rows:
             return response.replace(b",", b"\n")
-        # ... or answers application/json as {"predictions": [one per record]}.
+        # ... or answers application/json as {"predictions": [one per row]}.
         predictions = _json_predictions(response)
-        if predictions is not None and len(predictions) == count:
+        if predictions is not None and len(predictions) == rows:
             return b"\n".join(json.dumps(p, separators=(",", ":")).encode() for p in predictions)
-        raise ContainerError(500, f"the model answered {lines} lines for {count} records")
+        return response
+
+    def _written(self, records: list[bytes], predictions: list[bytes]) -> list[bytes]:
+        """Each record's output line: its prediction, with DataProcessing and the inference id applied."""
+        if len(predictions) != len(records):
+            raise DataProcessingError(f"the model answered {len(predictions)} predictions for {len(records)} "
+                                      "records, so they cannot be matched record for record")
+        return [self.processing.written(record, prediction, self._inference_id() if self.generate_ids else None)
+                for record, prediction in zip(records, predictions)]
 
     def _inference_id(self) -> tuple[str, str]:
         return str(uuid.uuid4()), datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

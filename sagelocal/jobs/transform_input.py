@@ -80,7 +80,7 @@ def batches(records: list[bytes], strategy: str, max_payload_mb: int) -> Iterato
 
 
 def line_chunks(data: bytes, max_payload_mb: int) -> Iterator[tuple[bytes, int]]:
-    """MultiRecord over ``SplitType: Line`` without looking at each record: (request body, records in it), each
+    """MultiRecord over ``SplitType: Line`` without looking at each record: (request body, None), each
     body whole lines up to the limit. Same requests as :func:`batches` for input without blank lines."""
     limit = max_payload_mb * MEBIBYTE if max_payload_mb else len(data) + 1
     position, end_of_data = 0, len(data.rstrip(b"\n"))
@@ -94,7 +94,7 @@ def line_chunks(data: bytes, max_payload_mb: int) -> Iterator[tuple[bytes, int]]
                 raise JobFailed(f"ClientError: a record is larger than MaxPayloadInMB ({max_payload_mb} MB): raise "
                                 "MaxPayloadInMB")
         body = data[position:cut]
-        yield body, body.count(b"\n") + 1
+        yield body, None
         position = cut + 1
 
 
