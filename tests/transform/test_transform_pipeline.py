@@ -111,3 +111,25 @@ def test_model_transform_and_register_run_and_read_back(sdk_definition, local_se
     assert set(package["DriftCheckBaselines"]) == {"ModelQuality", "ModelDataQuality", "Bias", "Explainability"}
     shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("DescribeModelPackageOutput")
     assert unknown_members(package, shape) == []
+
+
+def test_register_model_arguments_outside_botocore_shape_fail_the_step(tmp_path):
+    """AWS refuses a CreateModelPackage whose metrics do not fit its model; nothing is registered."""
+    from sagelocal.config import Settings
+    from sagelocal.registry import RegistryBackend
+
+    settings = Settings(home=tmp_path / "home")
+    source = {"ContentType": "application/json", "S3Uri": "s3://pipeline-data/metrics/m.json"}
+    step = {"Name": "Register", "Type": "RegisterModel", "Arguments": {
+        "ModelPackageGroupName": "typo", "ModelApprovalStatus": "Approved",
+        "InferenceSpecification": {"Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/"
+                                                            "sagemaker-xgboost:1.7-1", "ModelDataUrl": MODEL_URI}],
+                                   "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        "ModelMetrics": {"ModelQuality": {"Statistic": source}}}}
+    parsed = definitions.parse({"Version": "2020-12-01", "Steps": [step]})
+    execution = PipelineRunner(settings, parsed, {}, "typo-pipeline").run()
+    assert execution["PipelineExecutionStatus"] == "Failed"
+    assert 'Step Register failed: ValidationException: Unknown parameter in ' \
+           'ModelMetrics.ModelQuality: "Statistic", must be one of: Statistics, Constraints' \
+           in execution["FailureReason"]
+    assert RegistryBackend(settings).list_model_packages({})["ModelPackageSummaryList"] == []
