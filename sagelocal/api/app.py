@@ -25,6 +25,7 @@ from sagelocal.hosting import HostingBackend
 from sagelocal.hosting.routes import install as install_runtime_routes
 from sagelocal.jobs.backend import ProcessingJobsBackend
 from sagelocal.jobs.listing import JobListingsBackend
+from sagelocal.jobs.transform_backend import TransformJobsBackend
 from sagelocal.pipelines_api import PipelinesBackend
 from sagelocal.registry import RegistryBackend
 from sagelocal.review import ReviewBackend
@@ -47,7 +48,8 @@ def build_backends(settings: Settings) -> dict:
     return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions,
             "jobs": ProcessingJobsBackend(settings), "review": ReviewBackend(settings),
             "schedules": schedules, "monitoring_job_definitions": schedules.definitions,
-            "pipeline_versions": pipelines.versions, "job_listings": JobListingsBackend(settings)}
+            "pipeline_versions": pipelines.versions, "job_listings": JobListingsBackend(settings),
+            "transform_jobs": TransformJobsBackend(settings)}
 
 
 def signed(service: str):

@@ -13,7 +13,7 @@ from sagelocal.engine import policies
 from sagelocal.engine.expressions import step_references
 from sagelocal.errors import UserError
 
-STEP_TYPES = ("Processing", "Training", "QualityCheck", "Condition", "RegisterModel", "Fail")
+STEP_TYPES = ("Processing", "Training", "QualityCheck", "Condition", "RegisterModel", "Model", "Transform", "Fail")
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
 
 
@@ -74,6 +74,7 @@ def parse(document, source: str = "definition") -> Definition:
     parameters = _parse_parameters(document.get("Parameters") or [], source)
     steps: dict[str, Step] = {}
     _collect_steps(document["Steps"], steps, None, source)
+    _refuse_unsupported(steps, source)
     _link(steps, parameters, source)
     return Definition(parameters, steps, document)
 
@@ -99,12 +100,9 @@ def _collect_steps(items, steps: dict[str, Step], branch, source: str) -> None:
         if not isinstance(body, dict) or not isinstance(body.get("Name"), str) or not body["Name"]:
             raise UserError(f"{source}: every step needs a 'Name': {str(body)[:80]}")
         name, kind = body["Name"], body.get("Type")
-        if kind not in STEP_TYPES:
-            raise UserError(f"{source}: step {name!r} has type {kind!r}, which this runner does not run "
-                            f"(it runs {', '.join(STEP_TYPES)})")
         if name in steps:
             raise UserError(f"{source}: two steps are named {name!r}")
-        if not isinstance(body.get("Arguments"), dict):
+        if kind in STEP_TYPES and not isinstance(body.get("Arguments"), dict):
             raise UserError(f"{source}: step {name!r} has no 'Arguments' object")
         try:  # checked now so that a bad policy stops the run before any step starts
             policies.cache_settings(body)
@@ -115,6 +113,14 @@ def _collect_steps(items, steps: dict[str, Step], branch, source: str) -> None:
         if kind == "Condition":
             _collect_steps(body["Arguments"].get("IfSteps") or [], steps, (name, True), source)
             _collect_steps(body["Arguments"].get("ElseSteps") or [], steps, (name, False), source)
+
+
+def _refuse_unsupported(steps: dict[str, Step], source: str) -> None:
+    """One error naming every step this runner cannot run, so that a definition is not fixed one step at a time."""
+    unsupported = [f"{step.name!r} ({step.type})" for step in steps.values() if step.type not in STEP_TYPES]
+    if unsupported:
+        raise UserError(f"{source}: {len(unsupported)} step{'s' if len(unsupported) > 1 else ''} of types this "
+                        f"runner does not run: {', '.join(unsupported)} (it runs {', '.join(STEP_TYPES)})")
 
 
 def _link(steps: dict[str, Step], parameters: dict, source: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from sagelocal.engine.expressions import Scope, evaluate, evaluate_condition
+from sagelocal.engine.step_requests import request_problem
 from sagelocal.errors import ServiceError
 from sagelocal.jobs.container import JobFailed
 
@@ -76,8 +77,32 @@ def run_quality_check(ctx: StepContext, body: dict) -> StepOutcome:
     return StepOutcome(result, metadata, seconds)
 
 
+def run_transform(ctx: StepContext, body: dict) -> StepOutcome:
+    from sagelocal.jobs.transform import run_transform_job
+
+    request = _checked("CreateTransformJob", {**body["Arguments"], "TransformJobName": ctx.job_name})
+    description = _job("Transform", lambda: run_transform_job(ctx.settings, ctx.job_name, request, ctx.stop))
+    return StepOutcome(description, {"TransformJob": {"Arn": description["TransformJobArn"]}},
+                       description["ProcessSeconds"])
+
+
+def run_create_model(ctx: StepContext, body: dict) -> StepOutcome:
+    """CreateModel with the step's arguments under the execution's model name, as SageMaker names it; the
+    step's properties are DescribeModel's answer."""
+    from sagelocal.hosting import HostingBackend
+
+    hosting = HostingBackend(ctx.settings, ctx.registry())
+    request = _checked("CreateModel", {**body["Arguments"], "ModelName": ctx.job_name})
+    try:
+        hosting.create_model(request)
+    except ServiceError as error:
+        raise StepFailed(f"{error.code}: {error.message}") from None
+    described = hosting.describe_model({"ModelName": ctx.job_name})
+    return StepOutcome(described, {"Model": {"Arn": described["ModelArn"]}})
+
+
 def run_register_model(ctx: StepContext, body: dict) -> StepOutcome:
-    request = _drop_unset(body["Arguments"])
+    request = _checked("CreateModelPackage", _drop_unset(body["Arguments"]))
     try:
         arn = ctx.registry().create_model_package(request)["ModelPackageArn"]
     except ServiceError as error:
@@ -101,9 +126,19 @@ HANDLERS = {
     "Training": run_training,
     "QualityCheck": run_quality_check,
     "RegisterModel": run_register_model,
+    "Model": run_create_model,
+    "Transform": run_transform,
     "Condition": run_condition,
     "Fail": run_fail,
 }
+
+
+def _checked(operation: str, request: dict) -> dict:
+    """``request`` when SageMaker would accept it for ``operation``; else the step fails with AWS's reason."""
+    problem = request_problem(operation, request)
+    if problem:
+        raise StepFailed(problem)
+    return request
 
 
 def _job(kind: str, start: Callable[[], dict]) -> dict:

@@ -43,6 +43,16 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def model_container(settings: Settings, name: str) -> dict:
+    """The Image, ModelDataUrl and Environment a created model serves (a transform job reads it), or the
+    ValidationException DescribeModel gives for a model that does not exist."""
+    row = Database(settings.db_path("hosting"), _SCHEMA).query_one("SELECT container FROM models WHERE name = ?",
+                                                                   (name,))
+    if row is None:
+        raise ValidationError(f'Could not find model "{settings.arn("model", name.lower())}".')
+    return json.loads(row["container"])
+
+
 class HostingBackend:
     """Models, endpoint configs, endpoints; ``invoke`` answers sagemaker-runtime's InvokeEndpoint."""
 

@@ -1,6 +1,5 @@
 """List*Jobs over the shared job store: processing, training and transform jobs filtered, sorted and paged as
 SageMaker does (NameContains, StatusEquals, creation and modification time bounds, SortBy Name|CreationTime|Status).
-Transform jobs never run here, so ListTransformJobs answers an empty list.
 """
 from __future__ import annotations
 
@@ -13,6 +12,8 @@ _SUMMARY_FIELDS = {
                    "ProcessingJobStatus", "FailureReason", "ExitMessage"),
     "Training": ("TrainingJobName", "TrainingJobArn", "CreationTime", "TrainingEndTime", "LastModifiedTime",
                  "TrainingJobStatus", "SecondaryStatus"),
+    "Transform": ("TransformJobName", "TransformJobArn", "CreationTime", "TransformEndTime", "LastModifiedTime",
+                  "TransformJobStatus", "FailureReason"),
 }
 
 
@@ -33,13 +34,10 @@ def list_jobs(jobs: JobStore, kind: str, request: dict) -> dict:
 
 
 class JobListingsBackend:
-    """ListTrainingJobs and ListTransformJobs (ListProcessingJobs is the processing jobs backend's)."""
+    """ListTrainingJobs (ListProcessingJobs and ListTransformJobs are their jobs' backends')."""
 
     def __init__(self, settings: Settings):
         self.jobs = JobStore(settings)
 
     def list_training_jobs(self, request: dict) -> dict:
         return list_jobs(self.jobs, "Training", request)
-
-    def list_transform_jobs(self, request: dict) -> dict:
-        return {"TransformJobSummaries": []}

@@ -34,6 +34,7 @@ _DESCRIBE = {
     "pipeline": ("DescribePipeline", "PipelineName"),
     "processing-job": ("DescribeProcessingJob", "ProcessingJobName"),
     "training-job": ("DescribeTrainingJob", "TrainingJobName"),
+    "transform-job": ("DescribeTransformJob", "TransformJobName"),
     "monitoring-schedule": ("DescribeMonitoringSchedule", "MonitoringScheduleName"),
     "data-quality-job-definition": ("DescribeDataQualityJobDefinition", "JobDefinitionName"),
     "model-quality-job-definition": ("DescribeModelQualityJobDefinition", "JobDefinitionName"),

@@ -35,7 +35,7 @@ def test_missing_file(tmp_path):
 @pytest.mark.parametrize("steps,message", [
     ([], "non-empty 'Steps'"),
     ([{"Type": "Processing", "Arguments": {}}], "needs a 'Name'"),
-    ([{"Name": "A", "Type": "Transform", "Arguments": {}}], "'A' has type 'Transform'"),
+    ([{"Name": "A", "Type": "EMR", "Arguments": {}}], r"1 step of types this runner does not run: 'A' \(EMR\)"),
     ([{"Name": "A", "Type": "Fail"}], "'A' has no 'Arguments'"),
     ([{"Name": "A", "Type": "Fail", "Arguments": {}}, {"Name": "A", "Type": "Fail", "Arguments": {}}], "two steps"),
     ([{"Name": "A", "Type": "Fail", "Arguments": {"ErrorMessage": {"Get": "Parameters.Nope"}}}],
@@ -53,6 +53,24 @@ def test_missing_file(tmp_path):
 def test_bad_definitions(steps, message):
     with pytest.raises(UserError, match=message):
         definition.parse(document(steps))
+
+
+def test_every_step_the_runner_cannot_run_is_named_in_one_error():
+    """The monitoring template's definition is refused once, naming all its Clarify steps (and any other kind)
+    wherever they are, branches included, not one per attempt."""
+    clarify = {"Type": "ClarifyCheck", "Arguments": {}}
+    steps = [{"Name": "DataBias", **clarify}, {"Name": "ModelExplainability", **clarify},
+             {"Name": "Notify", "Type": "Lambda", "FunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:f"},
+             {"Name": "Check", "Type": "Condition", "Arguments": {
+                 "Conditions": [], "IfSteps": [{"Name": "ModelBias", **clarify}],
+                 "ElseSteps": [{"Name": "Cluster", "Type": "EMR", "Arguments": {}}]}},
+             {"Name": "CreateModel", "Type": "Model", "Arguments": {}},
+             {"Name": "Transform", "Type": "Transform", "Arguments": {}}]
+    with pytest.raises(UserError) as refused:
+        definition.parse(document(steps))
+    assert "5 steps of types this runner does not run: 'DataBias' (ClarifyCheck), 'ModelExplainability' " \
+           "(ClarifyCheck), 'Notify' (Lambda), 'ModelBias' (ClarifyCheck), 'Cluster' (EMR)" in str(refused.value)
+    assert "'CreateModel'" not in str(refused.value) and "'Transform'" not in str(refused.value)
 
 
 @pytest.mark.parametrize("parameters,message", [
