@@ -13,8 +13,6 @@ container for them: MultiRecord, 6 MB.
 """
 from __future__ import annotations
 
-import inspect
-import json
 import time
 import uuid
 from datetime import datetime, timezone
@@ -26,7 +24,7 @@ from sagelocal.hosting.backend import model_container
 from sagelocal.hosting.serving import ContainerError, XGBoostServer, load_booster
 from sagelocal.jobs.batch_capture import write_capture_manifests
 from sagelocal.jobs.container import STOP_POLL_SECONDS, JobFailed, JobStopped
-from sagelocal.jobs.dataprocessing import DataProcessing, DataProcessingError, media_type
+from sagelocal.jobs.dataprocessing import DataProcessing, DataProcessingError
 from sagelocal.jobs.store import JobStore, JobTracker
 from sagelocal.jobs.transform_input import (SPLIT_TYPES, InputObject, batches, input_base, input_objects,
                                             line_chunks, read_object, split_records)
@@ -35,7 +33,6 @@ from sagelocal.storage.s3 import LocalS3
 # The built-in XGBoost container's /execution-parameters: what a job that sets none of them runs with.
 DEFAULT_BATCH_STRATEGY = "MultiRecord"
 DEFAULT_MAX_PAYLOAD_MB = 6
-_SERVER_TAKES_ACCEPT = "accept" in inspect.signature(XGBoostServer.invoke).parameters
 
 
 def run_transform_job(settings: Settings, job_name: str, request: dict,
@@ -124,25 +121,8 @@ class _Job:
     def _invoke(self, server: XGBoostServer, body: bytes) -> bytes:
         """The container's batch-mode answer (SAGEMAKER_BATCH): one prediction per line of the request, no final
         newline."""
-        if _SERVER_TAKES_ACCEPT:
-            response = server.invoke(self.content_type, body, accept=self.accept)
-        else:
-            if self.accept and media_type(self.accept) != "text/csv":
-                raise ContainerError(406, f"Accept {self.accept} is not supported by this model server")
-            response = server.invoke(self.content_type, body)
-        response = response.rstrip(b"\n")
-        rows = body.strip(b"\n").count(b"\n") + 1
-        answered = response.count(b"\n") + 1
-        if answered == rows:
-            return response
-        # A server in real-time mode joins one request's predictions with commas ...
-        if answered == 1 and response.count(b",") + 1 == rows:
-            return response.replace(b",", b"\n")
-        # ... or answers application/json as {"predictions": [one per row]}.
-        predictions = _json_predictions(response)
-        if predictions is not None and len(predictions) == rows:
-            return b"\n".join(json.dumps(p, separators=(",", ":")).encode() for p in predictions)
-        return response
+        reply = server.invoke(self.content_type, body, accept=self.accept, batch=True)
+        return reply.body.rstrip(b"\n")
 
     def _written(self, records: list[bytes], predictions: list[bytes]) -> list[bytes]:
         """Each record's output line: its prediction, with DataProcessing and the inference id applied."""
@@ -163,15 +143,6 @@ class _Job:
         self._stop_checked = now
         if self.tracker.stop_requested() or (self.stop is not None and self.stop()):
             raise JobStopped("the transform job was stopped")
-
-
-def _json_predictions(response: bytes) -> list | None:
-    try:
-        document = json.loads(response)
-    except ValueError:
-        return None
-    predictions = document.get("predictions") if isinstance(document, dict) else None
-    return predictions if isinstance(predictions, list) else None
 
 
 def _failure(item: InputObject, error: Exception) -> str:
