@@ -53,7 +53,8 @@ def compute(problem_type: str, labels: np.ndarray, predictions: np.ndarray, scor
     metrics = {name: {"value": value, "standard_deviation": deviations[name]} for name, value in values.items()}
     if problem_type == REGRESSION:
         return metrics
-    ordered = {"confusion_matrix": _confusion(labels, predictions)}
+    classes = [0.0, POSITIVE] if problem_type == BINARY else sorted(set(labels.tolist()) | set(predictions.tolist()))
+    ordered = {"confusion_matrix": _confusion(labels, predictions, classes)}
     if problem_type == MULTICLASS:
         return ordered | metrics
     # AWS's order: the rates, the two curves, then AUC and the F-scores.
@@ -152,9 +153,8 @@ def _multiclass_scalars(labels, predictions, _scores=None) -> dict:
     return values
 
 
-def _confusion(labels: np.ndarray, predictions: np.ndarray) -> dict:
-    """``{actual: {predicted: count}}`` over every label seen, as in AWS's statistics."""
-    classes = sorted(set(labels.tolist()) | set(predictions.tolist()))
+def _confusion(labels: np.ndarray, predictions: np.ndarray, classes: list) -> dict:
+    """``{actual: {predicted: count}}``, as in AWS's statistics."""
     matrix = confusion_matrix(labels, predictions, labels=classes)
     names = [_label_text(c) for c in classes]
     return {names[i]: {names[j]: int(matrix[i][j]) for j in range(len(classes))} for i in range(len(classes))}
