@@ -1,7 +1,8 @@
 """ListMetrics, GetMetricStatistics, GetMetricData and PutMetricData over the metric store.
 
 Before answering, the store takes in what the runtime produced since: each finished monitoring execution's
-CloudWatch records (namespace ``aws/sagemaker/Endpoints/data-metrics``, dimensions Endpoint and
+CloudWatch records (namespace ``aws/sagemaker/Endpoints/data-metrics``, or ``.../model-metrics`` for
+ModelQuality, dimensions Endpoint and
 MonitoringSchedule, as Model Monitor publishes what its analyzer writes) and the endpoints' invocation metrics.
 Statistics: SampleCount, Average, Sum, Minimum, Maximum; percentiles and metric math are refused by name.
 """
@@ -20,6 +21,7 @@ from sagelocal.errors import ServiceError
 from sagelocal.paging import as_datetime
 
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+MODEL_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"  # ModelQuality executions' metrics
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 MAX_DATAPOINTS = 1440  # GetMetricStatistics
 MAX_METRIC_DATA_POINTS = 100_800  # GetMetricData's default MaxDatapoints
@@ -55,7 +57,8 @@ class CloudWatchBackend:
                     or self.store.has_source(source):
                 continue
             dimensions = [("Endpoint", report["EndpointName"]), ("MonitoringSchedule", report["MonitoringScheduleName"])]
-            self.store.put([_record_point(r, dimensions) for r in report["Metrics"]], source=source)
+            namespace = MODEL_METRICS_NAMESPACE if report["MonitoringType"] == "ModelQuality" else DATA_METRICS_NAMESPACE
+            self.store.put([_record_point(r, dimensions, namespace) for r in report["Metrics"]], source=source)
 
     # -- operations ---------------------------------------------------------------------------
     def put_metric_data(self, request: dict) -> dict:
@@ -158,16 +161,15 @@ class CloudWatchBackend:
         return start, end, period
 
 
-def _record_point(record: dict, dimensions: list) -> Datapoint:
+def _record_point(record: dict, dimensions: list, namespace: str) -> Datapoint:
     """A Model Monitor CloudWatch record (``Value`` or ``StatisticValues``) as a datapoint."""
     ts = _epoch(record["Timestamp"])
     if "StatisticValues" in record:
         stats = record["StatisticValues"]
-        return Datapoint(DATA_METRICS_NAMESPACE, record["MetricName"], canonical(dimensions), ts,
+        return Datapoint(namespace, record["MetricName"], canonical(dimensions), ts,
                          float(stats["SampleCount"]), float(stats["Sum"]), float(stats["Minimum"]),
                          float(stats["Maximum"]), record.get("Unit"))
-    return Datapoint.single(DATA_METRICS_NAMESPACE, record["MetricName"], dimensions, ts, float(record["Value"]),
-                            record.get("Unit"))
+    return Datapoint.single(namespace, record["MetricName"], dimensions, ts, float(record["Value"]), record.get("Unit"))
 
 
 def _statistic(row, statistic: str) -> float:

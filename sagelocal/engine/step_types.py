@@ -62,7 +62,9 @@ def run_quality_check(ctx: StepContext, body: dict) -> StepOutcome:
     from sagelocal.jobs.quality_check import run_quality_check as run_check
 
     supplied = body.get("SuppliedBaselineStatistics") and body.get("SuppliedBaselineConstraints")
-    previous = None if body.get("SkipCheck") or supplied else _approved_baseline(ctx, body.get("ModelPackageGroupName"))
+    kind = "ModelQuality" if body.get("CheckType") == "MODEL_QUALITY" else "ModelDataQuality"
+    previous = None if body.get("SkipCheck") or supplied else \
+        _approved_baseline(ctx, body.get("ModelPackageGroupName"), kind)
     try:
         result = run_check(ctx.settings, ctx.job_name, body, previous, ctx.stop)
     except JobFailed as failure:
@@ -151,8 +153,9 @@ def _job(kind: str, start: Callable[[], dict]) -> dict:
         raise StepFailed(failure.reason, failure.exception_type, metadata) from None
 
 
-def _approved_baseline(ctx: StepContext, group: str | None) -> tuple[str, str] | None:
-    """(statistics, constraints) URIs of the drift-check baseline of the group's latest approved version."""
+def _approved_baseline(ctx: StepContext, group: str | None, kind: str) -> tuple[str, str] | None:
+    """(statistics, constraints) URIs of the ``kind`` drift-check baseline (DriftCheckBaselines.ModelDataQuality
+    or .ModelQuality) of the group's latest approved version."""
     if not group:
         return None
     registry = ctx.registry()
@@ -163,7 +166,7 @@ def _approved_baseline(ctx: StepContext, group: str | None) -> tuple[str, str] |
         return None
     for summary in packages.get("ModelPackageSummaryList") or []:
         package = registry.describe_model_package({"ModelPackageName": summary["ModelPackageArn"]})
-        quality = (package.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}
+        quality = (package.get("DriftCheckBaselines") or {}).get(kind) or {}
         statistics = (quality.get("Statistics") or {}).get("S3Uri")
         constraints = (quality.get("Constraints") or {}).get("S3Uri")
         if statistics and constraints:

@@ -4,7 +4,7 @@ constraints) and, unless SkipCheck, checks the data against the baseline in use 
 The decisions follow SageMaker's QualityCheck step:
 - the baseline job always runs; its files are CalculatedBaselineStatistics / CalculatedBaselineConstraints;
 - the check compares against SuppliedBaseline*, or else the DriftCheckBaselines of the group's latest
-  approved model package; with neither, the step fails (there is nothing to check against);
+  approved model package (ModelDataQuality for DATA_QUALITY, ModelQuality for MODEL_QUALITY); with neither, the step fails (there is nothing to check against);
 - violations fail the step when FailOnViolation is true;
 - BaselineUsedForDriftCheck* is the new baseline when RegisterNewBaseline, else the one checked against.
 """
@@ -18,6 +18,10 @@ from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.processing import VIOLATIONS_EXIT, run_processing_job
 
 _BASELINE_DIR = "/opt/ml/processing/baseline"
+# The analyzer tells them apart by its environment (analysis_type MODEL_QUALITY, problem_type and the attributes,
+# which the SDK's ModelQualityCheckConfig writes into the request); a model-quality check reads only the
+# constraints of the baseline it checks against.
+CHECK_TYPES = ("DATA_QUALITY", "MODEL_QUALITY")
 
 
 def run_quality_check(settings: Settings, job_name: str, step: dict, previous: tuple[str, str] | None,
@@ -27,8 +31,8 @@ def run_quality_check(settings: Settings, job_name: str, step: dict, previous: t
 
     ``previous`` is (statistics URI, constraints URI) of the latest approved model package, if any.
     """
-    if step.get("CheckType") != "DATA_QUALITY":
-        raise JobFailed(f"CheckType {step.get('CheckType')!r} is not supported offline (only DATA_QUALITY)")
+    if step.get("CheckType") not in CHECK_TYPES:
+        raise JobFailed(f"CheckType {step.get('CheckType')!r} is not one of {', '.join(CHECK_TYPES)}")
     request = step["Arguments"]
     output = _single_output(request)
     calculated = (f"{output}/statistics.json", f"{output}/constraints.json")

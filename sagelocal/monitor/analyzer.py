@@ -1,5 +1,7 @@
 """The ``sagemaker-model-monitor-analyzer`` container contract: configuration from environment variables.
 
+``analysis_type=MODEL_QUALITY`` runs the model-quality analysis (:mod:`sagelocal.monitor.model_quality`,
+configured by ``problem_type`` and the ``*_attribute`` variables), else data quality.
 Baselining when neither ``baseline_statistics`` nor ``baseline_constraints`` is set (writes statistics.json
 and constraints.json to ``output_path``); monitoring otherwise (also constraint_violations.json, report.html,
 the message file and CloudWatch metric records). ``python -m sagelocal.monitor.analyzer`` runs it.
@@ -17,13 +19,16 @@ from pathlib import Path
 from sagelocal.errors import UserError
 
 EXIT_COMPLETED, EXIT_FAILED, EXIT_VIOLATIONS = 0, 1, 3
+MODEL_QUALITY = "MODEL_QUALITY"  # analysis_type of a model-quality job (else data quality)
 DEFAULT_MESSAGE_FILE = "/opt/ml/output/message"
 DEFAULT_METRICS_DIRECTORY = "/opt/ml/output/metrics/cloudwatch"
 # The configuration the container logs when it starts (its stdout is the job's CloudWatch log stream).
 _LOGGED_SETTINGS = ("dataset_source", "dataset_format", "record_preprocessor_script", "post_analytics_processor_script",
                     "baseline_constraints", "baseline_statistics", "output_path", "start_time", "end_time",
                     "cloudwatch_metrics_directory", "publish_cloudwatch_metrics", "sagemaker_endpoint_name",
-                    "sagemaker_monitoring_schedule_name", "output_message_file")
+                    "sagemaker_monitoring_schedule_name", "output_message_file", "analysis_type", "problem_type",
+                    "inference_attribute", "probability_attribute", "probability_threshold_attribute",
+                    "ground_truth_attribute")
 
 
 def dataset_format(raw: str | None, monitoring: bool) -> tuple:
@@ -44,7 +49,8 @@ def dataset_format(raw: str | None, monitoring: bool) -> tuple:
         raise UserError(f"dataset_format must be an object with one key, got {raw!r}")
     (kind, options), = spec.items()
     options = options if isinstance(options, dict) else {}
-    known = {"csv": "csv", "json": "json", "parquet": "parquet", "sagemakerCaptureJson": "capture"}
+    known = {"csv": "csv", "json": "json", "parquet": "parquet", "sagemakerCaptureJson": "capture",
+             "sagemakerMergeJson": "merge"}
     if kind not in known:
         raise UserError(f"dataset_format: unknown format {kind!r} (expected one of {', '.join(known)})")
     return known[kind], bool(options.get("header", False))
@@ -83,6 +89,8 @@ def _run(env: dict, message_file: Path) -> int:
     monitoring = bool(env.get("baseline_statistics") or env.get("baseline_constraints"))
     fmt, header = dataset_format(env.get("dataset_format"), monitoring)
     source, output = Path(_required(env, "dataset_source")), Path(_required(env, "output_path"))
+    if env.get("analysis_type") == MODEL_QUALITY:
+        return _run_model_quality(env, monitoring, source, fmt, header, output, message_file)
     if not monitoring:
         result = api.run_baseline(source, output, fmt, header, env.get("categorical_drift_method") or "LInfinity")
         outputs.write_message(message_file, result.message)
@@ -95,6 +103,29 @@ def _run(env: dict, message_file: Path) -> int:
         postprocessor_script=env.get("post_analytics_processor_script") or None,
         metrics_dir=Path(env.get("cloudwatch_metrics_directory") or DEFAULT_METRICS_DIRECTORY),
         message_file=message_file, publish_metrics=env.get("publish_cloudwatch_metrics") == "Enabled",
+        dimensions={"EndpointName": env.get("sagemaker_endpoint_name"),
+                    "ScheduleName": env.get("sagemaker_monitoring_schedule_name")})
+    return EXIT_VIOLATIONS if result.violations else EXIT_COMPLETED
+
+
+def _run_model_quality(env: dict, monitoring: bool, source: Path, fmt: str, header: bool, output: Path,
+                       message_file: Path) -> int:
+    from sagelocal.monitor import model_quality, outputs
+    from sagelocal.monitor.capture import parse_time
+
+    attributes = model_quality.Attributes.from_environment(env)
+    if not monitoring:
+        result = model_quality.run_baseline(source, output, attributes, fmt, header)
+        outputs.write_message(message_file, result.message)
+        return EXIT_COMPLETED
+    times = {key: parse_time(env[key], key) if env.get(key) else None for key in ("start_time", "end_time",
+                                                                               "metric_time")}
+    result = model_quality.run_monitoring(
+        source, "merge" if fmt == "capture" else fmt, _required(env, "baseline_constraints"), output, attributes,
+        header=header, start=times["start_time"], end=times["end_time"],
+        metrics_dir=Path(env.get("cloudwatch_metrics_directory") or DEFAULT_METRICS_DIRECTORY)
+        if env.get("publish_cloudwatch_metrics") == "Enabled" else None,
+        message_file=message_file, metric_time=times["metric_time"],
         dimensions={"EndpointName": env.get("sagemaker_endpoint_name"),
                     "ScheduleName": env.get("sagemaker_monitoring_schedule_name")})
     return EXIT_VIOLATIONS if result.violations else EXIT_COMPLETED

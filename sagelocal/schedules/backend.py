@@ -20,9 +20,9 @@ from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.jobs.store import JobStore
-from sagelocal.schedules.cadence import cadence
+from sagelocal.schedules.cadence import cadence, duration_offset
 from sagelocal.schedules.definitions import KINDS, JobDefinitionsBackend
-from sagelocal.schedules.execution import Outcome, capture_folders, run_execution
+from sagelocal.schedules.execution import Outcome, capture_folders, ground_truth_folders, run_execution
 from sagelocal.schedules.processing_job import job_ending, monitoring_job_request
 from sagelocal.storage import LocalS3
 from sagelocal.storage.sqlite import Database
@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS monitoring_executions (
     metrics TEXT NOT NULL DEFAULT '[]', violations TEXT NOT NULL DEFAULT '{}', owner TEXT
 );
 """
+
+
+# AWS's processing job names: model-quality executions' analysis job is model-quality-monitoring-<time>-<id>.
+_JOB_PREFIX = {"DataQuality": "model-monitoring", "ModelQuality": "model-quality-monitoring"}
 
 
 def _now() -> datetime:
@@ -200,9 +204,10 @@ class SchedulesBackend:
         start, end = cadence(config["ScheduleConfig"]).window(fire)
         definition = self._job_definition(config)
         kind = config.get("MonitoringType", "DataQuality")
+        start, end = _offset_window(definition, fire, start, end)
         endpoint = row["endpoint_name"]
         now = _now().isoformat()
-        job_name = f"model-monitoring-{fire:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}"
+        job_name = f"{_JOB_PREFIX[kind]}-{fire:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}"
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO monitoring_executions (schedule_name, endpoint_name, scheduled_time, creation_time, "
@@ -216,10 +221,9 @@ class SchedulesBackend:
                 folders = capture_folders(self.s3, capture_uri, endpoint, start, end)
             except ValidationError as error:
                 capture_uri, folders, outcome = None, [], Outcome("Failed", _reason(error))
-            if kind != "DataQuality":
-                capture_uri, outcome = None, Outcome("Failed", f"{kind} analysis is not available in sagelocal yet: "
-                                                                "only DataQuality monitoring executions run.")
-            request = monitoring_job_request(definition, endpoint, row["name"], start, end, folders)
+            labels = ground_truth_folders(self.s3, definition["GroundTruthS3Uri"], start, fire) \
+                if kind == "ModelQuality" else []
+            request = monitoring_job_request(definition, endpoint, row["name"], start, end, folders, labels)
             self.jobs.start_job("Processing", job_name, request, MonitoringScheduleArn=row["arn"])
             if capture_uri is not None:
                 try:
@@ -263,6 +267,9 @@ class SchedulesBackend:
         if not config.get("MonitoringJobDefinition"):
             raise ValidationError("MonitoringScheduleConfig needs a MonitoringJobDefinition or a "
                                   "MonitoringJobDefinitionName.")
+        if kind != "DataQuality":
+            raise ValidationError(f"A {kind} schedule names its job definition (MonitoringJobDefinitionName, from "
+                                  f"Create{kind}JobDefinition): an inline MonitoringJobDefinition is DataQuality's.")
         return config["MonitoringJobDefinition"]
 
     def _check_config(self, config: dict) -> str:
@@ -321,6 +328,18 @@ class SchedulesBackend:
         if row["failure_reason"]:
             summary["FailureReason"] = row["failure_reason"]
         return summary
+
+
+def _offset_window(definition: dict, fire: datetime, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """A model-quality EndpointInput's StartTimeOffset/EndTimeOffset move the window back from the scheduled
+    time, so that labels that arrive late are there (AWS: offsets -P8D and -P1D at 2020-01-09T13:00 analyse
+    2020-01-01T13:00 to 2020-01-08T13:00)."""
+    endpoint_input = next(i["EndpointInput"] for i in definition["MonitoringInputs"] if i.get("EndpointInput"))
+    if endpoint_input.get("StartTimeOffset"):
+        start = fire + duration_offset(endpoint_input["StartTimeOffset"], "EndpointInput.StartTimeOffset")
+    if endpoint_input.get("EndTimeOffset"):
+        end = fire + duration_offset(endpoint_input["EndTimeOffset"], "EndpointInput.EndTimeOffset")
+    return start, end
 
 
 def _definition_fields(config: dict) -> dict:

@@ -67,7 +67,7 @@ def cadence(schedule_config: dict) -> Cadence:
                               + (" and are required when ScheduleExpression is NOW." if expression == NOW else "."))
     start = end = None
     if start_text is not None:
-        start, end = _offset(start_text, "DataAnalysisStartTime"), _offset(end_text, "DataAnalysisEndTime")
+        start, end = duration_offset(start_text, "DataAnalysisStartTime"), duration_offset(end_text, "DataAnalysisEndTime")
         if start >= end:
             raise ValidationError(f"DataAnalysisStartTime {start_text} must be earlier than DataAnalysisEndTime "
                                   f"{end_text}.")
@@ -87,7 +87,8 @@ def _check_expression(expression: str) -> None:
     raise ValidationError(f"Invalid ScheduleExpression {expression!r}: Model Monitor supports {SUPPORTED}.")
 
 
-def _offset(text: str, field: str) -> timedelta:
+def duration_offset(text: str, field: str) -> timedelta:
+    """An ISO 8601 duration offset such as ``-PT1H`` or ``-P1D`` (ValidationException naming ``field``)."""
     match = _OFFSET.match(text)
     if not match or not any(match.groups()[1:]):
         raise ValidationError(f"{field} {text!r} is not an ISO 8601 duration offset such as -PT1H.")

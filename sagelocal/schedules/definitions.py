@@ -2,7 +2,9 @@
 ModelQualityJobDefinition), which a schedule names with MonitoringJobDefinitionName and MonitoringType.
 
 A definition is kept as its Create request and turned into the inline MonitoringJobDefinition a schedule's
-executions run (:func:`as_monitoring_job_definition`), so one execution path serves both kinds of schedule.
+executions run (:func:`as_monitoring_job_definition`), so one execution path serves both kinds of schedule; a
+ModelQuality definition adds the analyzer's model-quality variables to its Environment and keeps its ground
+truth prefix as ``GroundTruthS3Uri`` (not an AWS field: the inline form has none).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import datetime, timezone
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
+from sagelocal.schedules.cadence import duration_offset
 from sagelocal.storage.sqlite import Database
 
 _SCHEMA = """
@@ -40,9 +43,38 @@ def as_monitoring_job_definition(kind: str, request: dict) -> dict:
         "MonitoringAppSpecification": {k: app[k] for k in _APP_FIELDS if k in app},
         "RoleArn": request["RoleArn"],
     }
-    optional = {"BaselineConfig": request.get(f"{prefix}BaselineConfig"), "Environment": app.get("Environment"),
+    environment = dict(app.get("Environment") or {})
+    if kind == "ModelQuality":
+        environment |= _model_quality_environment(app, job_input.get("EndpointInput") or {})
+        definition["GroundTruthS3Uri"] = job_input["GroundTruthS3Input"]["S3Uri"]
+    optional = {"BaselineConfig": request.get(f"{prefix}BaselineConfig"), "Environment": environment,
                 "StoppingCondition": request.get("StoppingCondition"), "NetworkConfig": request.get("NetworkConfig")}
     return definition | {k: v for k, v in optional.items() if v}
+
+
+def _model_quality_environment(app: dict, endpoint_input: dict) -> dict:
+    """The analyzer's model-quality variables, from the definition's ProblemType and EndpointInput attributes."""
+    attributes = {"inference_attribute": "InferenceAttribute", "probability_attribute": "ProbabilityAttribute",
+                  "probability_threshold_attribute": "ProbabilityThresholdAttribute"}
+    return {"analysis_type": "MODEL_QUALITY", "problem_type": app["ProblemType"],
+            **{variable: str(endpoint_input[field]) for variable, field in attributes.items()
+               if endpoint_input.get(field) is not None}}
+
+
+def _check_model_quality(request: dict, endpoint_input: dict) -> None:
+    """What a model-quality execution needs and botocore's model leaves optional."""
+    if not request["ModelQualityAppSpecification"].get("ProblemType"):
+        raise ValidationError("ModelQualityAppSpecification.ProblemType is required (BinaryClassification, "
+                              "MulticlassClassification or Regression).")
+    if not (request["ModelQualityJobInput"].get("GroundTruthS3Input") or {}).get("S3Uri"):
+        raise ValidationError("ModelQualityJobInput.GroundTruthS3Input.S3Uri is required: where the ground truth "
+                              "records are.")
+    if not (endpoint_input.get("InferenceAttribute") or endpoint_input.get("ProbabilityAttribute")):
+        raise ValidationError("EndpointInput needs InferenceAttribute or ProbabilityAttribute: where the model's "
+                              "output is in the captured response.")
+    for field in ("StartTimeOffset", "EndTimeOffset"):
+        if endpoint_input.get(field):
+            duration_offset(endpoint_input[field], f"EndpointInput.{field}")
 
 
 class JobDefinitionsBackend:
@@ -86,6 +118,8 @@ class JobDefinitionsBackend:
         endpoint_input = request[f"{KINDS[kind][0]}JobInput"].get("EndpointInput") or {}
         if not endpoint_input and not request[f"{KINDS[kind][0]}JobInput"].get("BatchTransformInput"):
             raise ValidationError(f"{KINDS[kind][0]}JobInput needs an EndpointInput or a BatchTransformInput.")
+        if kind == "ModelQuality":
+            _check_model_quality(request, endpoint_input)
         stored = {k: v for k, v in request.items() if k != "Tags"}
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM monitoring_job_definitions WHERE kind = ? AND name = ?",

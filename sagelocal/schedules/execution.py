@@ -6,7 +6,9 @@ group of its own, recorded with the job), and the reports copied to the job's ou
 
 Staging is the reader that tolerates crashes and full disks: each capture file is read with the monitor's
 ``read_capture_file``, only the window's whole records are handed to the analyzer, and the lines that are not
-whole records are skipped and reported in the job's ExitMessage (the first few, by file and line).
+whole records are skipped and reported in the job's ExitMessage (the first few, by file and line). A ModelQuality
+execution first merges the staged capture with its ground truth, as AWS's ground-truth merge job does (see
+:mod:`sagelocal.monitor.groundtruth_merge`), in the same process: AWS's second processing job is not recorded.
 """
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ from sagelocal.hosting.capture import capture_files
 from sagelocal.jobs.container import JobFailed, JobStopped, base_environment, download, run_process
 from sagelocal.jobs.processing import ANALYZER_OUTPUTS, CONTAINER_OUTPUT, CONTAINER_ROOT, local_path
 from sagelocal.jobs.store import JobTracker
+from sagelocal.monitor import groundtruth_merge
 from sagelocal.monitor.capture import read_capture_file
 from sagelocal.storage import LocalS3
+
+GROUND_TRUTH_ROOT = "/opt/ml/processing/groundtruth"  # where AWS's ground-truth merge job reads the labels
 
 NO_DATA = "Job inputs had no data"
 _STATUS_BY_EXIT = {0: "Completed", 3: "CompletedWithViolations"}
@@ -58,6 +63,12 @@ def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, s
             if not target.is_relative_to(dataset) and not download(s3, item["S3Input"]["S3Uri"], target):
                 return Outcome("Failed", f"ClientError: input {item['InputName']!r}: {item['S3Input']['S3Uri']} "
                                          "does not exist")
+        if environment.get("analysis_type") == "MODEL_QUALITY":
+            captured = sum(1 for path in dataset.rglob("*.jsonl") for _ in path.open())
+            if merge_ground_truth(dataset, local_path(root, GROUND_TRUTH_ROOT)) == 0:
+                return Outcome("Failed", _reporting(f"{NO_DATA}: none of the {captured} captured inferences of the "
+                                                    "window has a ground-truth record (merged on inferenceId, else "
+                                                    "eventId)", skipped))
         output = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
         output_folder = local_path(root, output["LocalPath"])
         output_folder.mkdir(parents=True, exist_ok=True)
@@ -108,6 +119,30 @@ def stage_capture(source: Path, target: Path, start: datetime, end: datetime, sk
                 destination.write_text("".join(json.dumps(r.raw, separators=(",", ":")) + "\n" for r in records))
                 count += len(records)
     return count
+
+
+def merge_ground_truth(dataset: Path, ground_truth: Path) -> int:
+    """Replace each staged capture file with its merged records (the ground-truth merger's output, kept in the
+    capture's layout); count them. Ground truth is read hour by hour, so a later label replaces an earlier one."""
+    files = sorted(p for p in ground_truth.rglob("*") if p.is_file()) if ground_truth.is_dir() else []
+    labels = groundtruth_merge.read_ground_truth(files)
+    count = 0
+    for path in sorted(dataset.rglob("*.jsonl")):
+        records = groundtruth_merge.merged([json.loads(line) for line in path.open() if line.strip()], labels)
+        path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+        count += len(records)
+    return count
+
+
+def ground_truth_folders(s3: LocalS3, uri: str, start: datetime, end: datetime) -> list[tuple[str, str]]:
+    """(S3 URI, ``yyyy/mm/dd/hh``) of the ground-truth hour folders that exist for the hours [start, end] touches."""
+    prefix, found = s3.path(uri.rstrip("/")), []
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    while hour <= end:
+        if (prefix / f"{hour:%Y/%m/%d/%H}").is_dir():
+            found.append((f"{uri.rstrip('/')}/{hour:%Y/%m/%d/%H}", f"{hour:%Y/%m/%d/%H}"))
+        hour += timedelta(hours=1)
+    return found
 
 
 def _reporting(message: str, skipped: list[str], shown: int = 3) -> str:

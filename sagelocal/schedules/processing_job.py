@@ -1,5 +1,6 @@
 """The processing job a monitoring execution is, made from the schedule's MonitoringJobDefinition as Model
-Monitor expands it: one input per captured hour of the window (and the baseline files), the analyzer's
+Monitor expands it: one input per captured hour of the window (and the baseline files; for ModelQuality, one per
+hour of ground truth too, and the merged capture as its dataset), the analyzer's
 environment in container paths, and one output, the execution's report folder
 ``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh``.
 
@@ -12,10 +13,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sagelocal.schedules.execution import Outcome
+from sagelocal.schedules.execution import GROUND_TRUTH_ROOT, Outcome
 
 BASELINE_ROOT = "/opt/ml/processing/baseline"
 CAPTURE_FORMAT = json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}})
+MERGE_FORMAT = json.dumps({"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}})
 # (BaselineConfig resource, input name, folder under BASELINE_ROOT, analyzer variable naming the file)
 _BASELINE_INPUTS = (("StatisticsResource", "baseline", "stats", "baseline_statistics"),
                     ("ConstraintsResource", "constraints", "constraints", "baseline_constraints"))
@@ -23,15 +25,21 @@ _COMPLETED = ("Completed", "CompletedWithViolations")
 
 
 def monitoring_job_request(definition: dict, endpoint: str, schedule: str, start: datetime, end: datetime,
-                           capture_folders: list[tuple[str, str]]) -> dict:
+                           capture_folders: list[tuple[str, str]],
+                           ground_truth_folders: list[tuple[str, str]] = ()) -> dict:
     """The CreateProcessingJob request of one execution over [start, end).
 
-    ``capture_folders``: (S3 URI, key below the endpoint's capture prefix) of each captured hour in the window.
+    ``capture_folders``: (S3 URI, key below the endpoint's capture prefix) of each captured hour in the window;
+    ``ground_truth_folders``: (S3 URI, ``yyyy/mm/dd/hh``) of each hour of ground truth a model-quality execution
+    merges with them (named and placed as in AWS's merge job).
     """
     local = _endpoint_input(definition)["LocalPath"].rstrip("/")
-    inputs = [_input(f"endpoint_input_{n}", uri, f"{local}/{endpoint}/{key}")
-              for n, (uri, key) in enumerate(capture_folders, start=1)]
+    inputs = [_input(f"groundtruth_input_{n}", uri, f"{GROUND_TRUTH_ROOT}/{key}")
+              for n, (uri, key) in enumerate(ground_truth_folders, start=1)]
+    inputs += [_input(f"endpoint_input_{n}", uri, f"{local}/{endpoint}/{key}")
+               for n, (uri, key) in enumerate(capture_folders, start=1)]
     environment = dict(definition.get("Environment") or {})
+    model_quality = environment.get("analysis_type") == "MODEL_QUALITY"
     baseline = definition.get("BaselineConfig") or {}
     for resource, name, folder, variable in _BASELINE_INPUTS:
         uri = (baseline.get(resource) or {}).get("S3Uri")
@@ -39,8 +47,10 @@ def monitoring_job_request(definition: dict, endpoint: str, schedule: str, start
             inputs.append(_input(name, uri, f"{BASELINE_ROOT}/{folder}"))
             environment[variable] = f"{BASELINE_ROOT}/{folder}/{uri.rstrip('/').rsplit('/', 1)[-1]}"
     output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
+    if model_quality:  # AWS's model-quality job names the hour its metrics are for
+        environment["metric_time"] = f"{start:%Y-%m-%dT%H:%M:%SZ}"
     environment.update({
-        "dataset_format": CAPTURE_FORMAT,
+        "dataset_format": MERGE_FORMAT if model_quality else CAPTURE_FORMAT,
         "dataset_source": local,
         "output_path": output["LocalPath"],
         "start_time": f"{start:%Y-%m-%dT%H:%M:%SZ}",

@@ -26,6 +26,7 @@ def definition(kind: str, name: str, endpoint: str = "bc-endpoint") -> dict:
     if kind == "ModelQuality":
         request["ModelQualityAppSpecification"]["ProblemType"] = "BinaryClassification"
         request["ModelQualityJobInput"]["GroundTruthS3Input"] = {"S3Uri": "s3://monitoring/ground-truth"}
+        request["ModelQualityJobInput"]["EndpointInput"]["ProbabilityAttribute"] = "0"
     return request
 
 
@@ -78,16 +79,16 @@ def test_a_schedule_naming_a_definition_runs_it(local_server):
     assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
 
 
-def test_model_quality_is_accepted_and_its_executions_say_why_they_fail(local_server):
+def test_model_quality_definitions_are_named_by_their_type(local_server):
+    """(Their executions: tests/schedules/test_model_quality_schedule.py.)"""
     sm = deploy(local_server)["sm"]
     sm.create_model_quality_job_definition(**definition("ModelQuality", "mq-def"))
     assert sm.describe_model_quality_job_definition(JobDefinitionName="mq-def")["ModelQualityAppSpecification"][
         "ProblemType"] == "BinaryClassification"
-    sm.create_monitoring_schedule(MonitoringScheduleName="quality",
-                                  MonitoringScheduleConfig=by_name("mq-def", "ModelQuality"))
-    report = local_server.app.state.backends["schedules"].run_now("quality")
-    assert report["MonitoringExecutionStatus"] == "Failed"
-    assert report["FailureReason"].startswith("ModelQuality analysis is not available in sagelocal yet")
+    inline = dict(schedule_config("bc-endpoint"), MonitoringType="ModelQuality")
+    with pytest.raises(ClientError) as not_named:  # a model-quality schedule needs its definition's ground truth
+        sm.create_monitoring_schedule(MonitoringScheduleName="inline", MonitoringScheduleConfig=inline)
+    assert "names its job definition" in not_named.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as wrong_type:  # the name exists only as a ModelQuality definition
         sm.create_monitoring_schedule(MonitoringScheduleName="wrong", MonitoringScheduleConfig=by_name("mq-def"))
     assert _code(wrong_type) == "ResourceNotFound"
