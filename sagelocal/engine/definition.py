@@ -13,7 +13,7 @@ from sagelocal.engine import policies
 from sagelocal.engine.expressions import step_references
 from sagelocal.errors import UserError
 
-STEP_TYPES = ("Processing", "Training", "QualityCheck", "Condition", "RegisterModel", "Fail")
+STEP_TYPES = ("Processing", "Training", "QualityCheck", "Condition", "RegisterModel", "Fail", "ClarifyCheck", "Model")
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from sagelocal.engine.clarify_steps import run_clarify_check, run_create_model
 from sagelocal.engine.expressions import Scope, evaluate, evaluate_condition
 from sagelocal.errors import ServiceError
 from sagelocal.jobs.container import JobFailed
@@ -103,7 +104,10 @@ HANDLERS = {
     "RegisterModel": run_register_model,
     "Condition": run_condition,
     "Fail": run_fail,
+    "ClarifyCheck": run_clarify_check,
+    "Model": run_create_model,
 }
+
 
 
 def _job(kind: str, start: Callable[[], dict]) -> dict:

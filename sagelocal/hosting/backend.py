@@ -43,6 +43,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def model_container(settings: Settings, name: str) -> dict | None:
+    """The image and model artifact model ``name`` serves, or None: for jobs that serve a model themselves
+    (a Clarify job's shadow endpoint)."""
+    row = Database(settings.db_path("hosting"), _SCHEMA).query_one("SELECT container FROM models WHERE name = ?",
+                                                                   (name,))
+    return json.loads(row["container"]) if row else None
+
+
 class HostingBackend:
     """Models, endpoint configs, endpoints; ``invoke`` answers sagemaker-runtime's InvokeEndpoint."""
 

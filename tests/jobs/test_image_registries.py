@@ -13,9 +13,9 @@ from sagelocal.jobs.image_registries import REGISTRY_ACCOUNTS
 
 RUNNABLE = tuple(REGISTRY_ACCOUNTS)
 # The SDK's image tables the runtime's table was copied from.
-SDK_FRAMEWORKS = ("xgboost", "sklearn", "model-monitor")
+SDK_FRAMEWORKS = ("xgboost", "sklearn", "model-monitor", "clarify")
 # One version per image, as the project and its tests name them.
-SDK_IMAGES = [("xgboost", "1.7-1"), ("xgboost", "1"), ("sklearn", "1.2-1"), ("model-monitor", None)]
+SDK_IMAGES = [("xgboost", "1.7-1"), ("xgboost", "1"), ("sklearn", "1.2-1"), ("model-monitor", None), ("clarify", None)]
 
 
 def _sdk_registries(config) -> list[tuple[str, dict]]:
