@@ -3,7 +3,7 @@
 Reads ``<root>/input/config/analysis_config.json`` and the dataset under ``<root>/input/data`` (root is
 /opt/ml/processing, or ``SAGELOCAL_PROCESSING_ROOT``), writes analysis.json, the report and local SHAP values to
 ``<root>/output``. The model of ``predictor.model_name`` is given by the runtime as ``SAGELOCAL_CLARIFY_MODEL_DATA``
-(its model.tar.gz) and ``SAGELOCAL_CLARIFY_MODEL_IMAGE``, and served as a shadow endpoint in this process.
+(its model.tar.gz) and ``SAGELOCAL_CLARIFY_MODEL_IMAGE`` (:mod:`sagelocal.clarify.contract`), and served as a shadow endpoint in this process.
 
 With ``baseline_constraints`` (an analysis.json to check against), the drift checks also run and write
 constraint_violations.json. Exit status as the Model Monitor analyzer's: 0 Completed, 3 CompletedWithViolations,
@@ -20,11 +20,11 @@ from pathlib import Path
 from sagelocal.clarify import config as analysis_config
 from sagelocal.clarify import dataset, drift, outputs
 from sagelocal.clarify.analysis import analyze
+from sagelocal.clarify.contract import MODEL_DATA, MODEL_IMAGE
 from sagelocal.clarify.shadow import ShadowEndpoint
 
 EXIT_COMPLETED, EXIT_FAILED, EXIT_VIOLATIONS = 0, 1, 3
 CONTAINER_ROOT = "/opt/ml/processing"
-MODEL_DATA, MODEL_IMAGE = "SAGELOCAL_CLARIFY_MODEL_DATA", "SAGELOCAL_CLARIFY_MODEL_IMAGE"
 
 
 def main(environ: dict | None = None) -> int:
@@ -48,7 +48,8 @@ def _run(env: dict, root: Path, message_file: Path) -> int:
     if config.needs_model:
         if not env.get(MODEL_DATA):
             raise analysis_config.ClarifyConfigError(
-                f"model {config.predictor.get('model_name')!r} was not given to the job (no {MODEL_DATA})")
+                "post-training bias and SHAP need a model: name it in predictor.model_name (or the ClarifyCheck "
+                "step's ModelName)")
         predict = ShadowEndpoint.from_model(Path(env[MODEL_DATA]), env.get(MODEL_IMAGE, ""), config.predictor).predict
     result = analyze(config, data, predict)
     output = root / "output"

@@ -106,8 +106,6 @@ def parse(document: dict) -> AnalysisConfig:
         probability_threshold=float(document.get("probability_threshold", DEFAULT_PROBABILITY_THRESHOLD)),
         raw=document,
     )
-    if config.needs_model and not (predictor.get("model_name") or predictor.get("endpoint_name")):
-        raise ClarifyConfigError("post-training bias and SHAP need a model: set predictor.model_name")
     return config
 
 

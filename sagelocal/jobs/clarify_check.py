@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Callable
 
+from sagelocal.clarify.contract import MODEL_NAME
 from sagelocal.config import Settings
 from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.processing import VIOLATIONS_EXIT, run_processing_job
@@ -45,9 +46,11 @@ def run_clarify_check(settings: Settings, job_name: str, step: dict, previous: s
     if check and not reference:
         raise JobFailed("no baseline to check against: give SuppliedBaselineConstraints, approve a model package "
                         f"with DriftCheckBaselines in group {step.get('ModelPackageGroupName')!r}, or set SkipCheck")
-    extra_env = None
+    # The model is the step's (ModelName), not the analysis configuration's: the SDK leaves it out of the file.
+    extra_env = {MODEL_NAME: step["ModelName"]} if step.get("ModelName") else {}
     if check:
-        request, extra_env = _with_baseline(request, reference)
+        request, baseline_env = _with_baseline(request, reference)
+        extra_env |= baseline_env
     job = run_processing_job(settings, job_name, request, extra_env, stop)
     violations = check and job["ExitCode"] == VIOLATIONS_EXIT
     if violations and step.get("FailOnViolation", True):

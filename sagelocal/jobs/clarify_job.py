@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from sagelocal.clarify.contract import MODEL_DATA, MODEL_IMAGE, MODEL_NAME
 from sagelocal.config import Settings
 from sagelocal.jobs.container import JobFailed
 from sagelocal.storage.s3 import LocalS3
@@ -14,9 +15,9 @@ CLARIFY_IMAGE = "sagemaker-clarify-processing"
 CONFIG_FILE = "input/config/analysis_config.json"  # under /opt/ml/processing, where the SDK's input puts it
 
 
-def clarify_command(settings: Settings, root: Path) -> tuple[list[str], dict]:
-    """(argv, environment) of the Clarify analyzer for the job whose /opt/ml/processing is ``root``."""
-    from sagelocal.clarify.analyzer import MODEL_DATA, MODEL_IMAGE
+def clarify_command(settings: Settings, root: Path, job_env: dict) -> tuple[list[str], dict]:
+    """(argv, environment) of the Clarify analyzer for the job whose /opt/ml/processing is ``root``; ``job_env``
+    may name the model (a ClarifyCheck step's ModelName) in place of the configuration's predictor.model_name."""
     from sagelocal.hosting.backend import model_container
 
     config_file = root / CONFIG_FILE
@@ -31,7 +32,7 @@ def clarify_command(settings: Settings, root: Path) -> tuple[list[str], dict]:
     if predictor.get("endpoint_name"):
         raise JobFailed("ClientError: predictor.endpoint_name is not supported offline: name the model "
                         "(predictor.model_name) and the job serves it on a shadow endpoint")
-    if name := predictor.get("model_name"):
+    if name := job_env.get(MODEL_NAME) or predictor.get("model_name"):
         container = model_container(settings, name)
         if container is None:
             raise JobFailed(f'ClientError: Could not find model "{settings.arn("model", name.lower())}".')

@@ -73,7 +73,7 @@ def _run(settings: Settings, job_name: str, request: dict, extra_env: dict | Non
         extra_env = ANALYZER_OUTPUTS | (extra_env or {})
         ok_exit_codes = (0, VIOLATIONS_EXIT)
     elif image_repository(app["ImageUri"]) == CLARIFY_IMAGE:
-        argv, clarify_env = clarify_command(settings, root)
+        argv, clarify_env = clarify_command(settings, root, extra_env or {})
         extra_env = clarify_env | (extra_env or {})
         ok_exit_codes = (0, VIOLATIONS_EXIT)  # the Clarify analyzer says CompletedWithViolations as the Monitor's
     else:
