@@ -21,7 +21,9 @@ class Result:
     local_shap: pd.DataFrame | None  # explanations_shap/out.csv: <feature>_label0 columns, one row per input row
 
 
-def analyze(config: AnalysisConfig, data: Dataset, predict: Callable[[np.ndarray], np.ndarray] | None = None) -> Result:
+def analyze(config: AnalysisConfig, data: Dataset, predict: Callable[[np.ndarray], np.ndarray] | None = None,
+            workers: int = 1) -> Result:
+    """``workers``: processes Kernel SHAP splits the rows among."""
     if config.needs_model and predict is None:
         raise ClarifyConfigError("the analysis needs the model (post-training bias or SHAP) but none was given")
     frame = data.frame
@@ -43,7 +45,7 @@ def analyze(config: AnalysisConfig, data: Dataset, predict: Callable[[np.ndarray
             predicted=predicted, features=data.features)
     local = None
     if config.shap is not None:
-        explanation = explain.kernel_shap(predict, rows, config.shap)
+        explanation = explain.kernel_shap(predict, rows, config.shap, workers)
         label = _label_header(config)
         analysis["explanations"] = {"kernel_shap": {label: {
             "global_shap_values": dict(zip(data.features, explanation.global_values.tolist())),

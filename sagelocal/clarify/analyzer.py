@@ -51,7 +51,7 @@ def _run(env: dict, root: Path, message_file: Path) -> int:
                 "post-training bias and SHAP need a model: name it in predictor.model_name (or the ClarifyCheck "
                 "step's ModelName)")
         predict = ShadowEndpoint.from_model(Path(env[MODEL_DATA]), env.get(MODEL_IMAGE, ""), config.predictor).predict
-    result = analyze(config, data, predict)
+    result = analyze(config, data, predict, workers=os.cpu_count() or 1)  # as Clarify uses the instance's cores
     output = root / "output"
     outputs.write(output, result, config.report)
     status = EXIT_COMPLETED

@@ -3,11 +3,11 @@ k-means centres of the dataset when none is given), ``num_samples`` coalitions p
 ``use_logit``; global values aggregate the local ones by ``agg_method``."""
 from __future__ import annotations
 
+import multiprocessing
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import shap
 
 from sagelocal.clarify.config import ClarifyConfigError, ShapSettings
 
@@ -23,6 +23,8 @@ class Explanation:
 
 def baseline_rows(settings: ShapSettings, rows: np.ndarray, width: int):
     """The background KernelExplainer integrates features out over: rows, or shap's k-means summary."""
+    import shap  # seconds to import: only jobs that explain pay for it
+
     if settings.baseline is None:
         return shap.kmeans(rows, min(settings.num_clusters or DEFAULT_CLUSTERS, len(rows)))
     if isinstance(settings.baseline, str):
@@ -34,15 +36,42 @@ def baseline_rows(settings: ShapSettings, rows: np.ndarray, width: int):
     return baseline
 
 
-def kernel_shap(predict: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, settings: ShapSettings) -> Explanation:
+def kernel_shap(predict: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, settings: ShapSettings,
+                workers: int = 1) -> Explanation:
+    """Local and global SHAP values of ``rows``. With ``workers`` > 1 the rows are split among that many forked
+    processes (Clarify uses every core of its instance); each chunk samples its coalitions from its own seed
+    (``seed + chunk``), so a seeded run gives the same values for the same worker count."""
+    import shap
+
     rows = np.asarray(rows, dtype=float)
-    if settings.seed is not None:
-        np.random.seed(settings.seed)  # KernelExplainer samples coalitions with numpy's global generator
     explainer = shap.KernelExplainer(predict, baseline_rows(settings, rows, rows.shape[1]),
                                      link="logit" if settings.use_logit else "identity")
-    local = np.asarray(explainer.shap_values(rows, nsamples=settings.num_samples or "auto", l1_reg=False,
-                                             silent=True), dtype=float).reshape(rows.shape)
+    chunks = [chunk for chunk in np.array_split(rows, max(1, min(workers, len(rows)))) if len(chunk)]
+    global _FORKED
+    _FORKED = (explainer, chunks, settings)
+    try:
+        if len(chunks) == 1:
+            parts = [_explain_chunk(0)]
+        else:
+            # Forked, so the explainer and its model (the shadow endpoint's booster) are inherited, not pickled.
+            with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
+                parts = pool.map(_explain_chunk, range(len(chunks)))
+    finally:
+        _FORKED = None
+    local = np.concatenate(parts).reshape(rows.shape)
     return Explanation(float(np.ravel(explainer.expected_value)[0]), local, aggregate(local, settings.agg_method))
+
+
+# (explainer, row chunks, settings) of the kernel_shap call in progress, which its forked workers inherit.
+_FORKED: tuple | None = None
+
+
+def _explain_chunk(index: int) -> np.ndarray:
+    explainer, chunks, settings = _FORKED
+    if settings.seed is not None:
+        np.random.seed(settings.seed + index)  # KernelExplainer samples coalitions with numpy's global generator
+    values = explainer.shap_values(chunks[index], nsamples=settings.num_samples or "auto", l1_reg=False, silent=True)
+    return np.asarray(values, dtype=float).reshape(chunks[index].shape)
 
 
 def aggregate(local: np.ndarray, agg_method: str) -> np.ndarray:

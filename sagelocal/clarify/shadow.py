@@ -2,7 +2,6 @@
 (:class:`sagelocal.hosting.serving.XGBoostServer`), fed ``text/csv`` request bodies as Clarify sends them."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +30,10 @@ class ShadowEndpoint:
         """One score per row (the model's P(positive) for the XGBoost container)."""
         scores = []
         for start in range(0, len(rows), ROWS_PER_REQUEST):
-            body = io.StringIO()
-            np.savetxt(body, rows[start:start + ROWS_PER_REQUEST], delimiter=",", fmt="%.17g")
+            # repr-exact floats, one CSV line per row (faster than np.savetxt's per-value formatting)
+            body = "\n".join(",".join(map(str, row)) for row in rows[start:start + ROWS_PER_REQUEST].tolist())
             try:
-                answer = self.server.invoke("text/csv", body.getvalue().encode())
+                answer = self.server.invoke("text/csv", body.encode())
             except ContainerError as error:
                 raise RuntimeError(f"the shadow endpoint answered {error.status}: {error.message}") from None
             self.requests += 1

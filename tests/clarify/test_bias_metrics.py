@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,3 +115,15 @@ def test_a_metric_that_cannot_be_computed_is_recorded_with_its_error():
 def test_an_unknown_metric_is_refused_by_name():
     with pytest.raises(ClarifyConfigError, match="unknown pre-training bias metrics XYZ"):
         bias.bias_section(bias.PRE_TRAINING, TABLE, "y", [1], FACETS, ["CI", "XYZ"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_label_distribution_metrics_equal_smclarifys_own_functions(seed):
+    from smclarify.bias.metrics import pretraining
+
+    generator = np.random.default_rng(seed)
+    label = pd.Series(generator.random(500) < 0.3 + 0.1 * seed)
+    sensitive = pd.Series(generator.random(500) < 0.4)
+    ours = bias.label_distribution_metrics(label, sensitive)
+    theirs = {name: getattr(pretraining, name)(label, sensitive) for name in bias.DISTRIBUTION_METRICS}
+    assert ours == pytest.approx(theirs, abs=1e-15)

@@ -81,3 +81,20 @@ def test_outputs_have_clarifys_layout(endpoint, tmp_path):
     local = pd.read_csv(tmp_path / "explanations_shap" / "out.csv")
     assert list(local.columns) == [f"f{i}_label0" for i in range(FEATURES)] and len(local) == 30
     assert "Feature attributions" in (tmp_path / "report.html").read_text()
+
+
+def test_with_every_coalition_kernel_shap_gives_the_exact_values_treeshap_computes(endpoint):
+    """Six features have 2^6 - 2 = 62 coalitions besides the empty and the full one: with num_samples at least that,
+    KernelExplainer enumerates them all and its values are the exact interventional Shapley values. With use_logit
+    they explain the log-odds, the trees' own output, which shap's TreeExplainer computes exactly from the trees.
+    (Its ``model_output="probability"`` is not the exact Shapley value of the probability, so it is no reference.)"""
+    import shap
+
+    rows, _ = training_rows(20, FEATURES, seed=4)
+    baseline = np.full((1, FEATURES), 0.1)
+    settings = shap_settings(baseline=baseline.tolist(), num_samples=100, use_logit=True)
+    kernel = kernel_shap(endpoint.predict, rows, settings, workers=2)
+    tree = shap.TreeExplainer(endpoint.server.booster, data=baseline, model_output="raw",
+                              feature_perturbation="interventional")
+    exact = np.asarray(tree.shap_values(rows)).reshape(rows.shape)
+    np.testing.assert_allclose(kernel.local, exact, atol=1e-5)  # the endpoint reads float32 CSV values
