@@ -3,7 +3,7 @@ branch or fail. Each handler returns a :class:`StepOutcome` or raises :class:`St
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from sagelocal.engine.clarify_steps import run_clarify_check, run_create_model
 from sagelocal.engine.expressions import Scope, evaluate, evaluate_condition
@@ -63,12 +63,18 @@ def run_quality_check(ctx: StepContext, body: dict) -> StepOutcome:
 
     supplied = body.get("SuppliedBaselineStatistics") and body.get("SuppliedBaselineConstraints")
     previous = None if body.get("SkipCheck") or supplied else _approved_baseline(ctx, body.get("ModelPackageGroupName"))
+    return check_outcome("QualityCheck", body, lambda: run_check(ctx.settings, ctx.job_name, body, previous, ctx.stop))
+
+
+def check_outcome(kind: str, body: dict, run: Callable[[], dict]) -> StepOutcome:
+    """A QualityCheck or ClarifyCheck step's outcome: ``run()`` gives its properties; the metadata (under ``kind``)
+    says what was checked and which baselines came out."""
     try:
-        result = run_check(ctx.settings, ctx.job_name, body, previous, ctx.stop)
+        result = run()
     except JobFailed as failure:
         raise StepFailed(failure.reason, failure.exception_type) from None
     seconds = result.pop("ProcessSeconds", 0.0)
-    metadata = {"QualityCheck": {
+    metadata = {kind: {
         "CheckType": body.get("CheckType"), "ModelPackageGroupName": body.get("ModelPackageGroupName"),
         "SkipCheck": bool(body.get("SkipCheck")), "RegisterNewBaseline": bool(body.get("RegisterNewBaseline")),
         "CheckJobArn": result["CheckJobConfig"]["ProcessingJobArns"][-1],
@@ -122,22 +128,28 @@ def _job(kind: str, start: Callable[[], dict]) -> dict:
 
 def _approved_baseline(ctx: StepContext, group: str | None) -> tuple[str, str] | None:
     """(statistics, constraints) URIs of the drift-check baseline of the group's latest approved version."""
-    if not group:
-        return None
-    registry = ctx.registry()
-    try:
-        packages = registry.list_model_packages({"ModelPackageGroupName": group, "ModelApprovalStatus": "Approved",
-                                                 "SortBy": "CreationTime", "SortOrder": "Descending"})
-    except ServiceError:
-        return None
-    for summary in packages.get("ModelPackageSummaryList") or []:
-        package = registry.describe_model_package({"ModelPackageName": summary["ModelPackageArn"]})
-        quality = (package.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}
+    for baselines in approved_drift_check_baselines(ctx, group):
+        quality = baselines.get("ModelDataQuality") or {}
         statistics = (quality.get("Statistics") or {}).get("S3Uri")
         constraints = (quality.get("Constraints") or {}).get("S3Uri")
         if statistics and constraints:
             return statistics, constraints
     return None
+
+
+def approved_drift_check_baselines(ctx: StepContext, group: str | None) -> Iterator[dict]:
+    """The DriftCheckBaselines of the group's approved versions, latest first."""
+    if not group:
+        return
+    registry = ctx.registry()
+    try:
+        packages = registry.list_model_packages({"ModelPackageGroupName": group, "ModelApprovalStatus": "Approved",
+                                                 "SortBy": "CreationTime", "SortOrder": "Descending"})
+    except ServiceError:
+        return
+    for summary in packages.get("ModelPackageSummaryList") or []:
+        package = registry.describe_model_package({"ModelPackageName": summary["ModelPackageArn"]})
+        yield package.get("DriftCheckBaselines") or {}
 
 
 def _drop_unset(value):

@@ -45,7 +45,7 @@ def test_every_uri_the_sdk_gives_in_an_amazonaws_region_is_accepted(framework, v
         if ".amazonaws.com" in uri:  # the isolated partitions (c2s.ic.gov, ...) are not reachable offline anyway
             assert image_refusal(uri, RUNNABLE, "any") is None, uri
             accepted += 1
-    assert accepted >= 28
+    assert accepted >= 26  # Clarify's processing image is in the fewest regions: 26 reachable ones
 
 
 @pytest.mark.parametrize("image, reason", [
