@@ -36,10 +36,11 @@ def analyze(config: AnalysisConfig, data: Dataset, predict: Callable[[np.ndarray
             features=data.features)
     rows = frame[data.features].to_numpy(dtype=float) if config.needs_model else None
     if config.post_training_methods is not None:
-        scores = predict(rows)
-        predicted = pd.Series((scores > config.probability_threshold).astype(frame[data.label].dtype
-                                                                             if _numeric(frame[data.label])
-                                                                             else int), index=frame.index)
+        # Clarify's predicted label: 1 above probability_threshold, else 0, typed as the label column is
+        labels = frame[data.label]
+        positive = predict(rows) > config.probability_threshold
+        predicted = pd.Series(positive.astype(labels.dtype if pd.api.types.is_numeric_dtype(labels) else int),
+                              index=frame.index)
         analysis[bias.POST_TRAINING] = bias.bias_section(
             bias.POST_TRAINING, frame, data.label, config.label_values, facets, config.post_training_methods, group,
             predicted=predicted, features=data.features)
@@ -54,10 +55,6 @@ def analyze(config: AnalysisConfig, data: Dataset, predict: Callable[[np.ndarray
         if config.shap.save_local_shap_values:
             local = pd.DataFrame(explanation.local, columns=[f"{name}_{label}" for name in data.features])
     return Result(analysis, local)
-
-
-def _numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series)
 
 
 def _label_header(config: AnalysisConfig) -> str:
