@@ -13,7 +13,8 @@ from sagelocal.engine import policies
 from sagelocal.engine.expressions import step_references
 from sagelocal.errors import UserError
 
-STEP_TYPES = ("Processing", "Training", "QualityCheck", "Condition", "RegisterModel", "Model", "Transform", "Fail")
+STEP_TYPES = ("Processing", "Training", "QualityCheck", "ClarifyCheck", "Condition", "RegisterModel", "Model",
+              "Transform", "Fail")
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
 
 

@@ -3,8 +3,9 @@ branch or fail. Each handler returns a :class:`StepOutcome` or raises :class:`St
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
+from sagelocal.engine.clarify_steps import run_clarify_check
 from sagelocal.engine.expressions import Scope, evaluate, evaluate_condition
 from sagelocal.engine.step_requests import request_problem
 from sagelocal.errors import ServiceError
@@ -65,12 +66,18 @@ def run_quality_check(ctx: StepContext, body: dict) -> StepOutcome:
     kind = "ModelQuality" if body.get("CheckType") == "MODEL_QUALITY" else "ModelDataQuality"
     previous = None if body.get("SkipCheck") or supplied else \
         _approved_baseline(ctx, body.get("ModelPackageGroupName"), kind)
+    return check_outcome("QualityCheck", body, lambda: run_check(ctx.settings, ctx.job_name, body, previous, ctx.stop))
+
+
+def check_outcome(kind: str, body: dict, run: Callable[[], dict]) -> StepOutcome:
+    """A QualityCheck or ClarifyCheck step's outcome: ``run()`` gives its properties; the metadata (under ``kind``)
+    says what was checked and which baselines came out."""
     try:
-        result = run_check(ctx.settings, ctx.job_name, body, previous, ctx.stop)
+        result = run()
     except JobFailed as failure:
         raise StepFailed(failure.reason, failure.exception_type) from None
     seconds = result.pop("ProcessSeconds", 0.0)
-    metadata = {"QualityCheck": {
+    metadata = {kind: {
         "CheckType": body.get("CheckType"), "ModelPackageGroupName": body.get("ModelPackageGroupName"),
         "SkipCheck": bool(body.get("SkipCheck")), "RegisterNewBaseline": bool(body.get("RegisterNewBaseline")),
         "CheckJobArn": result["CheckJobConfig"]["ProcessingJobArns"][-1],
@@ -132,6 +139,7 @@ HANDLERS = {
     "Transform": run_transform,
     "Condition": run_condition,
     "Fail": run_fail,
+    "ClarifyCheck": run_clarify_check,
 }
 
 
@@ -156,22 +164,28 @@ def _job(kind: str, start: Callable[[], dict]) -> dict:
 def _approved_baseline(ctx: StepContext, group: str | None, kind: str) -> tuple[str, str] | None:
     """(statistics, constraints) URIs of the ``kind`` drift-check baseline (DriftCheckBaselines.ModelDataQuality
     or .ModelQuality) of the group's latest approved version."""
-    if not group:
-        return None
-    registry = ctx.registry()
-    try:
-        packages = registry.list_model_packages({"ModelPackageGroupName": group, "ModelApprovalStatus": "Approved",
-                                                 "SortBy": "CreationTime", "SortOrder": "Descending"})
-    except ServiceError:
-        return None
-    for summary in packages.get("ModelPackageSummaryList") or []:
-        package = registry.describe_model_package({"ModelPackageName": summary["ModelPackageArn"]})
-        quality = (package.get("DriftCheckBaselines") or {}).get(kind) or {}
+    for baselines in approved_drift_check_baselines(ctx, group):
+        quality = baselines.get(kind) or {}
         statistics = (quality.get("Statistics") or {}).get("S3Uri")
         constraints = (quality.get("Constraints") or {}).get("S3Uri")
         if statistics and constraints:
             return statistics, constraints
     return None
+
+
+def approved_drift_check_baselines(ctx: StepContext, group: str | None) -> Iterator[dict]:
+    """The DriftCheckBaselines of the group's approved versions, latest first."""
+    if not group:
+        return
+    registry = ctx.registry()
+    try:
+        packages = registry.list_model_packages({"ModelPackageGroupName": group, "ModelApprovalStatus": "Approved",
+                                                 "SortBy": "CreationTime", "SortOrder": "Descending"})
+    except ServiceError:
+        return
+    for summary in packages.get("ModelPackageSummaryList") or []:
+        package = registry.describe_model_package({"ModelPackageName": summary["ModelPackageArn"]})
+        yield package.get("DriftCheckBaselines") or {}
 
 
 def _drop_unset(value):

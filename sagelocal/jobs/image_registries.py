@@ -1,7 +1,7 @@
 """The AWS account of SageMaker's registry for each image the runtime can run, per region.
 
 Copied once from the SageMaker Python SDK's image tables (sagemaker/core/image_uri_config: xgboost.json,
-sklearn.json, model-monitor.json, version 3.27.0), so the runtime does not import the SDK;
+sklearn.json, model-monitor.json, clarify.json, version 3.27.0), so the runtime does not import the SDK;
 tests/jobs/test_image_registries.py holds these equal to the installed SDK's files.
 """
 
@@ -51,10 +51,25 @@ _MODEL_MONITOR = {
     "us-isof-south-1": "467912361380", "us-west-1": "890145073186", "us-west-2": "159807026194",
 }
 
+# SageMaker Clarify's processing container (repository sagemaker-clarify-processing).
+_CLARIFY = {
+    "af-south-1": "811711786498", "ap-east-1": "098760798382", "ap-northeast-1": "377024640650",
+    "ap-northeast-2": "263625296855", "ap-northeast-3": "912233562940", "ap-south-1": "452307495513",
+    "ap-southeast-1": "834264404009", "ap-southeast-2": "007051062584", "ap-southeast-3": "705930551576",
+    "ca-central-1": "675030665977", "cn-north-1": "122526803553", "cn-northwest-1": "122578899357",
+    "eu-central-1": "017069133835", "eu-central-2": "730335477804", "eu-north-1": "763603941244",
+    "eu-south-1": "638885417683", "eu-west-1": "131013547314", "eu-west-2": "440796970383",
+    "eu-west-3": "341593696636", "me-south-1": "835444307964", "sa-east-1": "520018980103",
+    "us-east-1": "205585389593", "us-east-2": "211330385671", "us-gov-west-1": "598674086554",
+    "us-isof-east-1": "579539705040", "us-isof-south-1": "411392592546", "us-west-1": "740489534195",
+    "us-west-2": "306415355426",
+}
+
 # Repository -> {region: account}.
 REGISTRY_ACCOUNTS = {
     "sagemaker-xgboost": _FRAMEWORKS,
     "sagemaker-scikit-learn": _FRAMEWORKS,
     "xgboost": _LEGACY_XGBOOST,
     "sagemaker-model-monitor-analyzer": _MODEL_MONITOR,
+    "sagemaker-clarify-processing": _CLARIFY,
 }

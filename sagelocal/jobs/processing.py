@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from sagelocal.config import Settings
+from sagelocal.jobs.clarify_job import CLARIFY_IMAGE, clarify_command
 from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
                                       image_repository, job_folder, run_process, upload)
 from sagelocal.jobs.job_environment import aws_access, resource_config
@@ -23,12 +24,15 @@ CONTAINER_CONFIG = "/opt/ml/config"  # the job's description and its instance, a
 # Images whose entrypoint is a Python script the venv's interpreter can run.
 SCRIPT_IMAGES = ("sagemaker-scikit-learn", "sagemaker-xgboost")
 ANALYZER_IMAGE = "sagemaker-model-monitor-analyzer"
-RUNNABLE_IMAGES = SCRIPT_IMAGES + (ANALYZER_IMAGE,)
+RUNNABLE_IMAGES = SCRIPT_IMAGES + (ANALYZER_IMAGE, CLARIFY_IMAGE)
 VIOLATIONS_EXIT = 3  # the analyzer's exit status for CompletedWithViolations: the job is still Completed
 # The analyzer container's own files, which the job folder's output/ stands for.
 ANALYZER_OUTPUTS = {"output_message_file": f"{CONTAINER_OUTPUT}/message",
                     "cloudwatch_metrics_directory": f"{CONTAINER_OUTPUT}/metrics/cloudwatch"}
 _PYTHONS = ("python", "python3")
+# What a failed job's reason calls the containers the runtime plays itself.
+_CONTAINERS = {"sagelocal.monitor.analyzer": "the Model Monitor analyzer",
+               "sagelocal.clarify.analyzer": "the Clarify analyzer"}
 
 
 def check_image(image_uri: str) -> None:
@@ -71,6 +75,10 @@ def _run(settings: Settings, job_name: str, request: dict, extra_env: dict | Non
         argv = [sys.executable, "-m", "sagelocal.monitor.analyzer"]
         extra_env = ANALYZER_OUTPUTS | (extra_env or {})
         ok_exit_codes = (0, VIOLATIONS_EXIT)
+    elif image_repository(app["ImageUri"]) == CLARIFY_IMAGE:
+        argv, clarify_env = clarify_command(settings, root, extra_env or {})
+        extra_env = clarify_env | (extra_env or {})
+        ok_exit_codes = (0, VIOLATIONS_EXIT)  # the Clarify analyzer says CompletedWithViolations as the Monitor's
     else:
         entrypoint = app.get("ContainerEntrypoint") or []
         if not entrypoint:
@@ -89,7 +97,7 @@ def _run(settings: Settings, job_name: str, request: dict, extra_env: dict | Non
     if message_file.is_file():
         description["ExitMessage"] = message_file.read_text(errors="replace").strip()[:1024]
     if result.returncode not in ok_exit_codes:
-        what = "the Model Monitor analyzer" if argv[1:2] == ["-m"] else f"the processing script {argv[1:2] or argv[:1]}"
+        what = _CONTAINERS.get(argv[2]) if argv[1:2] == ["-m"] else f"the processing script {argv[1:2] or argv[:1]}"
         failure = sandbox.setup_failure(result) or failure_from(result, what)
         failure.description = description | {"ProcessingJobStatus": "Failed", "FailureReason": failure.reason}
         raise failure

@@ -13,9 +13,9 @@ from sagelocal.jobs.image_registries import REGISTRY_ACCOUNTS
 
 RUNNABLE = tuple(REGISTRY_ACCOUNTS)
 # The SDK's image tables the runtime's table was copied from.
-SDK_FRAMEWORKS = ("xgboost", "sklearn", "model-monitor")
+SDK_FRAMEWORKS = ("xgboost", "sklearn", "model-monitor", "clarify")
 # One version per image, as the project and its tests name them.
-SDK_IMAGES = [("xgboost", "1.7-1"), ("xgboost", "1"), ("sklearn", "1.2-1"), ("model-monitor", None)]
+SDK_IMAGES = [("xgboost", "1.7-1"), ("xgboost", "1"), ("sklearn", "1.2-1"), ("model-monitor", None), ("clarify", None)]
 
 
 def _sdk_registries(config) -> list[tuple[str, dict]]:
@@ -45,7 +45,7 @@ def test_every_uri_the_sdk_gives_in_an_amazonaws_region_is_accepted(framework, v
         if ".amazonaws.com" in uri:  # the isolated partitions (c2s.ic.gov, ...) are not reachable offline anyway
             assert image_refusal(uri, RUNNABLE, "any") is None, uri
             accepted += 1
-    assert accepted >= 28
+    assert accepted >= 26  # Clarify's processing image is in the fewest regions: 26 reachable ones
 
 
 @pytest.mark.parametrize("image, reason", [
