@@ -1,9 +1,8 @@
-"""The step types a Clarify check needs: ClarifyCheck itself, and Model (CreateModel), which makes the model the
-model-bias and explainability checks serve on their shadow endpoint."""
+"""The ClarifyCheck step: data bias, model bias and explainability checks against the approved drift baselines.
+(The model its shadow endpoint serves comes from a Model step: ``step_types.run_create_model``.)"""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
 
 # step_types imports this module for its handler table, so its classes are imported where they are used.
 if TYPE_CHECKING:
