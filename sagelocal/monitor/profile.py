@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sagelocal.monitor import dtypes, hll, sparkcast
+from sagelocal.monitor import dtypes, hll, reader, sparkcast
 from sagelocal.monitor.arrays import count_where, float_values, int_values, ones, text_array
 from sagelocal.monitor.kll import KLLSketch
 
@@ -47,6 +47,8 @@ class ColumnProfile:
         Over the numeric values (``m2`` is the sum of squared deviations from ``mean``).
     sketch : KLLSketch
         Deequ KLL sketch of the numeric values.
+    held : list of numpy.ndarray
+        Numbers of a part's earlier tables, folded together with its last (see :func:`add_table`).
     wide_integers : numpy.ndarray
         Integral text beyond the 64-bit range: numbers only if the column ends Fractional (see :meth:`finish`).
     registers : numpy.ndarray
@@ -68,6 +70,7 @@ class ColumnProfile:
     minimum: float = math.inf
     maximum: float = -math.inf
     sketch: KLLSketch = field(default_factory=KLLSketch)
+    held: list = field(default_factory=list)
     wide_integers: np.ndarray = field(default_factory=lambda: np.zeros(0))
     registers: np.ndarray = field(default_factory=hll.empty)
     categories: dict | None = field(default_factory=dict)
@@ -91,6 +94,13 @@ class ColumnProfile:
         self.maximum = max(self.maximum, float(values.max()))
         self.sketch.update(values)
 
+    def fold_held(self) -> None:
+        """Fold the held numbers as one array: the sketch of a part read in blocks is that of its whole."""
+        if self.held:
+            numbers = self.held[0] if len(self.held) == 1 else np.concatenate(self.held)
+            self.held = []
+            self.add_numbers(numbers)
+
     def finish(self) -> "ColumnProfile":
         """Apply the cast of the column's final type to what the parts kept; returns self.
 
@@ -98,6 +108,7 @@ class ColumnProfile:
         Integral one nulls them; and the long cast has no negative zero (``"-0"`` is 0), so an Integral column's
         zeros are unsigned. Call once, after the last part is merged.
         """
+        self.fold_held()
         if len(self.wide_integers) and self.inferred_type == dtypes.FRACTIONAL:
             self.add_numbers(self.wide_integers)
         self.wide_integers = np.zeros(0)
@@ -135,6 +146,8 @@ class ColumnProfile:
 
     def merge(self, other: "ColumnProfile") -> "ColumnProfile":
         """Combine ``other`` (a later part of the same column) into this profile; returns self."""
+        self.fold_held()
+        other.fold_held()
         self.rows += other.rows
         self.missing += other.missing
         self.in_domain += other.in_domain
@@ -181,24 +194,28 @@ def _central_moments(values: np.ndarray) -> tuple:
 def add_table(profiles: dict, table: pa.Table) -> None:
     """Fold one table chunk (columns already typed by the reader) into ``profiles`` by column name.
 
-    Columns are profiled on a small thread pool: numpy's sorts and pyarrow's kernels release the GIL, so
-    the machine's cores work on different columns at once.
+    The numbers of a table that :func:`reader.continues` are held, and folded with those of its part's last
+    table. Columns are profiled on a small thread pool: numpy's sorts, pyarrow's kernels and the hashing
+    loops release the GIL, so the machine's cores work on different columns at once.
     """
+    fold = not reader.continues(table)
     for name in table.column_names:
         profiles.setdefault(name, ColumnProfile(name))
     # Text columns cost the most (hashing every row): start them first so they do not finish alone.
     order = sorted(table.column_names, key=lambda name: not pa.types.is_string(table.schema.field(name).type))
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        list(pool.map(lambda name: _add_column(profiles[name], table.column(name)), order))
+        list(pool.map(lambda name: _add_column(profiles[name], table.column(name), fold), order))
 
 
-def _add_column(profile: ColumnProfile, column: pa.ChunkedArray) -> None:
+def _add_column(profile: ColumnProfile, column: pa.ChunkedArray, fold: bool) -> None:
     column = column.combine_chunks()
     profile.rows += len(column)
     profile.missing += column.null_count
     numbers = _classify(profile, column)
     if numbers is not None:
-        profile.add_numbers(numbers)
+        profile.held.append(numbers)
+    if fold:
+        profile.fold_held()
 
 
 def _classify(profile: ColumnProfile, column: pa.Array):
