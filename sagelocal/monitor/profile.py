@@ -24,8 +24,9 @@ CARDINALITY_THRESHOLD = 120
 # Exact category counts are kept while a column has at most this many distinct values; beyond it no
 # histogram can be written (the HLL estimate is far above the threshold), so the counts are dropped.
 _CATEGORY_LIMIT = 4096
-# Distinct values are counted only when this many first rows of a chunk hold at most _CATEGORY_LIMIT of them.
-_PROBE_ROWS = 1 << 16
+# Distinct values are counted only when this many first rows of a chunk hold at most _CATEGORY_LIMIT of them
+# (twice the limit: enough to tell, and cheap enough to probe every block of a file).
+_PROBE_ROWS = 2 * (_CATEGORY_LIMIT + 1)
 BUCKET_COUNT = 10
 _SEQUENTIAL_MOMENTS_LIMIT = 4096
 _WORKERS = min(4, os.cpu_count() or 1)

@@ -155,18 +155,21 @@ def _line_pieces(handle, block_size: int):
     """
     carry = b""
     while True:
-        block = handle.read(block_size)
-        if not block:
+        # Read straight in behind the carried partial line: one copy of the block, not two.
+        data = bytearray(len(carry) + block_size)
+        data[:len(carry)] = carry
+        view = memoryview(data)
+        end = len(carry) + (handle.readinto(view[len(carry):]) or 0)
+        if end == len(carry):
             if carry:
                 yield carry
             return
-        data = carry + block if carry else block
-        cut = (data.rfind(b"\n") + 1) or (data.rfind(b"\r") + 1)
+        cut = (data.rfind(b"\n", 0, end) + 1) or (data.rfind(b"\r", 0, end) + 1)
         if not cut:
-            carry = data
+            carry = bytes(view[:end])
             continue
-        yield memoryview(data)[:cut]
-        carry = data[cut:]
+        yield view[:cut]
+        carry = bytes(view[cut:end])
 
 
 def _convert(pcsv, types: dict):
