@@ -189,38 +189,35 @@ static const double POWERS_OF_TEN[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1
 enum kind { NOT_PLAIN, INTEGRAL, FRACTIONAL };
 
 /* One value: NOT_PLAIN unless it is [+-]?digits(.digits)?. ``*value`` is the correctly rounded double, or NaN
-   when its significant digits exceed 2**53 or its fraction 22 digits: below those bounds the digits and the
-   power of ten are exact doubles and IEEE division rounds their exact quotient once; beyond, one division
-   may round differently from a correct parse, so the caller parses those few values another way. */
+   when its digits (leading zeros included) are more than 19 or exceed 2**53, or its fraction has more than 22:
+   below those bounds the digits and the power of ten are exact doubles and IEEE division rounds their exact
+   quotient once; beyond, one division may round differently from a correct parse, so the caller parses those
+   few values another way. */
 static enum kind parse_one(const uint8_t *p, const uint8_t *end, double *value) {
-    int negative = 0, fraction_digits = -1, exact = 1;
-    uint64_t digits = 0;
+    int negative = 0;
     if (p < end && (*p == '-' || *p == '+'))
         negative = *p++ == '-';
-    const uint8_t *first_digit = p;
+    const uint8_t *first_digit = p, *dot = NULL;
+    uint64_t digits = 0; /* wraps beyond 19 digits: such values are NaN below */
     for (; p < end; p++) {
-        if (*p >= '0' && *p <= '9') {
-            if (digits > (EXACT_MANTISSA - 9) / 10)
-                exact = 0;
-            else
-                digits = digits * 10 + (uint64_t)(*p - '0');
-            if (fraction_digits >= 0)
-                fraction_digits++;
-        } else if (*p == '.' && fraction_digits < 0 && p > first_digit && p + 1 < end) {
-            fraction_digits = 0;
-        } else {
+        unsigned digit = (unsigned)*p - '0';
+        if (digit < 10)
+            digits = digits * 10 + digit;
+        else if (*p == '.' && !dot)
+            dot = p;
+        else
             return NOT_PLAIN;
-        }
     }
-    if (p == first_digit)
+    if (p == first_digit || dot == first_digit || dot == end - 1)
         return NOT_PLAIN;
-    if (!exact || fraction_digits > EXACT_POWER) {
+    Py_ssize_t count = (end - first_digit) - (dot != NULL), fraction_digits = dot ? end - dot - 1 : 0;
+    if (count > 19 || digits > EXACT_MANTISSA || fraction_digits > EXACT_POWER) {
         *value = Py_NAN;
     } else {
-        double magnitude = fraction_digits > 0 ? (double)digits / POWERS_OF_TEN[fraction_digits] : (double)digits;
+        double magnitude = fraction_digits ? (double)digits / POWERS_OF_TEN[fraction_digits] : (double)digits;
         *value = negative ? -magnitude : magnitude;
     }
-    return fraction_digits < 0 ? INTEGRAL : FRACTIONAL;
+    return dot ? FRACTIONAL : INTEGRAL;
 }
 
 static PyObject *parse_decimals(PyObject *self, PyObject *args) {

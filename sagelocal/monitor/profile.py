@@ -58,6 +58,8 @@ class ColumnProfile:
         Exact value counts (first-seen order); None once the column exceeds ``_CATEGORY_LIMIT`` values.
     domain : frozenset or None
         Allowed values of a ``categorical_values_check``; ``in_domain`` counts present values inside it.
+    row_by_row : bool
+        A chunk's first rows held more distinct values than categories keep: later chunks skip that probe.
     """
 
     name: str
@@ -77,6 +79,7 @@ class ColumnProfile:
     categories: dict | None = field(default_factory=dict)
     domain: frozenset | None = None
     in_domain: int = 0
+    row_by_row: bool = False
 
     @property
     def inferred_type(self) -> str:
@@ -235,10 +238,10 @@ def _classify(profile: ColumnProfile, column: pa.Array):
         return None
     if pa.types.is_boolean(kind):
         profile.type_counts[dtypes.BOOLEAN] += len(present)
-        profile.add_categories(*_weighted_values(pc.cast(present, pa.string())))
+        profile.add_categories(*_weighted_values(profile, pc.cast(present, pa.string())))
         return None
     text = present if pa.types.is_string(kind) else pc.cast(present, pa.string())
-    values, counts = _weighted_values(text)
+    values, counts = _weighted_values(profile, text)
     plain = sparkcast.plain_numbers(text) if len(values) == len(text) else None
     value_types, numbers = plain if plain else (dtypes.classify_text(values, counts), None)
     for value_type, number in value_types.items():
@@ -251,14 +254,16 @@ def _classify(profile: ColumnProfile, column: pa.Array):
     return numbers
 
 
-def _weighted_values(text: pa.Array) -> tuple:
+def _weighted_values(profile: ColumnProfile, text: pa.Array) -> tuple:
     """The present values of ``text`` as ``(values, counts)``: the distinct values and how often each is seen.
 
     The regexes, hashes and lookups then run once per distinct value instead of once per row. Except when the
-    first rows already hold more distinct values than categories keep: then every value comes once (count 1),
-    as counting a million mostly distinct strings costs more than all those steps on every row.
+    first rows already hold more distinct values than categories keep, in this chunk or an earlier one of the
+    column: then every value comes once (count 1), as counting a million mostly distinct strings costs more
+    than all those steps on every row. Either way gives the same profile.
     """
-    if len(pc.unique(text.slice(0, _PROBE_ROWS))) > _CATEGORY_LIMIT + 1:  # + 1: one of them may be null
+    if profile.row_by_row or len(pc.unique(text.slice(0, _PROBE_ROWS))) > _CATEGORY_LIMIT + 1:  # + 1: a null
+        profile.row_by_row = True
         values = text.drop_null() if text.null_count else text
         return values, ones(len(values))
     counted = pc.value_counts(text)
