@@ -180,19 +180,18 @@ static PyObject *fold_registers(PyObject *self, PyObject *args) {
     return result;
 }
 
-/* Exact powers of ten: every one up to 1e22 is a double without rounding. */
+/* Powers of ten up to the 18 decimals a value of at most 19 digits can have: each is a double exactly. */
 static const double POWERS_OF_TEN[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+#define MAX_DIGITS 19                /* at most 19 decimal digits fit a uint64 */
 #define EXACT_MANTISSA (1ULL << 53)
-#define EXACT_POWER 22
 
 enum kind { NOT_PLAIN, INTEGRAL, FRACTIONAL };
 
 /* One value: NOT_PLAIN unless it is [+-]?digits(.digits)?. ``*value`` is the correctly rounded double, or NaN
-   when its digits (leading zeros included) are more than 19 or exceed 2**53, or its fraction has more than 22:
-   below those bounds the digits and the power of ten are exact doubles and IEEE division rounds their exact
-   quotient once; beyond, one division may round differently from a correct parse, so the caller parses those
-   few values another way. */
+   when its digits (leading zeros included) are more than 19 or exceed 2**53: below those bounds the digits and
+   the power of ten are exact doubles and IEEE division rounds their exact quotient once; beyond, one division
+   may round differently from a correct parse, so the caller parses those few values another way. */
 static enum kind parse_one(const uint8_t *p, const uint8_t *end, double *value) {
     int negative = 0;
     if (p < end && (*p == '-' || *p == '+'))
@@ -211,7 +210,7 @@ static enum kind parse_one(const uint8_t *p, const uint8_t *end, double *value) 
     if (p == first_digit || dot == first_digit || dot == end - 1)
         return NOT_PLAIN;
     Py_ssize_t count = (end - first_digit) - (dot != NULL), fraction_digits = dot ? end - dot - 1 : 0;
-    if (count > 19 || digits > EXACT_MANTISSA || fraction_digits > EXACT_POWER) {
+    if (count > MAX_DIGITS || digits > EXACT_MANTISSA) {
         *value = Py_NAN;
     } else {
         double magnitude = fraction_digits ? (double)digits / POWERS_OF_TEN[fraction_digits] : (double)digits;

@@ -26,8 +26,8 @@ def plain_numbers(values: pa.Array):
 
     Plain decimal text is Deequ's number syntax without the space after the sign and without exponents: a value
     is Fractional exactly when it holds a dot, and Spark's casts read it as the correctly rounded double. The
-    few values whose digits one division cannot round correctly (beyond 2**53 or 22 decimals) are parsed by
-    pyarrow. None also when an all-Integral array holds a value that Spark's long cast might null (beyond
+    few values whose digits one division cannot round correctly (more than 19, or beyond 2**53) are parsed
+    by pyarrow. None also when an all-Integral array holds a value that Spark's long cast might null (beyond
     2**63), or a value too long to be finite: the exact path decides those.
     """
     numbers = np.empty(len(values), dtype=np.float64)
