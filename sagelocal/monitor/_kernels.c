@@ -103,27 +103,41 @@ static int check_output(const Py_buffer *out, Py_ssize_t count, Py_ssize_t item,
     return 0;
 }
 
-static PyObject *xxh64_text(PyObject *self, PyObject *args) {
+/* The buffers of a call over Arrow text: int32 offsets, the bytes, and an output of 8 bytes a value. */
+typedef struct {
     Py_buffer offsets, data, out;
-    unsigned long long seed;
     Py_ssize_t count;
-    if (!PyArg_ParseTuple(args, "y*y*Kw*", &offsets, &data, &seed, &out))
-        return NULL;
-    PyObject *result = NULL;
-    if (check_offsets(&offsets, data.len, &count) == 0 && check_output(&out, count, 8, "uint64 hashes") == 0) {
-        const int32_t *at = offsets.buf;
-        const uint8_t *bytes = data.buf;
-        uint64_t *hashes = out.buf;
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t i = 0; i < count; i++)
-            hashes[i] = xxh64(bytes + at[i], (size_t)(at[i + 1] - at[i]), seed);
-        Py_END_ALLOW_THREADS
-        result = Py_NewRef(Py_None);
-    }
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&out);
+    const int32_t *at;    /* value i is bytes[at[i]:at[i + 1]] */
+    const uint8_t *bytes;
+} Spans;
+
+static int check_spans(Spans *spans, const char *output) {
+    spans->at = spans->offsets.buf;
+    spans->bytes = spans->data.buf;
+    return check_offsets(&spans->offsets, spans->data.len, &spans->count) == 0 &&
+           check_output(&spans->out, spans->count, 8, output) == 0;
+}
+
+static PyObject *release_spans(Spans *spans, PyObject *result) {
+    PyBuffer_Release(&spans->offsets);
+    PyBuffer_Release(&spans->data);
+    PyBuffer_Release(&spans->out);
     return result;
+}
+
+static PyObject *xxh64_text(PyObject *self, PyObject *args) {
+    Spans spans;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "y*y*Kw*", &spans.offsets, &spans.data, &seed, &spans.out))
+        return NULL;
+    if (!check_spans(&spans, "uint64 hashes"))
+        return release_spans(&spans, NULL);
+    uint64_t *hashes = spans.out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < spans.count; i++)
+        hashes[i] = xxh64(spans.bytes + spans.at[i], (size_t)(spans.at[i + 1] - spans.at[i]), seed);
+    Py_END_ALLOW_THREADS
+    return release_spans(&spans, Py_NewRef(Py_None));
 }
 
 static PyObject *xxh64_fixed(PyObject *self, PyObject *args) {
@@ -220,31 +234,23 @@ static enum kind parse_one(const uint8_t *p, const uint8_t *end, double *value) 
 }
 
 static PyObject *parse_decimals(PyObject *self, PyObject *args) {
-    Py_buffer offsets, data, out;
-    Py_ssize_t count;
-    if (!PyArg_ParseTuple(args, "y*y*w*", &offsets, &data, &out))
+    Spans spans;
+    if (!PyArg_ParseTuple(args, "y*y*w*", &spans.offsets, &spans.data, &spans.out))
         return NULL;
-    PyObject *result = NULL;
-    if (check_offsets(&offsets, data.len, &count) == 0 && check_output(&out, count, 8, "float64 values") == 0) {
-        const int32_t *at = offsets.buf;
-        const uint8_t *bytes = data.buf;
-        double *values = out.buf;
-        Py_ssize_t fractional = 0, i = 0;
-        enum kind kind = INTEGRAL;
-        Py_BEGIN_ALLOW_THREADS
-        for (; i < count; i++) {
-            kind = parse_one(bytes + at[i], bytes + at[i + 1], values + i);
-            if (kind == NOT_PLAIN)
-                break;
-            fractional += kind == FRACTIONAL;
-        }
-        Py_END_ALLOW_THREADS
-        result = kind == NOT_PLAIN ? Py_NewRef(Py_None) : PyLong_FromSsize_t(fractional);
+    if (!check_spans(&spans, "float64 values"))
+        return release_spans(&spans, NULL);
+    double *values = spans.out.buf;
+    Py_ssize_t fractional = 0;
+    enum kind kind = INTEGRAL;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < spans.count; i++) {
+        kind = parse_one(spans.bytes + spans.at[i], spans.bytes + spans.at[i + 1], values + i);
+        if (kind == NOT_PLAIN)
+            break;
+        fractional += kind == FRACTIONAL;
     }
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&out);
-    return result;
+    Py_END_ALLOW_THREADS
+    return release_spans(&spans, kind == NOT_PLAIN ? Py_NewRef(Py_None) : PyLong_FromSsize_t(fractional));
 }
 
 static PyMethodDef METHODS[] = {
