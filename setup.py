@@ -1,5 +1,5 @@
 """The breast-cancer MLOps project and its offline SageMaker runtime, ``sagelocal``."""
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 setup(
     name="sagelocal",
@@ -8,6 +8,9 @@ setup(
     "Model Monitor-compatible data-quality checks and A2I-compatible human review.",
     packages=find_packages(include=["sagelocal", "sagelocal.*", "pipelines", "pipelines.*"]),
     package_data={"sagelocal": ["**/*.html", "**/*.css", "**/*.js", "**/*.liquid"]},
+    # The monitor's per-value loops (XxHash64, HyperLogLog++ registers, decimal parsing) in plain C.
+    ext_modules=[Extension("sagelocal.monitor._kernels", ["sagelocal/monitor/_kernels.c"],
+                           extra_compile_args=["-O3"])],
     python_requires=">=3.10",
     # The runtime needs none of the SageMaker SDK: it interprets pipeline.json itself.
     install_requires=[

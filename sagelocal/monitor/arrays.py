@@ -44,7 +44,12 @@ def count_where(mask: pa.Array, counts: pa.Array) -> int:
 
 def ones(length: int) -> pa.Array:
     """An int64 array of ``length`` ones (every value seen once)."""
-    return pa.Array.from_buffers(pa.int64(), length, [None, pa.py_buffer(np.ones(length, dtype=np.int64))])
+    return int64_array(np.ones(length, dtype=np.int64))
+
+
+def int64_array(values: np.ndarray) -> pa.Array:
+    """An int64 pyarrow array over a numpy int64 array's buffer (e.g. row indices for ``take``)."""
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
 
 
 def text_array(values) -> pa.Array:

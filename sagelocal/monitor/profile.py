@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sagelocal.monitor import dtypes, hll, sparkcast
+from sagelocal.monitor import dtypes, hll, reader, sparkcast
 from sagelocal.monitor.arrays import count_where, float_values, int_values, ones, text_array
 from sagelocal.monitor.kll import KLLSketch
 
@@ -24,8 +24,9 @@ CARDINALITY_THRESHOLD = 120
 # Exact category counts are kept while a column has at most this many distinct values; beyond it no
 # histogram can be written (the HLL estimate is far above the threshold), so the counts are dropped.
 _CATEGORY_LIMIT = 4096
-# Distinct values are counted only when this many first rows of a chunk hold at most _CATEGORY_LIMIT of them.
-_PROBE_ROWS = 1 << 16
+# Distinct values are counted only when this many first rows of a chunk hold at most _CATEGORY_LIMIT of them
+# (twice the limit: enough to tell, and cheap enough to probe every block of a file).
+_PROBE_ROWS = 2 * (_CATEGORY_LIMIT + 1)
 BUCKET_COUNT = 10
 _SEQUENTIAL_MOMENTS_LIMIT = 4096
 _WORKERS = min(4, os.cpu_count() or 1)
@@ -47,6 +48,8 @@ class ColumnProfile:
         Over the numeric values (``m2`` is the sum of squared deviations from ``mean``).
     sketch : KLLSketch
         Deequ KLL sketch of the numeric values.
+    held : list of numpy.ndarray
+        Numbers of a part's earlier tables, folded together with its last (see :func:`add_table`).
     wide_integers : numpy.ndarray
         Integral text beyond the 64-bit range: numbers only if the column ends Fractional (see :meth:`finish`).
     registers : numpy.ndarray
@@ -55,6 +58,8 @@ class ColumnProfile:
         Exact value counts (first-seen order); None once the column exceeds ``_CATEGORY_LIMIT`` values.
     domain : frozenset or None
         Allowed values of a ``categorical_values_check``; ``in_domain`` counts present values inside it.
+    row_by_row : bool
+        A chunk's first rows held more distinct values than categories keep: later chunks skip that probe.
     """
 
     name: str
@@ -68,11 +73,13 @@ class ColumnProfile:
     minimum: float = math.inf
     maximum: float = -math.inf
     sketch: KLLSketch = field(default_factory=KLLSketch)
+    held: list = field(default_factory=list)
     wide_integers: np.ndarray = field(default_factory=lambda: np.zeros(0))
     registers: np.ndarray = field(default_factory=hll.empty)
     categories: dict | None = field(default_factory=dict)
     domain: frozenset | None = None
     in_domain: int = 0
+    row_by_row: bool = False
 
     @property
     def inferred_type(self) -> str:
@@ -91,6 +98,13 @@ class ColumnProfile:
         self.maximum = max(self.maximum, float(values.max()))
         self.sketch.update(values)
 
+    def fold_held(self) -> None:
+        """Fold the held numbers as one array: the sketch of a part read in blocks is that of its whole."""
+        if self.held:
+            numbers = self.held[0] if len(self.held) == 1 else np.concatenate(self.held)
+            self.held = []
+            self.add_numbers(numbers)
+
     def finish(self) -> "ColumnProfile":
         """Apply the cast of the column's final type to what the parts kept; returns self.
 
@@ -98,6 +112,7 @@ class ColumnProfile:
         Integral one nulls them; and the long cast has no negative zero (``"-0"`` is 0), so an Integral column's
         zeros are unsigned. Call once, after the last part is merged.
         """
+        self.fold_held()
         if len(self.wide_integers) and self.inferred_type == dtypes.FRACTIONAL:
             self.add_numbers(self.wide_integers)
         self.wide_integers = np.zeros(0)
@@ -135,6 +150,8 @@ class ColumnProfile:
 
     def merge(self, other: "ColumnProfile") -> "ColumnProfile":
         """Combine ``other`` (a later part of the same column) into this profile; returns self."""
+        self.fold_held()
+        other.fold_held()
         self.rows += other.rows
         self.missing += other.missing
         self.in_domain += other.in_domain
@@ -181,24 +198,28 @@ def _central_moments(values: np.ndarray) -> tuple:
 def add_table(profiles: dict, table: pa.Table) -> None:
     """Fold one table chunk (columns already typed by the reader) into ``profiles`` by column name.
 
-    Columns are profiled on a small thread pool: numpy's sorts and pyarrow's kernels release the GIL, so
-    the machine's cores work on different columns at once.
+    The numbers of a table that :func:`reader.continues` are held, and folded with those of its part's last
+    table. Columns are profiled on a small thread pool: numpy's sorts, pyarrow's kernels and the hashing
+    loops release the GIL, so the machine's cores work on different columns at once.
     """
+    fold = not reader.continues(table)
     for name in table.column_names:
         profiles.setdefault(name, ColumnProfile(name))
     # Text columns cost the most (hashing every row): start them first so they do not finish alone.
     order = sorted(table.column_names, key=lambda name: not pa.types.is_string(table.schema.field(name).type))
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        list(pool.map(lambda name: _add_column(profiles[name], table.column(name)), order))
+        list(pool.map(lambda name: _add_column(profiles[name], table.column(name), fold), order))
 
 
-def _add_column(profile: ColumnProfile, column: pa.ChunkedArray) -> None:
+def _add_column(profile: ColumnProfile, column: pa.ChunkedArray, fold: bool) -> None:
     column = column.combine_chunks()
     profile.rows += len(column)
     profile.missing += column.null_count
     numbers = _classify(profile, column)
     if numbers is not None:
-        profile.add_numbers(numbers)
+        profile.held.append(numbers)
+    if fold:
+        profile.fold_held()
 
 
 def _classify(profile: ColumnProfile, column: pa.Array):
@@ -217,10 +238,10 @@ def _classify(profile: ColumnProfile, column: pa.Array):
         return None
     if pa.types.is_boolean(kind):
         profile.type_counts[dtypes.BOOLEAN] += len(present)
-        profile.add_categories(*_weighted_values(pc.cast(present, pa.string())))
+        profile.add_categories(*_weighted_values(profile, pc.cast(present, pa.string())))
         return None
     text = present if pa.types.is_string(kind) else pc.cast(present, pa.string())
-    values, counts = _weighted_values(text)
+    values, counts = _weighted_values(profile, text)
     plain = sparkcast.plain_numbers(text) if len(values) == len(text) else None
     value_types, numbers = plain if plain else (dtypes.classify_text(values, counts), None)
     for value_type, number in value_types.items():
@@ -233,14 +254,16 @@ def _classify(profile: ColumnProfile, column: pa.Array):
     return numbers
 
 
-def _weighted_values(text: pa.Array) -> tuple:
+def _weighted_values(profile: ColumnProfile, text: pa.Array) -> tuple:
     """The present values of ``text`` as ``(values, counts)``: the distinct values and how often each is seen.
 
     The regexes, hashes and lookups then run once per distinct value instead of once per row. Except when the
-    first rows already hold more distinct values than categories keep: then every value comes once (count 1),
-    as counting a million mostly distinct strings costs more than all those steps on every row.
+    first rows already hold more distinct values than categories keep, in this chunk or an earlier one of the
+    column: then every value comes once (count 1), as counting a million mostly distinct strings costs more
+    than all those steps on every row. Either way gives the same profile.
     """
-    if len(pc.unique(text.slice(0, _PROBE_ROWS))) > _CATEGORY_LIMIT + 1:  # + 1: one of them may be null
+    if profile.row_by_row or len(pc.unique(text.slice(0, _PROBE_ROWS))) > _CATEGORY_LIMIT + 1:  # + 1: a null
+        profile.row_by_row = True
         values = text.drop_null() if text.null_count else text
         return values, ones(len(values))
     counted = pc.value_counts(text)

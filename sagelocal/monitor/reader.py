@@ -2,11 +2,12 @@
 
 CSV is read as text, every column, as Model Monitor's Spark reader does: Deequ hashes each cell's raw text
 for its distinct count and types every value from it (the profiler parses the numbers). A JSON float column
-holding NaN/infinity is read again as text so that Deequ's regexes decide its type. CSV files larger than
-``STREAM_THRESHOLD`` are read in blocks, JSON lines and Parquet always in blocks, so memory stays bounded: CSV
-and JSON blocks are cut at line ends and parsed one at a time (Arrow's own streaming readers read up to 32
-blocks ahead, 512 MB at 16 MB blocks). Every bad input becomes one :class:`UserError` naming the file and the
-row.
+holding NaN/infinity is read again as text so that Deequ's regexes decide its type. Every format is read in
+blocks, so the text held stays bounded: CSV and JSON blocks are cut at line ends and parsed one at a time
+(Arrow's own streaming readers read up to 32 blocks ahead, 512 MB at 16 MB blocks). A CSV file up to
+``STREAM_THRESHOLD`` is still profiled as one part (its numbers sketched together); larger ones, JSON lines and
+Parquet block by block, their sketches merged. Every bad input becomes one :class:`UserError` naming the file
+and the row.
 """
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ import pyarrow.compute as pc
 from sagelocal.errors import UserError
 from sagelocal.monitor import capture
 
-STREAM_THRESHOLD = 512 << 20  # a CSV in memory takes about its own size again as columns
+STREAM_THRESHOLD = 512 << 20  # a part's numbers are held whole: 8 bytes a cell, about a CSV's own size
 BLOCK_SIZE = 16 << 20
 FORMATS = ("csv", "json", "parquet", "capture")
+_CONTINUES = b"sagelocal.continues"  # schema metadata: more tables of the same part follow
 
 
 class TextNeeded(Exception):
@@ -54,6 +56,8 @@ def read_chunks(source: Path, fmt: str, header: bool = False, names: list | None
                 text_columns: frozenset = frozenset()):
     """Yield pyarrow tables covering the dataset at ``source`` in order.
 
+    Tables come in parts: a CSV file up to ``STREAM_THRESHOLD`` is one part read in blocks, every table of it
+    but the last marked :func:`continues`; any other table is a part of its own.
     Raises :class:`TextNeeded` when a typed JSON column turns out to need its text (NaN/infinity); the caller
     starts again with those columns in ``text_columns``.
 
@@ -105,6 +109,12 @@ def capture_table(files: list, names: list, start=None, end=None, preprocessor=N
 
 
 def _csv_chunks(path: Path, header: bool, baseline_names: list):
+    """Tables of a CSV file, parsed a block at a time, so that only one block's text is held at once.
+
+    A file up to ``STREAM_THRESHOLD`` is one part: every block but the last is marked :func:`continues`, and
+    the profiler folds the part's numbers together, exactly as from one table of the whole file. A larger
+    file's blocks are parts of their own, so memory stays bounded whatever its size.
+    """
     import pyarrow.csv as pcsv
 
     size = path.stat().st_size
@@ -113,21 +123,28 @@ def _csv_chunks(path: Path, header: bool, baseline_names: list):
     names = _csv_names(path, header, baseline_names)
     skip = 1 if header else 0
     convert = _convert(pcsv, {name: pa.string() for name in names})
+    whole, consumed = size <= STREAM_THRESHOLD, 0
     try:
-        if size > STREAM_THRESHOLD:
-            # Not pcsv.open_csv: its reader thread reads up to 32 blocks ahead of the parser (512 MB at
-            # 16 MB blocks), so its memory grows with the file up to that. Pieces cut at line ends parse
-            # alike: Arrow's own chunker cuts at any newline too (newlines_in_values is off).
-            with open(path, "rb") as handle:
-                for piece in _line_pieces(handle, BLOCK_SIZE):
-                    options = pcsv.ReadOptions(column_names=names, skip_rows=skip)
-                    skip = 0
-                    yield pcsv.read_csv(pa.py_buffer(piece), read_options=options, convert_options=convert)
-        else:
-            yield pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=names, skip_rows=skip),
-                                convert_options=convert)
+        # Not pcsv.open_csv: its reader thread reads up to 32 blocks ahead of the parser (512 MB at 16 MB
+        # blocks), so its memory grows with the file up to that. Pieces cut at line ends parse alike: Arrow's
+        # own chunker cuts at any newline too (newlines_in_values is off).
+        with open(path, "rb") as handle:
+            for piece in _line_pieces(handle, BLOCK_SIZE):
+                options = pcsv.ReadOptions(column_names=names, skip_rows=skip)
+                skip, consumed = 0, consumed + len(piece)
+                table = pcsv.read_csv(pa.py_buffer(piece), read_options=options, convert_options=convert)
+                yield _mark_continuing(table) if whole and consumed < size else table
     except pa.ArrowInvalid as exc:
         raise _csv_error(path, names, header, exc) from None
+
+
+def continues(table: pa.Table) -> bool:
+    """True for a table that more tables of the same part follow (see :func:`read_chunks`)."""
+    return table.schema.metadata is not None and _CONTINUES in table.schema.metadata
+
+
+def _mark_continuing(table: pa.Table) -> pa.Table:
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), _CONTINUES: b"1"})
 
 
 def _line_pieces(handle, block_size: int):
@@ -138,18 +155,21 @@ def _line_pieces(handle, block_size: int):
     """
     carry = b""
     while True:
-        block = handle.read(block_size)
-        if not block:
+        # Read straight in behind the carried partial line: one copy of the block, not two.
+        data = bytearray(len(carry) + block_size)
+        data[:len(carry)] = carry
+        view = memoryview(data)
+        end = len(carry) + (handle.readinto(view[len(carry):]) or 0)
+        if end == len(carry):
             if carry:
                 yield carry
             return
-        data = carry + block if carry else block
-        cut = (data.rfind(b"\n") + 1) or (data.rfind(b"\r") + 1)
+        cut = (data.rfind(b"\n", 0, end) + 1) or (data.rfind(b"\r", 0, end) + 1)
         if not cut:
-            carry = data
+            carry = bytes(view[:end])
             continue
-        yield memoryview(data)[:cut]
-        carry = data[cut:]
+        yield view[:cut]
+        carry = bytes(view[cut:end])
 
 
 def _convert(pcsv, types: dict):
@@ -272,4 +292,4 @@ def _normalise(table: pa.Table, path: Path, text_columns: frozenset) -> pa.Table
         elif name in text_columns and not pa.types.is_string(column.type):
             column = pc.cast(column, pa.string())
         columns.append(column)
-    return pa.table(columns, names=table.column_names)
+    return pa.table(columns, names=table.column_names, metadata=table.schema.metadata)
