@@ -7,12 +7,12 @@ lengths and ranges AWS checks) before they reach :class:`~sagelocal.review.loops
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from sagelocal.api.protocol import error_response, json_response, validate_request
+from sagelocal.clock import as_utc_datetime
 from sagelocal.errors import ServiceError, ValidationError
 
 SERVICE = "sagemaker-a2i-runtime"
@@ -88,7 +88,7 @@ def _typed_list_params(query: dict) -> dict:
     for name in ("CreationTimeAfter", "CreationTimeBefore"):
         if name in params:
             try:
-                params[name] = datetime.fromisoformat(params[name].replace("Z", "+00:00"))
+                params[name] = as_utc_datetime(params[name])
             except ValueError:
                 raise ValidationError(f"{name} must be an ISO 8601 timestamp") from None
     return params

@@ -17,7 +17,7 @@ from sagelocal.cloudwatch.invocations import InvocationMetrics
 from sagelocal.cloudwatch.store import Datapoint, MetricStore, canonical
 from sagelocal.config import Settings
 from sagelocal.errors import ServiceError
-from sagelocal.paging import as_datetime
+from sagelocal.clock import as_utc_datetime
 
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
@@ -37,7 +37,7 @@ class InvalidParameterCombination(ServiceError):
 
 
 def _epoch(value) -> float:
-    return as_datetime(value).timestamp()
+    return as_utc_datetime(value).timestamp()
 
 
 class CloudWatchBackend:

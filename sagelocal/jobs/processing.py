@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from sagelocal.clock import utc_now
 from sagelocal.config import Settings
 from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
                                       image_repository, job_folder, run_process, upload)
@@ -51,7 +52,7 @@ def _run(settings: Settings, job_name: str, request: dict, extra_env: dict | Non
     folder = job_folder(settings.home, job_name)
     root = folder / "processing"
     (folder / "output").mkdir()
-    started = _now()
+    started = utc_now()
 
     for item in request.get("ProcessingInputs") or []:
         _fetch_input(s3, root, item)
@@ -119,7 +120,7 @@ def local_path(root: Path, container_path: str) -> Path:
 
 
 def _description(settings: Settings, job_name: str, request: dict, started: datetime, seconds: float) -> dict:
-    ended = _now()
+    ended = utc_now()
     return {
         **request,
         "ProcessingJobName": job_name,
@@ -131,7 +132,3 @@ def _description(settings: Settings, job_name: str, request: dict, started: date
         # Not an AWS field: the job process's own wall time, which the benchmark sets beside the runner's.
         "ProcessSeconds": round(seconds, 4),
     }
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
