@@ -218,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
 def deploy_and_start(s3_client, sagemaker_client, name: str, text: str, definition: dict,
                      scripts: list[tuple[Path, str]], role: str, parameters: list[dict], wait: bool,
                      description: str = DESCRIPTION, tags: list[dict] = ()) -> int:
-    """Upload the step ``scripts`` (and the library where the definition wants it), upsert the pipeline, start it with the champion staged; the exit
-    status (with ``wait``, 0 only if the execution succeeded)."""
+    """Upload the step ``scripts`` (and the library where the definition wants it), upsert the pipeline, start it
+    with the champion staged. The exit status: with ``wait``, 0 only if the execution succeeded."""
     import champion  # beside this script; it imports this module's helpers
 
     libraries = library_prefixes(definition)

@@ -31,21 +31,22 @@ def build_router(backend, signed_request) -> APIRouter:
         except ServiceError as error:
             return error_response(error, content_type=_CONTENT_TYPE)
 
-    @router.post("/human-loops")
-    async def start_human_loop(request: Request):
+    async def call_with_body(request: Request, operation: str, method):
+        """``operation`` on the request's JSON body: ``method(params)``."""
         try:
             params = _json_body(request.state.body)
         except ServiceError as error:
             return error_response(error, content_type=_CONTENT_TYPE)
-        return await call("StartHumanLoop", params, lambda: loops.start_human_loop(params))
+        return await call(operation, params, lambda: method(params))
+
+    @router.post("/human-loops")
+    async def start_human_loop(request: Request):
+        return await call_with_body(request, "StartHumanLoop", loops.start_human_loop)
 
     @router.post("/human-loops/stop")
     async def stop_human_loop(request: Request):
-        try:
-            params = _json_body(request.state.body)
-        except ServiceError as error:
-            return error_response(error, content_type=_CONTENT_TYPE)
-        return await call("StopHumanLoop", params, lambda: loops.stop_human_loop(params["HumanLoopName"]))
+        return await call_with_body(request, "StopHumanLoop",
+                                    lambda params: loops.stop_human_loop(params["HumanLoopName"]))
 
     @router.get("/human-loops")
     async def list_human_loops(request: Request):

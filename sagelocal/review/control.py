@@ -30,6 +30,14 @@ def check_name(value: str, what: str, pattern=NAME) -> None:
                               "and have length less than or equal to 63")
 
 
+def _listing(key: str, items: list[dict], request: dict) -> dict:
+    """One page of ``items`` under ``key``: in the request's CreationTime window, sorted by CreationTime."""
+    items = sorted_by_request(time_filtered(items, request, "CreationTime"), request,
+                              {"CreationTime": "CreationTime"}, "CreationTime", "Descending")
+    page, token = paginate(items, request)
+    return with_token({key: page}, token)
+
+
 def _member_groups(members: list[dict]) -> list[tuple[str, str]]:
     """(user pool, group) of each member definition: a Cognito user group, or the groups of an OIDC definition
     (local reviewer groups of the same names). As on AWS, one team's definitions are all of one kind."""
@@ -83,12 +91,10 @@ class ControlPlane:
                                "ContentSha256": row["sha256"]}}
 
     def list_human_task_uis(self, request: dict) -> dict:
-        items = [{"HumanTaskUiName": r["name"], "HumanTaskUiArn": r["arn"], "CreationTime": as_utc_datetime(r["created"])}
+        items = [{"HumanTaskUiName": r["name"], "HumanTaskUiArn": r["arn"],
+                  "CreationTime": as_utc_datetime(r["created"])}
                  for r in self.db.query("SELECT name, arn, created FROM task_uis")]
-        items = sorted_by_request(time_filtered(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
-                        "CreationTime", "Descending")
-        page, token = paginate(items, request)
-        return with_token({"HumanTaskUiSummaries": page}, token)
+        return _listing("HumanTaskUiSummaries", items, request)
 
     def delete_human_task_ui(self, request: dict) -> dict:
         name = request["HumanTaskUiName"]
@@ -182,10 +188,7 @@ class ControlPlane:
         items = [{"FlowDefinitionName": r["name"], "FlowDefinitionArn": r["arn"], "FlowDefinitionStatus": "Active",
                   "CreationTime": as_utc_datetime(r["created"])}
                  for r in self.db.query("SELECT name, arn, created FROM flow_definitions")]
-        items = sorted_by_request(time_filtered(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
-                        "CreationTime", "Descending")
-        page, token = paginate(items, request)
-        return with_token({"FlowDefinitionSummaries": page}, token)
+        return _listing("FlowDefinitionSummaries", items, request)
 
     def delete_flow_definition(self, request: dict) -> dict:
         name = request["FlowDefinitionName"]

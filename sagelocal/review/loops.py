@@ -40,7 +40,8 @@ def flow_settings(flow_request: dict) -> tuple[int, int, int]:
 
 def output_uri(s3_output_path: str, flow_name: str, loop_name: str, created: float) -> str:
     """A2I's layout: ``{S3OutputPath}/{flow}/YYYY/MM/DD/hh/mm/ss/{loop}/output.json`` (UTC creation time)."""
-    return f"{s3_output_path.rstrip('/')}/{flow_name}/{as_utc_datetime(created):%Y/%m/%d/%H/%M/%S}/{loop_name}/output.json"
+    moment = as_utc_datetime(created)
+    return f"{s3_output_path.rstrip('/')}/{flow_name}/{moment:%Y/%m/%d/%H/%M/%S}/{loop_name}/output.json"
 
 
 class HumanLoops:
