@@ -1,5 +1,5 @@
 # make demo: install into .venv and run the main job end to end on the embedded defaults.
-# make test: install into .venv (and Debian's Chromium for the browser tests) and run the tests.
+# make test: install into .venv (and Debian's Chromium for the browser tests), check the import layers, run the tests.
 # Both install Debian's bubblewrap: every job runs in a bwrap sandbox (SAGELOCAL_JOB_ISOLATION=none runs without).
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -34,6 +34,7 @@ retrain: install
 	$(PY) scripts/demo.py --retrain $(ARGS)
 
 test: install chromium
+	$(VENV)/bin/lint-imports  # the layers of .importlinter
 	$(PY) -m pytest
 
 pipeline-json: install

@@ -24,5 +24,7 @@ setup(
         "python-liquid",
         "python-multipart",
     ],
-    entry_points={"console_scripts": ["sagelocal=sagelocal.cli:main"]},
+    # run-pipeline and get-pipeline-definition: the SageMaker Project template's entry points, for its buildspec.
+    entry_points={"console_scripts": ["sagelocal=sagelocal.cli:main", "run-pipeline=pipelines.run_pipeline:main",
+                                      "get-pipeline-definition=pipelines.get_pipeline_definition:main"]},
 )

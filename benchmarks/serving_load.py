@@ -27,7 +27,7 @@ from hosting.deploy import CAPTURE_URI, csv_row, deploy, feature_rows  # noqa: E
 from hosting.process import ServerProcess  # noqa: E402
 
 from sagelocal.api.credentials import load_or_create  # noqa: E402
-from sagelocal.hosting.capture import capture_files, read_capture_file  # noqa: E402
+from sagelocal.monitor.capture import capture_files, read_capture_file  # noqa: E402
 from sagelocal.storage import LocalS3  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "20000"))
@@ -47,7 +47,7 @@ def _load(server, endpoint: str, tag: str):
 
 def _captured(server, endpoint: str) -> Counter:
     root = LocalS3(server.settings.s3_root).path(CAPTURE_URI) / endpoint
-    return Counter(r["eventMetadata"]["inferenceId"] for p in capture_files(root) for r in read_capture_file(p))
+    return Counter(r.raw["eventMetadata"]["inferenceId"] for p in capture_files(root) for r in read_capture_file(p))
 
 
 def _line(label: str, result) -> str:

@@ -38,5 +38,13 @@ class ConflictError(ServiceError):
     status = 409
 
 
+class BodyTooLarge(Exception):
+    """A request body is (or says it is) longer than its route accepts; nothing more of it is read."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"HTTP content length exceeded {limit} bytes.")
+        self.limit = limit
+
+
 class UserError(Exception):
     """Bad input from the command line or a file: printed as one line, never as a traceback."""

@@ -3,9 +3,9 @@ time-bound filters."""
 from __future__ import annotations
 
 import base64
-import operator
-from datetime import datetime, timezone
+from datetime import datetime
 
+from sagelocal.clock import as_utc_datetime
 from sagelocal.errors import ValidationError
 
 
@@ -43,19 +43,18 @@ def sorted_by_request(items: list[dict], request: dict, fields: dict[str, str], 
     return sorted(items, key=lambda item: item[fields[by]], reverse=order == "Descending")
 
 
-def time_filtered(items: list[dict], request: dict, field: str, filter_prefix: str = "CreationTime") -> list[dict]:
-    """Keep the items whose ``field`` is after ``<prefix>After`` and before ``<prefix>Before`` (both exclusive)."""
-    for suffix, keep in (("After", operator.gt), ("Before", operator.lt)):
-        if request.get(filter_prefix + suffix):
-            bound = as_datetime(request[filter_prefix + suffix])
-            items = [item for item in items if keep(item[field], bound)]
-    return items
+def time_window(request: dict, prefix: str = "CreationTime") -> tuple[datetime | None, datetime | None]:
+    """The request's ``<prefix>After`` and ``<prefix>Before`` as UTC datetimes (None where not given)."""
+    return tuple(as_utc_datetime(request[prefix + suffix]) if request.get(prefix + suffix) else None
+                 for suffix in ("After", "Before"))
 
 
-def as_datetime(value) -> datetime:
-    """A request's timestamp (a datetime, epoch seconds or ISO-8601, as botocore may send it), made aware."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+def time_filtered(items: list[dict], request: dict, field: str, prefix: str = "CreationTime") -> list[dict]:
+    """The items whose ``field`` is at or after ``<prefix>After`` and before ``<prefix>Before``.
+
+    At or after, as AWS documents CreationTimeAfter for endpoints, models, flow definitions and task UIs: a
+    time read back from a Describe and sent as the bound keeps that item.
+    """
+    after, before = time_window(request, prefix)
+    return [item for item in items
+            if (after is None or item[field] >= after) and (before is None or item[field] < before)]

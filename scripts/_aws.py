@@ -1,5 +1,5 @@
-"""Shared by the scripts: clients for AWS by default, or any endpoint speaking its API with --endpoint-url;
-waiting for a resource to settle."""
+"""Shared by the scripts and the review steps: clients for AWS by default, or any endpoint speaking its API with
+--endpoint-url; reading an object by its s3:// URI; waiting for a resource to settle."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +24,18 @@ def clients(args: argparse.Namespace, *services: str) -> list:
     # Path-style S3 addressing works with AWS and with an endpoint that is not a DNS name.
     config = Config(s3={"addressing_style": "path"}) if args.endpoint_url else None
     return [session.client(service, endpoint_url=args.endpoint_url, config=config) for service in services]
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise SystemExit(f"expected an s3:// URI, got {uri!r}")
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return bucket, key
+
+
+def read_object(s3, uri: str) -> bytes:
+    bucket, key = split_s3_uri(uri)
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def wait_for(describe: Callable[[], dict], status_field: str, settled: set[str], poll_seconds: float,

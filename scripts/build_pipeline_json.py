@@ -80,8 +80,12 @@ def build_definition(region: str, role: str, bucket: str, **options) -> str:
     sys.path.insert(0, str(ROOT))
     from pipelines.breast_cancer.pipeline import get_pipeline
 
-    definition = get_pipeline(region=region, role=role, default_bucket=bucket, **options).definition()
-    return json.dumps(json.loads(definition), indent=2) + "\n"
+    return definition_text(get_pipeline(region=region, role=role, default_bucket=bucket, **options))
+
+
+def definition_text(pipeline) -> str:
+    """``pipeline``'s definition as indented JSON in the SDK's own key order, with a final newline."""
+    return json.dumps(json.loads(pipeline.definition()), indent=2) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

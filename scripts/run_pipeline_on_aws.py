@@ -24,6 +24,7 @@ PLACEHOLDER_ACCOUNT = ":000000000000:"
 CODE_INPUT_NAME = "code"
 LIBRARY_INPUT_NAME = "library"
 TERMINAL_STATUSES = {"Succeeded", "Failed", "Stopped"}
+DESCRIPTION = "Breast-cancer XGBoost: preprocess, train, evaluate, data quality, register"
 
 
 class DeployError(Exception):
@@ -134,18 +135,25 @@ def upload_files(s3_client, uploads: list[tuple[Path, str]]) -> None:
         s3_client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
 
 
-def upsert_pipeline(sagemaker_client, name: str, definition_text: str, role_arn: str) -> tuple[str, str]:
-    """Create the pipeline, or update it when it exists; returns (ARN, "created" or "updated")."""
+def upsert_pipeline(sagemaker_client, name: str, definition_text: str, role_arn: str, description: str = DESCRIPTION,
+                    tags: list[dict] = ()) -> tuple[str, str]:
+    """Create the pipeline, or update it when it exists; returns (ARN, "created" or "updated").
+
+    ``tags`` go on the pipeline either way, as the SDK's ``Pipeline.upsert`` puts them: a SageMaker Project's
+    ``sagemaker:project-name`` and ``sagemaker:project-id`` are how Studio lists the pipeline under its project.
+    """
     try:
         sagemaker_client.describe_pipeline(PipelineName=name)
     except sagemaker_client.exceptions.ResourceNotFound:
         response = sagemaker_client.create_pipeline(
             PipelineName=name, PipelineDefinition=definition_text, RoleArn=role_arn,
-            PipelineDescription="Breast-cancer XGBoost: preprocess, train, evaluate, data quality, register",
+            PipelineDescription=description, **({"Tags": list(tags)} if tags else {}),
         )
         return response["PipelineArn"], "created"
     response = sagemaker_client.update_pipeline(PipelineName=name, PipelineDefinition=definition_text,
                                                 RoleArn=role_arn)
+    if tags:
+        sagemaker_client.add_tags(ResourceArn=response["PipelineArn"], Tags=list(tags))
     return response["PipelineArn"], "updated"
 
 
@@ -190,11 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import boto3
 
-    import champion  # beside this script; it imports this module's helpers
-
     try:
         text, definition = load_definition(args.definition)
-        scripts, libraries = script_uploads(definition, args.steps_dir), library_prefixes(definition)
+        scripts = script_uploads(definition, args.steps_dir)
         role = args.role or pipeline_role(definition)
         parameters = execution_parameters(definition, args.param)
         if not args.endpoint_url and PLACEHOLDER_ACCOUNT in role + json.dumps([uri for _, uri in scripts]):
@@ -204,25 +210,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     session = boto3.Session(region_name=args.region)
-    s3_client = session.client("s3", endpoint_url=args.endpoint_url)
-    sagemaker_client = session.client("sagemaker", endpoint_url=args.endpoint_url)
+    return deploy_and_start(session.client("s3", endpoint_url=args.endpoint_url),
+                            session.client("sagemaker", endpoint_url=args.endpoint_url), args.pipeline_name, text,
+                            definition, scripts, role, parameters, args.wait)
+
+
+def deploy_and_start(s3_client, sagemaker_client, name: str, text: str, definition: dict,
+                     scripts: list[tuple[Path, str]], role: str, parameters: list[dict], wait: bool,
+                     description: str = DESCRIPTION, tags: list[dict] = ()) -> int:
+    """Upload the step ``scripts`` (and the library where the definition wants it), upsert the pipeline, start it
+    with the champion staged. The exit status: with ``wait``, 0 only if the execution succeeded."""
+    import champion  # beside this script; it imports this module's helpers
+
+    libraries = library_prefixes(definition)
     upload_files(s3_client, scripts + [upload for prefix in libraries for upload in library_files(prefix)])
     for script, uri in scripts:
         print(f"uploaded {script.name} to {uri}")
     for prefix in libraries:
         print(f"uploaded the sagelocal package to {prefix}")
-    pipeline_arn, action = upsert_pipeline(sagemaker_client, args.pipeline_name, text, role)
+    pipeline_arn, action = upsert_pipeline(sagemaker_client, name, text, role, description, tags)
     print(f"{action} {pipeline_arn}")
     parameters, who = champion.execution_parameters(sagemaker_client, s3_client, definition, parameters)
     print(who)
-    execution_arn = start_execution(sagemaker_client, args.pipeline_name, parameters)
+    execution_arn = start_execution(sagemaker_client, name, parameters)
     print(f"started {execution_arn}")
-    if not args.wait:
+    if not wait:
         return 0
     status = wait_for_execution(sagemaker_client, execution_arn)
     print(f"execution {status}")
     return 0 if status == "Succeeded" else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -30,12 +30,12 @@ import time
 import uuid
 from collections import Counter
 from datetime import datetime, timezone
+from pathlib import Path
 
-from review_start import add_connection_args, clients, read_object, split_s3_uri
-
-# scripts/champion.py (review_start puts scripts/ on the path), shared with run_pipeline_on_aws.py.
-import champion  # noqa: I001
-from run_pipeline_on_aws import DeployError, execution_parameters  # noqa: I001
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import champion  # noqa: E402  (scripts/champion.py, shared with run_pipeline_on_aws.py)
+from _aws import add_connection_args, clients, read_object, split_s3_uri  # noqa: E402  (scripts/_aws.py)
+from run_pipeline_on_aws import DeployError, execution_parameters  # noqa: E402
 
 ID, SPLIT, LABEL, SOURCE = "row_id", "split", "label", "label_source"
 FINISHED = {"Succeeded", "Failed", "Stopped"}

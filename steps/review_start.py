@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import champion  # noqa: E402  (scripts/champion.py: the group's latest Approved version)
+from _aws import add_connection_args, clients, split_s3_uri  # noqa: E402  (scripts/_aws.py)
 
 NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 NAME_PREFIX = "review-"
@@ -37,35 +38,6 @@ FEATURE_NAMES = (
     "worst perimeter", "worst area", "worst smoothness", "worst compactness", "worst concavity",
     "worst concave points", "worst symmetry", "worst fractal dimension",
 )
-
-
-def add_connection_args(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("connection")
-    group.add_argument("--endpoint-url", help="send every call to this URL (a local sagelocal server) instead of AWS")
-    group.add_argument("--region", help="AWS region (default: boto3's configuration)")
-    group.add_argument("--profile", help="AWS profile from the shared credentials/config files")
-
-
-def clients(args: argparse.Namespace, *services: str) -> list:
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.Session(region_name=args.region, profile_name=args.profile)
-    # Path-style S3 addressing works with AWS and with an endpoint that is not a DNS name.
-    config = Config(s3={"addressing_style": "path"}) if args.endpoint_url else None
-    return [session.client(service, endpoint_url=args.endpoint_url, config=config) for service in services]
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise SystemExit(f"review: expected an s3:// URI, got {uri!r}")
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    return bucket, key
-
-
-def read_object(s3, uri: str) -> bytes:
-    bucket, key = split_s3_uri(uri)
-    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def capture_records(s3, prefix_uri: str):

@@ -20,7 +20,8 @@ import asyncio
 from starlette.responses import JSONResponse, Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from sagelocal.api.inbound import BodyTooLarge, too_large
+from sagelocal.api.inbound import too_large
+from sagelocal.errors import BodyTooLarge
 
 # A refused body up to this size is drained by uvicorn (read and discarded, never held) so that the client,
 # still sending, reliably reads the answer; beyond it the connection is closed at once.

@@ -16,18 +16,11 @@ from starlette.responses import Response
 
 from sagelocal.api.auth import AuthError, check_headers
 from sagelocal.api.protocol import service_model
+from sagelocal.errors import BodyTooLarge
 
 # The sagemaker and a2i JSON APIs: the largest strings their models allow (a pipeline definition, 1 MB;
 # a loop's input, 3 MB) fit with room for JSON escaping.
 JSON_API_MAX_BODY = 8 * 1024 * 1024
-
-
-class BodyTooLarge(Exception):
-    """The body is (or says it is) longer than the route accepts; nothing more of it is read."""
-
-    def __init__(self, limit: int):
-        super().__init__(f"HTTP content length exceeded {limit} bytes.")
-        self.limit = limit
 
 
 def signing_name(service: str) -> str:

@@ -17,8 +17,12 @@ def _snake(operation: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", operation).lower()
 
 
+class DuplicateOperation(TypeError):
+    """Two backends define the method of one operation: which one serves it would be an accident of order."""
+
+
 class JsonApi:
-    """Dispatch one service's requests to the first backend that implements the operation.
+    """Dispatch one service's requests to the one backend that implements each operation.
 
     ``after_call(operation, request, response)``, when given, sees every successful call (tags given at
     creation are recorded that way).
@@ -32,11 +36,12 @@ class JsonApi:
         self.after_call = after_call
         self.operations = {}
         for operation in model.operation_names:
-            for backend in backends:
-                method = getattr(backend, _snake(operation), None)
-                if method is not None:
-                    self.operations[operation] = method
-                    break
+            claims = [backend for backend in backends if hasattr(backend, _snake(operation))]
+            if len(claims) > 1:
+                raise DuplicateOperation(f"{service} {operation} is claimed by more than one backend: "
+                                         + ", ".join(type(backend).__name__ for backend in claims))
+            if claims:
+                self.operations[operation] = getattr(claims[0], _snake(operation))
 
     def call(self, operation: str, request: dict) -> dict:
         """Validate ``request`` against the operation's input shape and run it; errors are ServiceErrors."""

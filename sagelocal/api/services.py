@@ -16,10 +16,10 @@ from starlette.responses import Response
 
 from sagelocal.api import query, rpc_v2_cbor
 from sagelocal.api.auth import AuthError
-from sagelocal.api.inbound import JSON_API_MAX_BODY, BodyTooLarge, authenticated_body, lower_headers, too_large
+from sagelocal.api.inbound import JSON_API_MAX_BODY, authenticated_body, lower_headers, too_large
 from sagelocal.api.protocol import error_response
 from sagelocal.api.sagemaker_json import JsonApi
-from sagelocal.errors import ServiceError
+from sagelocal.errors import BodyTooLarge, ServiceError
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/(?P<service>[^/,\s]+)/aws4_request")
 # Signed for these, a request belongs to the rest of the server (sagemaker-runtime and A2I sign as sagemaker).
@@ -133,13 +133,7 @@ class ServicesRouter:
         await response(scope, receive, send)
 
 
-def install(app, settings, invocations) -> None:
-    """Serve CloudWatch Logs, CloudWatch metrics and STS on ``app`` (after its backends are built);
-    ``invocations`` is the endpoints' InvocationMetrics recorder."""
-    from sagelocal.cloudwatch import CloudWatchBackend
-    from sagelocal.logs import LogsBackend
-
-    handlers = {"logs": LogsApi(LogsBackend(settings)), "sts": StsApi(settings, app.state.access_key),
-                "monitoring": CloudWatchApi(CloudWatchBackend(settings, app.state.backends["schedules"], invocations))}
-    app.router.on_shutdown.append(invocations.flush)
-    app.add_middleware(ServicesRouter, handlers=handlers)
+def handlers(settings, access_key, logs, cloudwatch) -> dict:
+    """What :class:`ServicesRouter` serves: CloudWatch Logs over ``logs`` (the LogsBackend), CloudWatch metrics
+    over ``cloudwatch`` (the CloudWatchBackend) and STS, by their signing service."""
+    return {"logs": LogsApi(logs), "sts": StsApi(settings, access_key), "monitoring": CloudWatchApi(cloudwatch)}

@@ -18,7 +18,7 @@ from sagelocal.cloudwatch.invocations import InvocationMetrics
 from sagelocal.cloudwatch.store import Datapoint, MetricStore, canonical
 from sagelocal.config import Settings
 from sagelocal.errors import ServiceError
-from sagelocal.paging import as_datetime
+from sagelocal.clock import as_utc_datetime
 
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 MODEL_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"  # ModelQuality executions' metrics
@@ -39,7 +39,7 @@ class InvalidParameterCombination(ServiceError):
 
 
 def _epoch(value) -> float:
-    return as_datetime(value).timestamp()
+    return as_utc_datetime(value).timestamp()
 
 
 class CloudWatchBackend:

@@ -5,6 +5,7 @@ so a run never starts on a definition that cannot finish.
 """
 from __future__ import annotations
 
+import graphlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,21 +147,13 @@ def _link(steps: dict[str, Step], parameters: dict, source: str) -> None:
 
 
 def _check_acyclic(steps: dict[str, Step], source: str) -> None:
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = path[path.index(name):] + [name]
-            raise UserError(f"{source}: steps depend on each other in a cycle: {' -> '.join(cycle)}")
-        state[name] = 1
-        for dependency in sorted(steps[name].depends_on):
-            visit(dependency, path + [name])
-        state[name] = 2
-
-    for name in steps:
-        visit(name, [])
+    graph = {name: sorted(steps[name].depends_on) for name in steps}
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        # graphlib lists each step before the one that depends on it; the message follows dependencies.
+        cycle = list(reversed(error.args[1]))
+        raise UserError(f"{source}: steps depend on each other in a cycle: {' -> '.join(cycle)}") from None
 
 
 def _has_type(value, kind: str) -> bool:

@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from sagelocal.clock import utc_now_iso
 from sagelocal.config import Settings
 from sagelocal.errors import ConflictError, ResourceNotFound, ValidationError
 from sagelocal.jobs.processes import ProcessId, interrupted
@@ -70,10 +71,6 @@ class Reopened:
     properties: dict[str, dict]  # of the steps that succeeded, which are not run again
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
-
-
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -93,7 +90,7 @@ class PipelineStore:
         """A new Executing execution run by this process: returns (id, execution ARN, start time)."""
         execution_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
         arn = f"{self.pipeline_arn(pipeline_name)}/execution/{execution_id}"
-        started = _now()
+        started = utc_now_iso()
         with self.db.transaction() as conn:
             conn.execute("INSERT INTO executions VALUES (?, ?, ?, 'Executing', ?, NULL, NULL, ?, ?, ?)",
                          (arn, execution_id, pipeline_name, started, json.dumps(parameters),
@@ -133,7 +130,7 @@ class PipelineStore:
             if reason is None:
                 continue
             status = "Stopped" if row["status"] == "Stopping" else "Failed"
-            now = _now()
+            now = utc_now_iso()
             with self.db.transaction() as conn:
                 conn.execute("UPDATE steps SET status = ?, end_time = ?, failure_reason = ? WHERE execution_arn = ? "
                              "AND status IN ('Starting', 'Executing', 'Stopping')",
@@ -144,7 +141,7 @@ class PipelineStore:
     def finish_execution(self, arn: str, status: str, failure_reason: str | None = None) -> None:
         with self.db.transaction() as conn:
             conn.execute("UPDATE executions SET status = ?, end_time = ?, failure_reason = ? WHERE arn = ?",
-                         (status, _now(), failure_reason, arn))
+                         (status, utc_now_iso(), failure_reason, arn))
 
     def record_step(self, arn: str, name: str, step_type: str, status: str, **fields) -> None:
         """Insert or update one step's row; ``fields`` are columns (metadata/properties as dicts)."""
@@ -152,12 +149,12 @@ class PipelineStore:
             if key in fields:
                 fields[key] = json.dumps(fields[key], default=str)
         if status == "Executing":  # (again, when a retry reruns it)
-            fields |= {"start_time": _now(), "end_time": None, "failure_reason": None}
+            fields |= {"start_time": utc_now_iso(), "end_time": None, "failure_reason": None}
         else:
-            fields.setdefault("end_time", _now())
+            fields.setdefault("end_time", utc_now_iso())
         with self.db.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO steps (execution_arn, name, type, status, start_time) "
-                         "VALUES (?, ?, ?, ?, ?)", (arn, name, step_type, status, _now()))
+                         "VALUES (?, ?, ?, ?, ?)", (arn, name, step_type, status, utc_now_iso()))
             assignments = ", ".join(f"{column} = ?" for column in ["status", *fields])
             conn.execute(f"UPDATE steps SET {assignments} WHERE execution_arn = ? AND name = ?",
                          (status, *fields.values(), arn, name))

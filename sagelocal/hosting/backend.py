@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 
+from sagelocal.clock import utc_now_iso
 from sagelocal.config import Settings
 from sagelocal.errors import UserError, ValidationError
 from sagelocal.hosting.capture import CaptureDrops, CapturePolicy, CaptureWriter
@@ -37,10 +38,6 @@ CREATE TABLE IF NOT EXISTS endpoints (
 );
 """
 _SETTLING = ("Creating", "Updating")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def model_container(settings: Settings, name: str) -> dict:
@@ -81,7 +78,7 @@ class HostingBackend:
             if conn.execute("SELECT 1 FROM models WHERE name = ?", (name,)).fetchone():
                 raise ValidationError(f'Cannot create already existing model "{arn}".')
             conn.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)",
-                         (name, arn, _now().isoformat(), json.dumps(request), json.dumps(container)))
+                         (name, arn, utc_now_iso(), json.dumps(request), json.dumps(container)))
         return {"ModelArn": arn}
 
     def describe_model(self, request: dict) -> dict:
@@ -148,7 +145,7 @@ class HostingBackend:
             if conn.execute("SELECT 1 FROM endpoint_configs WHERE name = ?", (name,)).fetchone():
                 raise ValidationError(f'Cannot create already existing endpoint configuration "{arn}".')
             conn.execute("INSERT INTO endpoint_configs VALUES (?, ?, ?, ?)",
-                         (name, arn, _now().isoformat(), json.dumps(request)))
+                         (name, arn, utc_now_iso(), json.dumps(request)))
         return {"EndpointConfigArn": arn}
 
     def describe_endpoint_config(self, request: dict) -> dict:
@@ -171,7 +168,7 @@ class HostingBackend:
         name = request["EndpointName"]
         arn = self.settings.arn("endpoint", name.lower())
         config = self._config(request["EndpointConfigName"])
-        now = _now().isoformat()
+        now = utc_now_iso()
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM endpoints WHERE name = ?", (name,)).fetchone():
                 raise ValidationError(f'Cannot create already existing endpoint "{arn}".')
@@ -190,7 +187,7 @@ class HostingBackend:
                 raise ValidationError(f'Cannot update in-progress endpoint "{row["arn"]}".')
             config = self._config(request["EndpointConfigName"])
             conn.execute("UPDATE endpoints SET status = 'Updating', pending_config_name = ?, "
-                         "last_modified_time = ? WHERE name = ?", (config["name"], _now().isoformat(), name))
+                         "last_modified_time = ? WHERE name = ?", (config["name"], utc_now_iso(), name))
         self._settle_async(name)
         return {"EndpointArn": row["arn"]}
 
@@ -318,7 +315,7 @@ class HostingBackend:
             settled = conn.execute(
                 "UPDATE endpoints SET status = 'InService', failure_reason = NULL, config_name = ?, config = ?, "
                 "pending_config_name = NULL, last_modified_time = ? WHERE name = ? AND status = ?",
-                (config_name, config_row["request"], _now().isoformat(), name, row["status"])).rowcount
+                (config_name, config_row["request"], utc_now_iso(), name, row["status"])).rowcount
         if not settled:
             live.close()
             return

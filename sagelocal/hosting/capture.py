@@ -29,8 +29,6 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from sagelocal.monitor import capture as monitor_capture
-
 log = logging.getLogger(__name__)
 
 _MODES = {"Input": (True, False), "Output": (False, True), "InputAndOutput": (True, True)}
@@ -204,13 +202,3 @@ def inference_time(now: float) -> str:
 def _second(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
-
-def read_capture_file(path: Path | str) -> list[dict]:
-    """Every whole record of a capture file, as dicts. Lines that are not whole records (torn by a crash or a
-    full disk) are skipped and logged, by the monitor's reader."""
-    return [record.raw for record in monitor_capture.read_capture_file(Path(path))]
-
-
-def capture_files(root: Path | str) -> list[Path]:
-    """Capture files under a folder, in key order (time order within a variant)."""
-    return sorted(Path(root).rglob("*.jsonl"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from sagelocal.clock import utc_now
 from sagelocal.config import Settings
 from sagelocal.jobs.clarify_job import CLARIFY_IMAGE, clarify_command
 from sagelocal.jobs.container import (JobFailed, base_environment, check_image_uri, download, failure_from,
@@ -61,7 +62,7 @@ def _run(settings: Settings, job_name: str, request: dict, extra_env: dict | Non
     sandbox = JobSandbox(settings.job_isolation, folder, writable=(CONTAINER_ROOT, CONTAINER_OUTPUT),
                          read_only=(CONTAINER_CONFIG,))
     root = sandbox.host(CONTAINER_ROOT)
-    started = _now()
+    started = utc_now()
     _write_config(sandbox, settings, job_name, request)
 
     for item in request.get("ProcessingInputs") or []:
@@ -141,7 +142,7 @@ def local_path(root: Path, container_path: str) -> Path:
 
 
 def _description(settings: Settings, job_name: str, request: dict, started: datetime, seconds: float) -> dict:
-    ended = _now()
+    ended = utc_now()
     return {
         **request,
         "ProcessingJobName": job_name,
@@ -153,7 +154,3 @@ def _description(settings: Settings, job_name: str, request: dict, started: date
         # Not an AWS field: the job process's own wall time, which the benchmark sets beside the runner's.
         "ProcessSeconds": round(seconds, 4),
     }
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

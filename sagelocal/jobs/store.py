@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from sagelocal.clock import utc_now_iso
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceNotFound, ValidationError
 from sagelocal.jobs.container import JobFailed, JobStopped, check_job_name
@@ -39,10 +40,6 @@ _RUNNING = ("InProgress", "Stopping")
 SCRATCH_PREFIX = "sagelocal-job-"  # the only folders outside the home the runtime removes (see ``_remove_scratch``)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
-
-
 def _status(kind: str) -> str:
     return f"{kind}JobStatus"
 
@@ -61,7 +58,7 @@ class JobStore:
     def start_job(self, kind: str, name: str, request: dict, unique: bool = True, **fields) -> dict:
         """Record a new InProgress job owned by this process; a name already used is a ValidationException, as on
         AWS. With ``unique=False`` a job the caller already recorded is left as it is."""
-        now = _now()
+        now = utc_now_iso()
         arn = self.settings.arn(f"{kind.lower()}-job", name.lower())
         description = {**request, **fields, f"{kind}JobName": name, f"{kind}JobArn": arn, _status(kind): "InProgress",
                        "CreationTime": now, f"{kind}StartTime": now, "LastModifiedTime": now,
@@ -169,7 +166,7 @@ class JobStore:
         return json.loads(row["description"])
 
     def _update(self, conn, kind: str, name: str, fields: dict) -> dict:
-        now = _now()
+        now = utc_now_iso()
         description = self._row(conn, kind, name) | fields | {"LastModifiedTime": now}
         if description[_status(kind)] in _TERMINAL:
             description[f"{kind}EndTime"] = now

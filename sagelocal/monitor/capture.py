@@ -42,6 +42,11 @@ class CaptureRecord:
         return _record_rows(self.raw["captureData"], self.where, self.index_names)
 
 
+def capture_files(root: Path | str) -> list[Path]:
+    """Capture files under a folder, in key order (time order within a variant)."""
+    return sorted(Path(root).rglob("*.jsonl"))
+
+
 def read_capture_file(path: Path, start: datetime | None = None, end: datetime | None = None,
                       index_names: tuple = ("endpointInput", "endpointOutput"), skipped: list | None = None) -> list:
     """Parse one ``.jsonl`` capture file into :class:`CaptureRecord` objects inside [start, end).

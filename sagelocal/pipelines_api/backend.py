@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 
+from sagelocal.clock import utc_now_iso
 from sagelocal.config import Settings
 from sagelocal.engine import definition as definitions
 from sagelocal.engine.progress import Progress
@@ -37,10 +38,6 @@ CREATE TABLE IF NOT EXISTS pipelines (
 );
 """
 _START_TIMEOUT_SECONDS = 30
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
 class _AnnouncingStore(PipelineStore):
@@ -74,7 +71,7 @@ class PipelinesBackend:
     def create_pipeline(self, request: dict) -> dict:
         name = request["PipelineName"]
         text = self._definition_text(request)
-        now = _now()
+        now = utc_now_iso()
         with self.db.transaction() as conn:
             # Checked inside the transaction: of two concurrent creates, the second gets AWS's error, not a 500.
             if self._row(name, required=False) is not None:
@@ -98,7 +95,7 @@ class PipelinesBackend:
                          "display_name = COALESCE(?, display_name), modified = ?, version = version + 1 "
                          "WHERE name = ?",
                          (text, request.get("RoleArn"), request.get("PipelineDescription"),
-                          request.get("PipelineDisplayName"), _now(), row["name"]))
+                          request.get("PipelineDisplayName"), utc_now_iso(), row["name"]))
         self.versions.ensure(row)  # version 1 of a pipeline created before versions were kept
         self.versions.record(self._row(row["name"]))
         return {"PipelineArn": self._arn(row["name"]), "PipelineVersionId": row["version"] + 1}

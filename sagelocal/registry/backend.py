@@ -7,8 +7,9 @@ runner calls it directly and the HTTP API passes requests through unchanged. Tim
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
+from sagelocal.clock import utc_now_iso
 from sagelocal.config import Settings
 from sagelocal.errors import ValidationError
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
@@ -44,10 +45,6 @@ _STORED_FIELDS = (
 )
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -68,7 +65,7 @@ class RegistryBackend:
                 raise ValidationError(f"Model Package Group already exists: {arn}")
             conn.execute(
                 "INSERT INTO model_package_groups VALUES (?, ?, ?, ?)",
-                (name, arn, request.get("ModelPackageGroupDescription"), _now().isoformat()),
+                (name, arn, request.get("ModelPackageGroupDescription"), utc_now_iso()),
             )
         return {"ModelPackageGroupArn": arn}
 
@@ -105,7 +102,7 @@ class RegistryBackend:
             if not containers or not all(c.get("Image") for c in containers):
                 raise ValidationError("InferenceSpecification.Containers must name an Image for every container")
         stored = {k: request[k] for k in _STORED_FIELDS if k in request}
-        now = _now().isoformat()
+        now = utc_now_iso()
         with self.db.transaction() as conn:
             if not conn.execute("SELECT 1 FROM model_package_groups WHERE name = ?", (group,)).fetchone():
                 conn.execute(
@@ -167,7 +164,7 @@ class RegistryBackend:
                 stored.get("CustomerMetadataProperties", {}).pop(key, None)
             conn.execute(
                 "UPDATE model_packages SET approval_status = ?, last_modified_time = ?, request = ? WHERE arn = ?",
-                (status, _now().isoformat(), json.dumps(stored), row["arn"]),
+                (status, utc_now_iso(), json.dumps(stored), row["arn"]),
             )
         return {"ModelPackageArn": row["arn"]}
 

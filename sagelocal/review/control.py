@@ -10,10 +10,11 @@ import json
 import re
 
 from sagelocal import request_origin
+from sagelocal.clock import as_utc_datetime
 from sagelocal.errors import ResourceInUse, ResourceNotFound, UserError, ValidationError
-from sagelocal.paging import paginate, sorted_by_request, with_token
+from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.review.rendering import template_problem
-from sagelocal.review.store import as_datetime, now
+from sagelocal.review.store import now
 from sagelocal.storage import LocalS3
 
 NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
@@ -29,11 +30,12 @@ def check_name(value: str, what: str, pattern=NAME) -> None:
                               "and have length less than or equal to 63")
 
 
-def _in_window(items: list, request: dict, field: str) -> list:
-    """Items created at or after CreationTimeAfter and before CreationTimeBefore (epoch seconds on the wire)."""
-    after, before = request.get("CreationTimeAfter"), request.get("CreationTimeBefore")
-    return [item for item in items if (after is None or item[field].timestamp() >= float(after))
-            and (before is None or item[field].timestamp() < float(before))]
+def _listing(key: str, items: list[dict], request: dict) -> dict:
+    """One page of ``items`` under ``key``: in the request's CreationTime window, sorted by CreationTime."""
+    items = sorted_by_request(time_filtered(items, request, "CreationTime"), request,
+                              {"CreationTime": "CreationTime"}, "CreationTime", "Descending")
+    page, token = paginate(items, request)
+    return with_token({key: page}, token)
 
 
 def _member_groups(members: list[dict]) -> list[tuple[str, str]]:
@@ -84,17 +86,15 @@ class ControlPlane:
     def describe_human_task_ui(self, request: dict) -> dict:
         row = self.task_ui(request["HumanTaskUiName"])
         return {"HumanTaskUiArn": row["arn"], "HumanTaskUiName": row["name"], "HumanTaskUiStatus": "Active",
-                "CreationTime": as_datetime(row["created"]),
+                "CreationTime": as_utc_datetime(row["created"]),
                 "UiTemplate": {"Url": f"{request_origin.current()}/portal/task-uis/{row['name']}/template",
                                "ContentSha256": row["sha256"]}}
 
     def list_human_task_uis(self, request: dict) -> dict:
-        items = [{"HumanTaskUiName": r["name"], "HumanTaskUiArn": r["arn"], "CreationTime": as_datetime(r["created"])}
+        items = [{"HumanTaskUiName": r["name"], "HumanTaskUiArn": r["arn"],
+                  "CreationTime": as_utc_datetime(r["created"])}
                  for r in self.db.query("SELECT name, arn, created FROM task_uis")]
-        items = sorted_by_request(_in_window(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
-                        "CreationTime", "Descending")
-        page, token = paginate(items, request)
-        return with_token({"HumanTaskUiSummaries": page}, token)
+        return _listing("HumanTaskUiSummaries", items, request)
 
     def delete_human_task_ui(self, request: dict) -> dict:
         name = request["HumanTaskUiName"]
@@ -155,7 +155,7 @@ class ControlPlane:
         return {"WorkteamName": row["name"], "MemberDefinitions": stored["MemberDefinitions"],
                 "WorkteamArn": row["arn"], "WorkforceArn": self.settings.arn("workforce", WORKFORCE),
                 "ProductListingIds": [], "Description": stored["Description"], "SubDomain": request_origin.host(),
-                "CreateDate": as_datetime(row["created"]), "LastUpdatedDate": as_datetime(row["updated"])}
+                "CreateDate": as_utc_datetime(row["created"]), "LastUpdatedDate": as_utc_datetime(row["updated"])}
 
     # -- flow definitions -------------------------------------------------------------------------
     def create_flow_definition(self, request: dict) -> dict:
@@ -182,16 +182,13 @@ class ControlPlane:
     def describe_flow_definition(self, request: dict) -> dict:
         row = self.flow_definition(request["FlowDefinitionName"])
         return {"FlowDefinitionArn": row["arn"], "FlowDefinitionStatus": "Active",
-                "CreationTime": as_datetime(row["created"])} | json.loads(row["request"])
+                "CreationTime": as_utc_datetime(row["created"])} | json.loads(row["request"])
 
     def list_flow_definitions(self, request: dict) -> dict:
         items = [{"FlowDefinitionName": r["name"], "FlowDefinitionArn": r["arn"], "FlowDefinitionStatus": "Active",
-                  "CreationTime": as_datetime(r["created"])}
+                  "CreationTime": as_utc_datetime(r["created"])}
                  for r in self.db.query("SELECT name, arn, created FROM flow_definitions")]
-        items = sorted_by_request(_in_window(items, request, "CreationTime"), request, {"CreationTime": "CreationTime"},
-                        "CreationTime", "Descending")
-        page, token = paginate(items, request)
-        return with_token({"FlowDefinitionSummaries": page}, token)
+        return _listing("FlowDefinitionSummaries", items, request)
 
     def delete_flow_definition(self, request: dict) -> dict:
         name = request["FlowDefinitionName"]

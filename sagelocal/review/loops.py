@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
 
+from sagelocal.clock import as_utc_datetime
 from sagelocal.errors import ConflictError, ServiceError, ValidationError
+from sagelocal.paging import time_window
 from sagelocal.review.control import check_name
-from sagelocal.review.store import as_datetime, iso_millis, now
+from sagelocal.review.store import iso_millis, now
 from sagelocal.storage import LocalS3
 
 MAX_INPUT_CHARS = 3_145_728
@@ -39,15 +40,8 @@ def flow_settings(flow_request: dict) -> tuple[int, int, int]:
 
 def output_uri(s3_output_path: str, flow_name: str, loop_name: str, created: float) -> str:
     """A2I's layout: ``{S3OutputPath}/{flow}/YYYY/MM/DD/hh/mm/ss/{loop}/output.json`` (UTC creation time)."""
-    return f"{s3_output_path.rstrip('/')}/{flow_name}/{as_datetime(created):%Y/%m/%d/%H/%M/%S}/{loop_name}/output.json"
-
-
-def _parse_time(value: str, name: str) -> float:
-    """An ISO 8601 query-string timestamp (how botocore sends them) as epoch seconds."""
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise ValidationError(f"{name} must be an ISO 8601 timestamp, got {value!r}") from None
+    moment = as_utc_datetime(created)
+    return f"{s3_output_path.rstrip('/')}/{flow_name}/{moment:%Y/%m/%d/%H/%M/%S}/{loop_name}/output.json"
 
 
 class HumanLoops:
@@ -93,7 +87,7 @@ class HumanLoops:
     def describe_human_loop(self, name: str) -> dict:
         self.settle()
         row = self.loop(name)
-        response = {"CreationTime": as_datetime(row["created"]), "HumanLoopStatus": row["status"],
+        response = {"CreationTime": as_utc_datetime(row["created"]), "HumanLoopStatus": row["status"],
                     "HumanLoopName": row["name"], "HumanLoopArn": row["arn"], "FlowDefinitionArn": row["flow_arn"],
                     "HumanLoopOutput": {"OutputS3Uri": row["output_uri"]}}
         if row["failure_code"]:
@@ -103,12 +97,13 @@ class HumanLoops:
     def list_human_loops(self, request: dict) -> dict:
         self.settle()
         where, params = ["flow_arn = ?"], [request["FlowDefinitionArn"]]
-        if request.get("CreationTimeAfter"):
+        after, before = time_window(request)  # the one window of every List*, in SQL: the loops are many
+        if after is not None:
             where.append("created >= ?")
-            params.append(_parse_time(request["CreationTimeAfter"], "CreationTimeAfter"))
-        if request.get("CreationTimeBefore"):
+            params.append(after.timestamp())
+        if before is not None:
             where.append("created < ?")
-            params.append(_parse_time(request["CreationTimeBefore"], "CreationTimeBefore"))
+            params.append(before.timestamp())
         order = request.get("SortOrder") or "Descending"
         if order not in ("Ascending", "Descending"):
             raise ValidationError("SortOrder must be Ascending or Descending")
@@ -121,7 +116,7 @@ class HumanLoops:
             f"SELECT name, status, created, failure_reason, flow_arn FROM human_loops WHERE {' AND '.join(where)} "
             f"ORDER BY created {direction}, name {direction} LIMIT ? OFFSET ?", (*params, limit + 1, offset))
         summaries = [{"HumanLoopName": r["name"], "HumanLoopStatus": r["status"],
-                      "CreationTime": as_datetime(r["created"]), "FlowDefinitionArn": r["flow_arn"]}
+                      "CreationTime": as_utc_datetime(r["created"]), "FlowDefinitionArn": r["flow_arn"]}
                      | ({"FailureReason": r["failure_reason"]} if r["failure_reason"] else {})
                      for r in rows[:limit]]
         response = {"HumanLoopSummaries": summaries}

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
+from sagelocal.clock import as_utc_datetime
 from sagelocal.config import Settings
 from sagelocal.storage.sqlite import Database
 from sagelocal.storage.sqlite import start_up
@@ -89,10 +89,6 @@ def now() -> float:
     return round(time.time(), 3)
 
 
-def as_datetime(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)
-
-
 def iso_millis(epoch: float) -> str:
     """``2021-02-17T19:20:52.563Z``, the timestamp format of output.json."""
-    return as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+    return as_utc_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"

@@ -14,11 +14,11 @@ import os
 import re
 import secrets
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 
 from starlette.responses import Response
 
+from sagelocal.clock import utc_now
 from sagelocal.s3api.errors import S3Error
 from sagelocal.s3api.keyspace import check_key
 from sagelocal.s3api.listing import encoder, max_count, rolled_up
@@ -74,10 +74,6 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(partial, path)
 
 
-def _now() -> str:
-    return iso(datetime.now(timezone.utc))
-
-
 def _parts(folder: Path) -> dict[int, dict]:
     """The uploaded parts by number (each part's record)."""
     parts = {}
@@ -95,7 +91,7 @@ def create_multipart_upload(call: Call) -> Response:
     uploads = _uploads_folder(call.store.require_bucket(call.bucket))
     upload_id = secrets.token_urlsafe(48)
     (uploads / upload_id).mkdir(parents=True)
-    _write_json(uploads / upload_id / "upload.json", {"key": call.key, "initiated": _now()})
+    _write_json(uploads / upload_id / "upload.json", {"key": call.key, "initiated": iso(utc_now())})
     headers = {}
     algorithm = call.headers.get("x-amz-checksum-algorithm")
     if algorithm:
@@ -108,7 +104,7 @@ def _store_part(folder: Path, number: int, path: Path, md5: bytes, size: int, ch
     etag = f'"{md5.hex()}"'
     os.replace(path, folder / str(number))
     _write_json(folder / f"{number}.json", {"etag": etag, "size": size, "md5": md5.hex(), "checksums": checksums,
-                                             "last_modified": _now()})
+                                             "last_modified": iso(utc_now())})
     return etag
 
 
@@ -126,7 +122,7 @@ def upload_part_copy(call: Call) -> Response:
     first, last = _copy_range(call.headers.get("x-amz-copy-source-range"), source.stat().st_size)
     copied = copy_range(source, first, last, call.store.require_bucket(call.bucket))
     etag = _store_part(folder, number, copied.path, copied.md5, copied.size, {})
-    return document("CopyPartResult", element("LastModified", _now()) + element("ETag", etag))
+    return document("CopyPartResult", element("LastModified", iso(utc_now())) + element("ETag", etag))
 
 
 def _copy_range(header: str | None, size: int) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from sagelocal.api.inbound import BodyTooLarge
+from sagelocal.errors import BodyTooLarge
 from sagelocal.s3api.payload import IncomingBody
 from sagelocal.storage.s3 import temp_file
 

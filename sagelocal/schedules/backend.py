@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from sagelocal.clock import utc_now, utc_now_iso
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
@@ -46,10 +47,6 @@ CREATE TABLE IF NOT EXISTS monitoring_executions (
 _JOB_PREFIX = {"DataQuality": "model-monitoring", "ModelQuality": "model-quality-monitoring"}
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -72,7 +69,7 @@ class SchedulesBackend:
         config = request["MonitoringScheduleConfig"]
         endpoint = self._check_config(config)
         arn = self.settings.arn("monitoring-schedule", name.lower())
-        now = _now().isoformat()
+        now = utc_now_iso()
         # A NOW schedule has not fired yet; a recurring one fires first after its creation.
         last_fire = None if cadence(config["ScheduleConfig"]).one_time else now
         with self.db.transaction() as conn:
@@ -88,7 +85,7 @@ class SchedulesBackend:
             row = self._schedule(request["MonitoringScheduleName"])
             conn.execute("UPDATE monitoring_schedules SET config = ?, endpoint_name = ?, last_modified_time = ? "
                          "WHERE name = ?", (json.dumps(request["MonitoringScheduleConfig"]), endpoint,
-                                            _now().isoformat(), row["name"]))
+                                            utc_now_iso(), row["name"]))
         return {"MonitoringScheduleArn": row["arn"]}
 
     def describe_monitoring_schedule(self, request: dict) -> dict:
@@ -150,11 +147,11 @@ class SchedulesBackend:
         row = self._schedule(name)
         # Capture times are whole seconds: end the window after the current second so that it holds every
         # record written before this call.
-        return self._run(row, _now().replace(microsecond=0) + timedelta(seconds=1))
+        return self._run(row, utc_now().replace(microsecond=0) + timedelta(seconds=1))
 
     def run_due(self, now: datetime | None = None) -> list[dict]:
         """Start every execution whose scheduled time has come (one per schedule, the latest missed)."""
-        now = now or _now()
+        now = now or utc_now()
         ran = []
         for row in self.db.query("SELECT * FROM monitoring_schedules WHERE status = 'Scheduled'"):
             schedule = cadence(json.loads(row["config"])["ScheduleConfig"])
@@ -186,7 +183,7 @@ class SchedulesBackend:
             with self.db.transaction() as conn:
                 conn.execute("UPDATE monitoring_executions SET status = 'Failed', failure_reason = ?, "
                              "last_modified_time = ? WHERE id = ? AND status = 'InProgress'",
-                             (reason, _now().isoformat(), row["id"]))
+                             (reason, utc_now_iso(), row["id"]))
 
     def execution_reports(self, schedule: str | None = None) -> list[dict]:
         """Executions (newest first) with their report location, metrics and violation counts."""
@@ -206,7 +203,7 @@ class SchedulesBackend:
         kind = config.get("MonitoringType", "DataQuality")
         start, end = _offset_window(definition, fire, start, end)
         endpoint = row["endpoint_name"]
-        now = _now().isoformat()
+        now = utc_now_iso()
         job_name = f"{_JOB_PREFIX[kind]}-{fire:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}"
         with self.db.transaction() as conn:
             cursor = conn.execute(
@@ -237,7 +234,7 @@ class SchedulesBackend:
             conn.execute("UPDATE monitoring_executions SET status = ?, failure_reason = ?, report_uri = ?, "
                          "metrics = ?, violations = ?, last_modified_time = ? WHERE id = ?",
                          (outcome.status, outcome.failure_reason, outcome.report_uri, json.dumps(outcome.metrics),
-                          json.dumps(outcome.violations), _now().isoformat(), execution_id))
+                          json.dumps(outcome.violations), utc_now_iso(), execution_id))
         return self._report(execution_id)
 
     def _capture_uri(self, endpoint: str) -> str:
@@ -277,7 +274,7 @@ class SchedulesBackend:
         schedule = cadence(config.get("ScheduleConfig") or {})
         limit = (definition.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds", 0)
         if not schedule.one_time and schedule.start_offset is None:
-            start, end = schedule.window(_now().replace(minute=0, second=0, microsecond=0))
+            start, end = schedule.window(utc_now().replace(minute=0, second=0, microsecond=0))
             if limit > (end - start).total_seconds():
                 raise ValidationError("stopping condition should be smaller than schedule cadence")
         inputs = [i.get("EndpointInput") for i in definition["MonitoringInputs"] if i.get("EndpointInput")]
@@ -293,7 +290,7 @@ class SchedulesBackend:
         # Read inside the transaction: a fire the scheduler records meanwhile is not written back over.
         with self.db.transaction() as conn:
             row = self._schedule(name)
-            now = _now().isoformat()
+            now = utc_now_iso()
             conn.execute("UPDATE monitoring_schedules SET status = ?, last_modified_time = ?, last_fire = ? "
                          "WHERE name = ?", (status, now, now if status == "Scheduled" else row["last_fire"],
                                             row["name"]))

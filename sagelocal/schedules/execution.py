@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sagelocal.hosting.capture import capture_files
 from sagelocal.jobs.container import JobFailed, JobStopped, base_environment, download, run_process
 from sagelocal.jobs.processing import ANALYZER_OUTPUTS, CONTAINER_OUTPUT, CONTAINER_ROOT, local_path
 from sagelocal.jobs.store import JobTracker
 from sagelocal.monitor import groundtruth_merge
-from sagelocal.monitor.capture import read_capture_file
+from sagelocal.monitor.capture import capture_files, read_capture_file
 from sagelocal.storage import LocalS3
 
 GROUND_TRUTH_ROOT = "/opt/ml/processing/groundtruth"  # where AWS's ground-truth merge job reads the labels

@@ -17,7 +17,7 @@ from hosting.deploy import CAPTURE_URI, csv_row, deploy, feature_rows
 from schedules.monitoring import schedule_config
 
 from sagelocal.api.credentials import load_or_create
-from sagelocal.hosting.capture import capture_files
+from sagelocal.monitor.capture import capture_files
 
 pytestmark = pytest.mark.skipif(not namespaces_work(), reason="needs root and mount namespaces")
 

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from hosting.deploy import csv_row, deploy, feature_rows
 from hosting.process import ServerProcess
 
-from sagelocal.review.portal import SESSION_COOKIE
+from sagelocal.api.portal import SESSION_COOKIE
 
 
 def _open_to_others(home):

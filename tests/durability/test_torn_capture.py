@@ -8,8 +8,7 @@ from hosting.deploy import CAPTURE_URI, csv_row, deploy, feature_rows
 from review.conftest import PROJECT_TEMPLATE, make_flow
 from schedules.monitoring import schedule_config
 
-from sagelocal.hosting.capture import capture_files
-from sagelocal.monitor.capture import read_capture_file
+from sagelocal.monitor.capture import capture_files, read_capture_file
 from sagelocal.storage import LocalS3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "steps"))

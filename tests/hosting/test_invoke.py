@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
-from sagelocal.hosting.capture import capture_files, read_capture_file
+from sagelocal.monitor.capture import capture_files, read_capture_file
 from sagelocal.storage import LocalS3
 from hosting.deploy import CAPTURE_URI, csv_row, deploy, feature_rows, train_booster
 
 
 def _capture(server, endpoint):
     root = LocalS3(server.settings.s3_root).path(CAPTURE_URI) / endpoint
-    return [record for path in capture_files(root) for record in read_capture_file(path)]
+    return [record.raw for path in capture_files(root) for record in read_capture_file(path)]
 
 
 def test_single_and_many_rows_score_like_the_builtin_container(local_server):

@@ -9,7 +9,7 @@ from hosting.deploy import CAPTURE_URI, csv_row, deploy, feature_rows
 from hosting.process import ServerProcess
 
 from sagelocal.api.credentials import load_or_create
-from sagelocal.hosting.capture import capture_files, read_capture_file
+from sagelocal.monitor.capture import capture_files, read_capture_file
 from sagelocal.storage import LocalS3
 
 # The benchmark's load generator (benchmarks/ is not a package that pytest puts on the path).
@@ -28,7 +28,7 @@ def _requests(settings, port, endpoint, count, prefix):
 
 def _captured_ids(settings, endpoint):
     root = LocalS3(settings.s3_root).path(CAPTURE_URI) / endpoint
-    return Counter(r["eventMetadata"]["inferenceId"] for p in capture_files(root) for r in read_capture_file(p))
+    return Counter(r.raw["eventMetadata"]["inferenceId"] for p in capture_files(root) for r in read_capture_file(p))
 
 
 def test_concurrent_load_has_no_errors_and_one_record_per_request(local_server):

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from hosting.deploy import CAPTURE_URI, FEATURES, csv_row, feature_rows, train_booster
-from sagelocal.hosting.capture import capture_files
+from sagelocal.monitor.capture import capture_files
 from sagelocal.jobs.xgb_container.recordio import write_record
 from sagelocal.monitor.capture import capture_rows, read_capture_file
 from sagelocal.storage import LocalS3

@@ -24,7 +24,8 @@ from starlette.responses import Response
 
 from sagelocal.api.auth import AuthError, SignedClaim, check_headers
 from sagelocal.api.guard import BodyTimeout
-from sagelocal.api.inbound import BodyTooLarge, lower_headers, read_body, signed_url
+from sagelocal.api.inbound import lower_headers, read_body, signed_url
+from sagelocal.errors import BodyTooLarge
 from sagelocal.s3api import multipart, operations
 from sagelocal.s3api.errors import S3Error
 from sagelocal.s3api.keyspace import check_key

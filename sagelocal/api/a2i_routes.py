@@ -7,12 +7,12 @@ lengths and ranges AWS checks) before they reach :class:`~sagelocal.review.loops
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from sagelocal.api.protocol import error_response, json_response, validate_request
+from sagelocal.clock import as_utc_datetime
 from sagelocal.errors import ServiceError, ValidationError
 
 SERVICE = "sagemaker-a2i-runtime"
@@ -31,21 +31,22 @@ def build_router(backend, signed_request) -> APIRouter:
         except ServiceError as error:
             return error_response(error, content_type=_CONTENT_TYPE)
 
-    @router.post("/human-loops")
-    async def start_human_loop(request: Request):
+    async def call_with_body(request: Request, operation: str, method):
+        """``operation`` on the request's JSON body: ``method(params)``."""
         try:
             params = _json_body(request.state.body)
         except ServiceError as error:
             return error_response(error, content_type=_CONTENT_TYPE)
-        return await call("StartHumanLoop", params, lambda: loops.start_human_loop(params))
+        return await call(operation, params, lambda: method(params))
+
+    @router.post("/human-loops")
+    async def start_human_loop(request: Request):
+        return await call_with_body(request, "StartHumanLoop", loops.start_human_loop)
 
     @router.post("/human-loops/stop")
     async def stop_human_loop(request: Request):
-        try:
-            params = _json_body(request.state.body)
-        except ServiceError as error:
-            return error_response(error, content_type=_CONTENT_TYPE)
-        return await call("StopHumanLoop", params, lambda: loops.stop_human_loop(params["HumanLoopName"]))
+        return await call_with_body(request, "StopHumanLoop",
+                                    lambda params: loops.stop_human_loop(params["HumanLoopName"]))
 
     @router.get("/human-loops")
     async def list_human_loops(request: Request):
@@ -88,7 +89,7 @@ def _typed_list_params(query: dict) -> dict:
     for name in ("CreationTimeAfter", "CreationTimeBefore"):
         if name in params:
             try:
-                params[name] = datetime.fromisoformat(params[name].replace("Z", "+00:00"))
+                params[name] = as_utc_datetime(params[name])
             except ValueError:
                 raise ValidationError(f"{name} must be an ISO 8601 timestamp") from None
     return params

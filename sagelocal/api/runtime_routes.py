@@ -6,25 +6,23 @@ the bounded body read are the ones every signed JSON route uses (:func:`~sageloc
 """
 from __future__ import annotations
 
-import gc
 import json
 import time
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from sagelocal.api.inbound import BodyTooLarge, lower_headers, signed_body, too_large
+from sagelocal.api.inbound import lower_headers, signed_body, too_large
 from sagelocal.api.protocol import check_constraints, error_response, rest_params
-from sagelocal.errors import ServiceError
+from sagelocal.errors import BodyTooLarge, ServiceError
 from sagelocal.hosting.runtime import MAX_PAYLOAD_BYTES, ModelError, RuntimeValidationError
 
 SERVICE = "sagemaker-runtime"
 _ERROR_TYPE = "application/json"
 
 
-def install(app, backend, invocations=None) -> None:
-    """Add the runtime route to ``app``; ``backend`` is the HostingBackend; ``invocations`` (an
+def invoke_endpoint_handler(backend, invocations=None):
+    """The InvokeEndpoint handler over ``backend`` (the HostingBackend); ``invocations`` (an
     :class:`~sagelocal.cloudwatch.invocations.InvocationMetrics`) records each answered request's metrics."""
 
     async def invoke_endpoint(request: Request) -> Response:
@@ -45,10 +43,7 @@ def install(app, backend, invocations=None) -> None:
         except ServiceError as error:
             return error_response(error, content_type=_ERROR_TYPE)
 
-    app.router.routes.insert(0, Route("/endpoints/{name}/invocations", invoke_endpoint, methods=["POST"]))
-    # Everything loaded at startup (botocore's service models above all) lives as long as the server: freeze
-    # it out of the garbage collector's reach, so full collections during load do not walk it again and again.
-    app.router.on_startup.append(gc.freeze)
+    return invoke_endpoint
 
 
 def _invoke(backend, name: str, headers: dict, body: bytes, invocations, started: float) -> Response:

@@ -18,12 +18,14 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 from liquid import Environment, FileSystemLoader, Markup
 from starlette.concurrency import run_in_threadpool
 
+from sagelocal import review
 from sagelocal.errors import ServiceError
 from sagelocal.review.reviewers import PasswordExpired, Throttled, password_problem
 from sagelocal.review.rendering import ReadGrants, TemplateRenderer
 from sagelocal.storage import LocalS3
 
-HERE = Path(__file__).parent
+# The portal's pages and static files are the review room's; this module serves them.
+HERE = Path(review.__file__).parent
 STATIC = HERE / "static"
 SESSION_COOKIE = "sl_session"
 SIGN_IN_COOKIE = "sl_sign_in_csrf"
