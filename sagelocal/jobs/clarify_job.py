@@ -3,6 +3,7 @@ the model its analysis configuration names, as Clarify creates its shadow endpoi
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sagelocal.jobs.container import JobFailed
 from sagelocal.storage.s3 import LocalS3
 
 CLARIFY_IMAGE = "sagemaker-clarify-processing"
+SHADOW_MODEL = "shadow-endpoint/model.tar.gz"  # under /opt/ml/processing: the model the shadow endpoint serves
 CONFIG_FILE = "input/config/analysis_config.json"  # under /opt/ml/processing, where the SDK's input puts it
 
 
@@ -38,6 +40,9 @@ def clarify_command(settings: Settings, root: Path, job_env: dict) -> tuple[list
             container = model_container(settings, name)
         except ServiceError as error:
             raise JobFailed(f"ClientError: {error.message}") from None
-        env |= {MODEL_DATA: str(LocalS3(settings.s3_root).path(container["ModelDataUrl"])),
-                MODEL_IMAGE: container["Image"]}
+        # Copied into the job's own folder: the sandbox shows the job nothing of the home.
+        model = root / SHADOW_MODEL
+        model.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(LocalS3(settings.s3_root).path(container["ModelDataUrl"]), model)
+        env |= {MODEL_DATA: f"/opt/ml/processing/{SHADOW_MODEL}", MODEL_IMAGE: container["Image"]}
     return [sys.executable, "-m", "sagelocal.clarify.analyzer"], env
