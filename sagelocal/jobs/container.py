@@ -183,7 +183,9 @@ def run_process(argv: list[str], env: dict, cwd: Path, timeout: float | None, tr
 
 def _wait(process: subprocess.Popen, ended: int, seconds: float) -> int | None:
     """The exit status, waiting at most ``seconds`` for the process's pidfd ``ended`` to say it has ended."""
-    select.select([ended], [], [], seconds)
+    waiting = select.poll()  # poll, not select: select() refuses descriptors numbered over 1023
+    waiting.register(ended, select.POLLIN)
+    waiting.poll(seconds * 1000)
     return process.poll()
 
 
