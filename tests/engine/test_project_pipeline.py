@@ -146,7 +146,7 @@ def test_processing_mode_registers_the_library_baseline(tmp_path, processing_def
     constraints = json.loads(s3.read_bytes(data_quality["Constraints"]["S3Uri"]))
     assert [feature["name"] for feature in constraints["features"]] == [f"_c{i}" for i in range(31)]
     # The files are what the job wrote, running the library it downloaded from the library input.
-    [job_root] = [path.parent for path in (home / "jobs").glob("*/processing/data-quality")]
+    [job_root] = [path.parent for path in (home / "jobs").glob("*/ml/processing/data-quality")]
     for name in ("statistics.json", "constraints.json"):
         assert s3.read_bytes(f"{prefix}/{name}") == (job_root / "data-quality" / name).read_bytes()
     assert (job_root / "input" / "library" / "sagelocal" / "monitor" / "analyzer.py").is_file()
