@@ -2,6 +2,7 @@
 pipeline module's ``get_pipeline`` called with the build's keyword arguments, offline, and JSON flags read."""
 from __future__ import annotations
 
+import argparse
 import importlib
 import inspect
 import json
@@ -62,3 +63,14 @@ def get_pipeline_custom_tags(module_name: str, kwargs: dict, tags: list[dict]) -
     if not hasattr(module, "get_pipeline_custom_tags"):
         return tags
     return module.get_pipeline_custom_tags(tags, kwargs.get("region"), kwargs.get("sagemaker_project_name"))
+
+
+def pipeline_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with the template's two flags every entry point takes: ``-n`` (the pipeline module) and
+    ``-kwargs`` (get_pipeline's keyword arguments as JSON)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("-n", "--module-name", dest="module_name", required=True,
+                        help="the module name of the pipeline to import (pipelines.breast_cancer.pipeline)")
+    parser.add_argument("-kwargs", "--kwargs", dest="kwargs", default=None,
+                        help="JSON dict of keyword arguments for get_pipeline (region, role, default_bucket, ...)")
+    return parser

@@ -12,17 +12,13 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: the checkout is the import root, as for `python -m`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines._utils import convert_struct, definition_text, get_pipeline_driver  # noqa: E402
+from pipelines._utils import convert_struct, definition_text, get_pipeline_driver, pipeline_parser  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Gets the pipeline definition for the pipeline script.")
-    parser.add_argument("-n", "--module-name", dest="module_name", required=True,
-                        help="the module name of the pipeline to import (pipelines.breast_cancer.pipeline)")
+    parser = pipeline_parser("Gets the pipeline definition for the pipeline script.")
     parser.add_argument("-f", "--file-name", dest="file_name", default=None,
                         help="the file to write the definition to (default: print it)")
-    parser.add_argument("-kwargs", "--kwargs", dest="kwargs", default=None,
-                        help="JSON dict of keyword arguments for get_pipeline (region, role, default_bucket, ...)")
     return parser.parse_args(argv)
 
 

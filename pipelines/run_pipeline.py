@@ -20,16 +20,13 @@ if __package__ in (None, ""):  # run as a file: the checkout is the import root,
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines._utils import (  # noqa: E402
-    convert_struct, definition_text, get_pipeline_custom_tags, get_pipeline_driver, project_root, scripts_on_path,
+    convert_struct, definition_text, get_pipeline_custom_tags, get_pipeline_driver, pipeline_parser, project_root,
+    scripts_on_path,
 )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Creates or updates and runs the pipeline for the pipeline script.")
-    parser.add_argument("-n", "--module-name", dest="module_name", required=True,
-                        help="the module name of the pipeline to import (pipelines.breast_cancer.pipeline)")
-    parser.add_argument("-kwargs", "--kwargs", dest="kwargs", default=None,
-                        help="JSON dict of keyword arguments for get_pipeline (region, role, default_bucket, ...)")
+    parser = pipeline_parser("Creates or updates and runs the pipeline for the pipeline script.")
     parser.add_argument("-role-arn", "--role-arn", dest="role_arn", required=True,
                         help="the role ARN of the pipeline's execution")
     parser.add_argument("-description", "--description", dest="description", default=None,
