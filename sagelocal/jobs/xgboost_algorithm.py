@@ -16,7 +16,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from sagelocal.jobs.xgb_container import data, hyperparameters
+from sagelocal.jobs.xgb_container import data, hyperparameters, metrics
 from sagelocal.jobs.xgb_container.errors import ContainerFailure, user_error
 from sagelocal.jobs.xgb_container.hyperparameter_table import CONTAINER_ONLY
 from sagelocal.jobs.xgb_container.versions import saves_pickles
@@ -33,9 +33,14 @@ _CUSTOMER_ERRORS = ("label must be in [0,1] for logistic regression", "label mus
                     "Parameter reg_lambda should be greater equal to 0")
 
 
-def xgboost_parameters(validated: dict) -> tuple[dict, int, int | None]:
-    """(xgboost params, num_round, early_stopping_rounds) from the container's validated hyperparameters."""
+def xgboost_parameters(validated: dict, version: str) -> tuple[dict, int, int | None]:
+    """(xgboost params, num_round, early_stopping_rounds) from the container's validated hyperparameters; the
+    eval_metric kept is what XGBoost computes (the container computes its own metrics, ``metrics``)."""
     params = {name: value for name, value in validated.items() if name not in CONTAINER_ONLY}
+    params.pop("eval_metric", None)
+    native, _ = metrics.split(validated, version)
+    if native:
+        params["eval_metric"] = native
     if "updater" in params:
         params["updater"] = ",".join(params["updater"])
     # ``silent`` left XGBoost after 1.0, where silent=1 meant verbosity 0; the runtime keeps XGBoost quiet anyway.
@@ -50,7 +55,10 @@ def train(ml_root: Path, version: str) -> None:
 
     config = ml_root / "input" / "config"
     validated = hyperparameters.validate(json.loads((config / "hyperparameters.json").read_text()), version)
-    params, num_round, early_stopping = xgboost_parameters(validated)
+    params, num_round, early_stopping = xgboost_parameters(validated, version)
+    own_metrics = metrics.split(validated, version)[1]
+    custom_metric = metrics.evaluator(own_metrics, version, params.get("objective"),
+                                      params.get("num_class")) if own_metrics else None
     channels = data.validate_channels(json.loads((config / "inputdataconfig.json").read_text()))
     # The train channel's ContentType is taken for both channels, as in the container.
     fmt = data.content_format(channels["train"]["ContentType"])
@@ -69,7 +77,7 @@ def train(ml_root: Path, version: str) -> None:
     try:
         booster = xgboost.train(params, evals[0][0], num_boost_round=num_round, evals=evals,
                                 early_stopping_rounds=early_stopping if len(evals) > 1 else None,
-                                verbose_eval=True)
+                                verbose_eval=True, custom_metric=custom_metric)
     except xgboost.core.XGBoostError as error:
         text = str(error)
         if any(known in text for known in _CUSTOMER_ERRORS):
