@@ -225,7 +225,7 @@ class SchedulesBackend:
             if capture_uri is not None:
                 try:
                     outcome = run_execution(self.s3, capture_uri, request, endpoint, start, end,
-                                            self.jobs.tracker("Processing", job_name),
+                                            self.jobs.tracker("Processing", job_name), self.settings.job_isolation,
                                             log_folder=self.settings.home / "jobs" / job_name)
                 except Exception as error:  # the execution fails with the reason; the scheduler carries on
                     outcome = Outcome("Failed", _reason(error))

@@ -1,8 +1,9 @@
 """One monitoring execution, run as Model Monitor runs it: the execution's processing job request (see
-:mod:`sagelocal.schedules.processing_job`) with /opt/ml mapped to a scratch folder, the window's capture staged
-under its ``dataset_source``, the analyzer container's contract (``python -m sagelocal.monitor.analyzer``) run by the job runner (a process
-group of its own, recorded with the job), and the reports copied to the job's output,
-``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh/``.
+:mod:`sagelocal.schedules.processing_job`) in a scratch folder that is the job's sandbox (``jobs.sandbox``: the
+folder's ``ml/`` is /opt/ml there, as for every processing job; the user's record-preprocessor and post-analytics
+scripts run in it), the window's capture staged under its ``dataset_source``, the analyzer container's contract
+(``python -m sagelocal.monitor.analyzer``) run by the job runner (a process group of its own, recorded with the
+job), and the reports copied to the job's output, ``{output}/{endpoint}/{schedule}/yyyy/mm/dd/hh/``.
 
 Staging is the reader that tolerates crashes and full disks: each capture file is read with the monitor's
 ``read_capture_file``, only the window's whole records are handed to the analyzer, and the lines that are not
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from sagelocal.jobs.container import JobFailed, JobStopped, base_environment, download, run_process
 from sagelocal.jobs.processing import ANALYZER_OUTPUTS, CONTAINER_OUTPUT, CONTAINER_ROOT, local_path
+from sagelocal.jobs.sandbox import CONTAINER_ML, JobSandbox
 from sagelocal.jobs.store import JobTracker
 from sagelocal.monitor import groundtruth_merge
 from sagelocal.monitor.capture import capture_files, read_capture_file
@@ -42,16 +44,17 @@ class Outcome:
 
 
 def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, start: datetime,
-                  end: datetime, tracker: JobTracker, log_folder: Path | None = None) -> Outcome:
+                  end: datetime, tracker: JobTracker, isolation: str, log_folder: Path | None = None) -> Outcome:
     """Run the execution's processing job ``request`` over the capture records with start <= time < end.
 
     ``tracker`` is the job's record: it holds the scratch folder and the analyzer's process group, so a crash
-    leaves neither behind, and it says when StopProcessingJob asks the job to stop. The analyzer's stdout and
-    stderr are kept in ``log_folder`` (the job's CloudWatch log stream), and container paths, never the scratch
-    folder, appear in what the execution reports.
+    leaves neither behind, and it says when StopProcessingJob asks the job to stop. ``isolation`` is the jobs'
+    (``Settings.job_isolation``). The analyzer's stdout and stderr are kept in ``log_folder`` (the job's
+    CloudWatch log stream), and container paths, never the scratch folder, appear in what the execution reports.
     """
     with tracker.scratch() as scratch:
-        root, container_output = Path(scratch) / "processing", Path(scratch) / "output"
+        sandbox = JobSandbox(isolation, Path(scratch), writable=(CONTAINER_ROOT, CONTAINER_OUTPUT))
+        root, container_output = sandbox.host(CONTAINER_ROOT), sandbox.host(CONTAINER_OUTPUT)
         environment = request["Environment"]
         dataset = local_path(root, environment["dataset_source"])
         skipped: list[str] = []
@@ -71,19 +74,21 @@ def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, s
         output = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
         output_folder = local_path(root, output["LocalPath"])
         output_folder.mkdir(parents=True, exist_ok=True)
-        variables = {k: str(v).replace(CONTAINER_ROOT, str(root)) for k, v in environment.items()}
-        variables |= {k: v.replace(CONTAINER_OUTPUT, str(container_output)) for k, v in ANALYZER_OUTPUTS.items()}
+        variables = {k: sandbox.seen(v) for k, v in (environment | ANALYZER_OUTPUTS).items()}
         limit = request["StoppingCondition"]["MaxRuntimeInSeconds"]
         try:
-            done = run_process([sys.executable, "-m", "sagelocal.monitor.analyzer"],
-                               base_environment(Path(scratch), variables), Path(scratch), limit, tracker)
+            done = sandbox.outcome(run_process(sandbox.command([sys.executable, "-m", "sagelocal.monitor.analyzer"]),
+                                               base_environment(sandbox.home, variables), Path(scratch), limit,
+                                               tracker))
         except JobStopped:
             return Outcome("Stopped", "Stopped: StopProcessingJob was called on the execution's job")
         except JobFailed as failure:
             return Outcome("Failed", failure.reason)
+        if (unmade := sandbox.setup_failure(done)) is not None:
+            return Outcome("Failed", unmade.reason)
 
-        def in_container(text: str) -> str:
-            return text.replace(str(container_output), CONTAINER_OUTPUT).replace(str(root), CONTAINER_ROOT)
+        def in_container(text: str) -> str:  # without isolation the analyzer saw the folder's paths
+            return text.replace(str(sandbox.host(CONTAINER_ML)), CONTAINER_ML)
 
         if log_folder is not None:
             log_folder.mkdir(parents=True, exist_ok=True)

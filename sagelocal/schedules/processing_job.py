@@ -22,6 +22,10 @@ MERGE_FORMAT = json.dumps({"sagemakerMergeJson": {"captureIndexNames": ["endpoin
 _BASELINE_INPUTS = (("StatisticsResource", "baseline", "stats", "baseline_statistics"),
                     ("ConstraintsResource", "constraints", "constraints", "baseline_constraints"))
 _COMPLETED = ("Completed", "CompletedWithViolations")
+# (MonitoringAppSpecification field, analyzer variable naming the script): each script is an input of its own,
+# ``<variable>_input`` at /opt/ml/processing/input/<variable>_input, as Model Monitor stages them.
+_SCRIPT_INPUTS = (("RecordPreprocessorSourceUri", "record_preprocessor_script"),
+                  ("PostAnalyticsProcessorSourceUri", "post_analytics_processor_script"))
 
 
 def monitoring_job_request(definition: dict, endpoint: str, schedule: str, start: datetime, end: datetime,
@@ -46,6 +50,12 @@ def monitoring_job_request(definition: dict, endpoint: str, schedule: str, start
         if uri:
             inputs.append(_input(name, uri, f"{BASELINE_ROOT}/{folder}"))
             environment[variable] = f"{BASELINE_ROOT}/{folder}/{uri.rstrip('/').rsplit('/', 1)[-1]}"
+    app = definition["MonitoringAppSpecification"]
+    for field, variable in _SCRIPT_INPUTS:
+        if app.get(field):
+            folder = f"/opt/ml/processing/input/{variable}_input"
+            inputs.append(_input(f"{variable}_input", app[field], folder))
+            environment[variable] = f"{folder}/{app[field].rstrip('/').rsplit('/', 1)[-1]}"
     output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
     if model_quality:  # AWS's model-quality job names the hour its metrics are for
         environment["metric_time"] = f"{start:%Y-%m-%dT%H:%M:%SZ}"
@@ -59,7 +69,6 @@ def monitoring_job_request(definition: dict, endpoint: str, schedule: str, start
         "sagemaker_endpoint_name": endpoint,
         "sagemaker_monitoring_schedule_name": schedule,
     })
-    app = definition["MonitoringAppSpecification"]
     request = {
         "ProcessingInputs": inputs,
         "ProcessingOutputConfig": {"Outputs": [{"OutputName": "result", "AppManaged": False, "S3Output": {
