@@ -115,22 +115,19 @@ def build(code: dict[str, str]) -> dict:
     check_job = CheckJobConfig(role=ROLE, instance_count=1, instance_type="ml.c5.xlarge", volume_size_in_gb=120,
                                sagemaker_session=session)
 
+    def switches(check: str) -> dict:
+        """The arguments every check step of the seed code takes: its job, its switches, its group."""
+        return dict(name=f"{check}CheckStep", check_job_config=check_job, model_package_group_name=PROJECT,
+                    fail_on_violation=parameters["FailOnViolation"], skip_check=parameters[f"Skip{check}Check"],
+                    register_new_baseline=parameters[f"RegisterNew{check}Baseline"],
+                    supplied_baseline_constraints=parameters[f"{check}SuppliedBaselineConstraints"])
+
     def quality_check(check: str, config) -> QualityCheckStep:
-        return QualityCheckStep(
-            name=f"{check}CheckStep", quality_check_config=config, check_job_config=check_job,
-            fail_on_violation=parameters["FailOnViolation"], skip_check=parameters[f"Skip{check}Check"],
-            register_new_baseline=parameters[f"RegisterNew{check}Baseline"],
-            supplied_baseline_statistics=parameters[f"{check}SuppliedBaselineStatistics"],
-            supplied_baseline_constraints=parameters[f"{check}SuppliedBaselineConstraints"],
-            model_package_group_name=PROJECT)
+        return QualityCheckStep(quality_check_config=config, **switches(check),
+                                supplied_baseline_statistics=parameters[f"{check}SuppliedBaselineStatistics"])
 
     def clarify_check(check: str, config) -> ClarifyCheckStep:
-        return ClarifyCheckStep(
-            name=f"{check}CheckStep", clarify_check_config=config, check_job_config=check_job,
-            fail_on_violation=parameters["FailOnViolation"], skip_check=parameters[f"Skip{check}Check"],
-            register_new_baseline=parameters[f"RegisterNew{check}Baseline"],
-            supplied_baseline_constraints=parameters[f"{check}SuppliedBaselineConstraints"],
-            model_package_group_name=PROJECT)
+        return ClarifyCheckStep(clarify_check_config=config, **switches(check))
 
     def clarify_data(check: str) -> DataConfig:
         # No headers: the label is column 0 and the facet (a one-hot sex column) is column 8, by index.
