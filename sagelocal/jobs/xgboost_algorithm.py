@@ -19,7 +19,7 @@ from pathlib import Path
 from sagelocal.jobs.xgb_container import data, hyperparameters, metrics
 from sagelocal.jobs.xgb_container.errors import ContainerFailure, user_error
 from sagelocal.jobs.xgb_container.hyperparameter_table import CONTAINER_ONLY
-from sagelocal.jobs.xgb_container.versions import saves_pickles
+from sagelocal.jobs.xgb_container.versions import at_least, saves_pickles
 
 MODEL_FILE = "xgboost-model"
 # Texts of XGBoost errors the container reports as the user's (xgb_constants.CUSTOMER_ERRORS); any other
@@ -74,10 +74,10 @@ def train(ml_root: Path, version: str) -> None:
         if matrix is None:
             raise user_error(f"No data in {'training' if name == 'train' else name} channel path {folder}")
         evals.append((matrix, name))
+    stopping = _early_stopping(validated, version, early_stopping if len(evals) > 1 else None)
     try:
-        booster = xgboost.train(params, evals[0][0], num_boost_round=num_round, evals=evals,
-                                early_stopping_rounds=early_stopping if len(evals) > 1 else None,
-                                verbose_eval=True, custom_metric=custom_metric)
+        booster = xgboost.train(params, evals[0][0], num_boost_round=num_round, evals=evals, verbose_eval=True,
+                                custom_metric=custom_metric, **stopping)
     except xgboost.core.XGBoostError as error:
         text = str(error)
         if any(known in text for known in _CUSTOMER_ERRORS):
@@ -86,6 +86,23 @@ def train(ml_root: Path, version: str) -> None:
     model_dir = ml_root / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
     save_model(booster, model_dir / MODEL_FILE, version)
+
+
+def _early_stopping(validated: dict, version: str, rounds: int | None) -> dict:
+    """xgboost.train's early-stopping arguments as the container of ``version`` gives them: up to 1.2 XGBoost's own
+    (its last metric, maximized only for the names it knows); from 1.3 a callback on the validation channel's
+    chosen metric, maximized for the container's list, that keeps the best round's model."""
+    import xgboost
+
+    if not rounds:
+        return {}
+    if not at_least(version, "1.3-1"):
+        return {"early_stopping_rounds": rounds}
+    metric = metrics.early_stopping_metric(validated)
+    if metric is None:
+        return {}
+    return {"callbacks": [xgboost.callback.EarlyStopping(rounds=rounds, data_name="validation", metric_name=metric,
+                                                         maximize=metric in metrics.MAXIMIZED, save_best=True)]}
 
 
 def save_model(booster, path: Path, version: str) -> None:

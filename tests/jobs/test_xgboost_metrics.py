@@ -4,6 +4,7 @@ the trained model's own predictions."""
 from __future__ import annotations
 
 import pickle
+import re
 import tarfile
 
 import numpy as np
@@ -100,3 +101,21 @@ def test_the_tuning_objective_metric_is_computed_too(tmp_path):
     margins = validation_predictions(booster, validation, margin=True)
     assert set(final) == {"train:auc", "validation:auc", "train:f1_binary", "validation:f1_binary"}
     assert final["validation:f1_binary"] == logged(sk.f1_score(validation[:, 0], margins > 0))
+
+
+def logged_rounds(settings: Settings, metric: str) -> list[float]:
+    """Each round's validation ``metric`` as the job logged it."""
+    log = (settings.home / "jobs" / "job-metrics" / "stdout.log").read_text()
+    return [float(value) for value in re.findall(rf"validation-{metric}:(-?[0-9.]+)", log)]
+
+
+@pytest.mark.parametrize("version", ["1.3-1", "3.2-0"])
+def test_from_1_3_early_stopping_maximizes_the_container_s_metric_and_keeps_the_best_round(tmp_path, version):
+    settings, _ = placed(tmp_path, 2)
+    _, booster = train(settings, version, {"objective": "binary:logistic", "eval_metric": "logloss,f1",
+                                           "early_stopping_rounds": "3", "num_round": "60", "eta": "0.5"})
+    scores = logged_rounds(settings, "f1")
+    best = int(np.argmax(scores))
+    # Stopped on f1 (the last metric given) going up, not down; the model saved is the best round's.
+    assert len(scores) < 60 and max(scores[best:]) == scores[best]
+    assert booster.num_boosted_rounds() == best + 1

@@ -36,6 +36,9 @@ _ON_CLASSES = {"accuracy": sk.accuracy_score, "balanced_accuracy": sk.balanced_a
                "recall_micro": lambda y, p: sk.recall_score(y, p, average="micro")}
 _ON_VALUES = {"mse": sk.mean_squared_error, "rmse": sk.root_mean_squared_error, "mae": sk.mean_absolute_error,
               "r2": sk.r2_score}
+# The metrics early stopping maximizes (xgb_constants.XGB_MAXIMIZE_METRICS); any other it minimizes.
+MAXIMIZED = ("accuracy", "auc", "aucpr", "balanced_accuracy", "f1", "f1_binary", "f1_macro", "map", "ndcg",
+             "precision", "r2", "recall", "precision_macro", "precision_micro", "recall_macro", "recall_micro")
 # Objectives whose prediction is exp(margin) and sigmoid(margin) (XGBoost's link functions).
 _LOG_LINK = ("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox", "survival:aft")
 _LOGIT_LINK = ("binary:logistic", "reg:logistic")
@@ -61,6 +64,15 @@ def split(validated: dict, version: str) -> tuple[list[str], list[str]]:
             requested.sort()
     own = custom_metric_names(version)
     return [name for name in requested if name not in own], [name for name in requested if name in own]
+
+
+def early_stopping_metric(validated: dict) -> str | None:
+    """The metric the container (from 1.3) stops early on, on the validation channel: the tuning objective's
+    metric, else the last of eval_metric; None (no early stopping at all) when neither is given."""
+    tuning = validated.get("_tuning_objective_metric")
+    if tuning:
+        return tuning.partition(":")[2].split(",")[-1]
+    return (validated.get("eval_metric") or [None])[-1]
 
 
 def evaluator(names: list[str], version: str, objective: str | None, num_class: int | None) -> Callable:
