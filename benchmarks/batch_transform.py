@@ -18,7 +18,7 @@ import xgboost as xgb
 
 from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
-from sagelocal.hosting.serving import make_model_archive
+from sagelocal.jobs.serving import make_model_archive
 from sagelocal.jobs.transform import run_transform_job
 from sagelocal.registry import RegistryBackend
 from sagelocal.storage.s3 import LocalS3

@@ -40,7 +40,7 @@ from pathlib import Path
 import boto3
 import httpx
 
-from sagelocal.api.credentials import client_kwargs
+from sagelocal.credentials import client_kwargs
 from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.registry import RegistryBackend

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from sagelocal import request_origin
 from sagelocal.api import a2i_routes, portal, services
 from sagelocal.api.auth import AuthError
-from sagelocal.api.credentials import load_or_create
+from sagelocal.credentials import load_or_create
 from sagelocal.api.guard import RequestGuard
 from sagelocal.api.inbound import JSON_API_MAX_BODY, signed_body, too_large
 from sagelocal.api.metrics_route import metrics_handler

@@ -1,5 +1,5 @@
 """The shadow endpoint a Clarify job scores its rows on: here the endpoints' own serving code
-(:class:`sagelocal.hosting.serving.XGBoostServer`), fed ``text/csv`` request bodies as Clarify sends them."""
+(:class:`sagelocal.jobs.serving.XGBoostServer`), fed ``text/csv`` request bodies as Clarify sends them."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from sagelocal.clarify.config import ClarifyConfigError
-from sagelocal.hosting.serving import ContainerError, XGBoostServer, load_booster, served_version
+from sagelocal.jobs.serving import ContainerError, XGBoostServer, load_booster, served_version
 
 ROWS_PER_REQUEST = 2000  # well under the 6 MB a real-time request may carry, for 30 float features
 

@@ -11,7 +11,7 @@ import threading
 
 from sagelocal.config import Settings
 from sagelocal.errors import ValidationError
-from sagelocal.hosting.backend import model_container
+from sagelocal.jobs.models import model_container
 from sagelocal.jobs.container import JobFailed, check_job_name
 from sagelocal.jobs.listing import list_jobs
 from sagelocal.jobs.store import JobStore

@@ -17,7 +17,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from hosting.process import ServerProcess
-from sagelocal.api.credentials import client_kwargs, load_or_create
+from sagelocal.credentials import client_kwargs, load_or_create
 from servers import start_local_server
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from pipelines_api.test_pipeline_operations import ROLE, SCRIPT
-from sagelocal.api.credentials import PROFILE, credentials_path
+from sagelocal.credentials import PROFILE, credentials_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_CLIENT = """

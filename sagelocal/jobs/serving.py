@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-from sagelocal.hosting.model_loader import MODEL_FILE
+from sagelocal.jobs.model_loader import MODEL_FILE
 from sagelocal.jobs.container import base_environment
 from sagelocal.jobs.xgb_container import data, recordio, versions
 from sagelocal.jobs.xgb_container.errors import ContainerFailure
@@ -49,11 +49,11 @@ class ContainerError(Exception):
 def load_booster(model_tar: Path, image_uri: str) -> xgb.Booster:
     """Load ``xgboost-model`` from a model.tar.gz as the container of ``image_uri`` does.
 
-    The archive is opened by a short-lived child process (:mod:`sagelocal.hosting.model_loader`), which hands
+    The archive is opened by a short-lived child process (:mod:`sagelocal.jobs.model_loader`), which hands
     back the booster in XGBoost's raw format: the server never unpickles. Pickle is tried only for the
     container versions that saved pickles (sagemaker-xgboost up to 1.2, and the legacy ``xgboost`` image).
     """
-    argv = [sys.executable, "-m", "sagelocal.hosting.model_loader", str(model_tar)]
+    argv = [sys.executable, "-m", "sagelocal.jobs.model_loader", str(model_tar)]
     if saves_pickles(image_uri):
         argv.append("--pickle")
     done = subprocess.run(argv, capture_output=True, env=base_environment(model_tar.parent, {}),
