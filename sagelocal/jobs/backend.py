@@ -16,7 +16,9 @@ from sagelocal.jobs.store import JobStore
 from sagelocal.storage.sqlite import start_up
 
 
-class ProcessingJobsBackend:
+class ProcessingAndTrainingJobsBackend:
+    """The processing job operations, and DescribeTrainingJob for the training jobs a pipeline's steps ran."""
+
     def __init__(self, settings: Settings):
         self.settings = settings
         self.jobs = JobStore(settings)
