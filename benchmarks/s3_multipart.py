@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cpu_time import cpu_seconds, load_average  # noqa: E402
-from review_loops import free_port, start_server  # noqa: E402
+from review_loops import free_port, listening, start_server  # noqa: E402
 
 TARGET_MB_S = 200.0
 MB = 1024 * 1024
@@ -69,15 +68,7 @@ def client(url: str, home: Path):
 def start_sink() -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("upload_sink.py")), str(port)])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the sink did not start")
+    return process, listening(process, port)
 
 
 def main() -> None:
