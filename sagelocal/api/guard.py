@@ -26,6 +26,9 @@ from sagelocal.errors import BodyTooLarge
 # A refused body up to this size is drained by uvicorn (read and discarded, never held) so that the client,
 # still sending, reliably reads the answer; beyond it the connection is closed at once.
 DRAIN_BYTES = 24 * 1024 * 1024
+# The most a request's headers may take, counted from their first byte (plus at most one read, 256 KiB, of the
+# body behind them): httptools buffers headers without a bound of its own (h11 stopped near 16 KiB).
+MAX_HEADER_BYTES = 1024 * 1024
 _CLOSE = (b"connection", b"close")
 
 
@@ -38,10 +41,12 @@ class BodyTimeout(Exception):
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol (a C parser: h11, in Python, cannot take a body faster than ~100 MB/s on one
-    core), plus a timeout on receiving each request's headers.
+    core), plus a timeout on receiving each request's headers and a bound on their size.
 
     The timer runs from the connection's start, and from the first byte of each later request, until that
-    request's headers are complete; uvicorn's keep-alive timeout covers the wait between requests.
+    request's headers are complete; uvicorn's keep-alive timeout covers the wait between requests. The bytes
+    received while it runs are counted: past :data:`MAX_HEADER_BYTES` the request is refused (400) and the
+    connection closed.
     """
 
     header_timeout = 20.0
@@ -49,6 +54,15 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        self._header_bytes = 0
+
+    def data_received(self, data: bytes) -> None:
+        if self._header_timer is not None:  # waiting for (the rest of) a request's headers
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self.send_400_response("The request headers are too large.")
+                return
+        super().data_received(data)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -67,6 +81,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
+        self._header_bytes = 0
 
     def _headers_too_slow(self) -> None:
         self._header_timer = None
