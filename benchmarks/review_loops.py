@@ -35,15 +35,20 @@ def start_server(home: Path, timeout: float = 30) -> tuple[subprocess.Popen, str
     env = {**os.environ, "SAGELOCAL_HOME": str(home)}
     process = subprocess.Popen([sys.executable, "-m", "sagelocal", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return process, listening(process, port, timeout)
+
+
+def listening(process: subprocess.Popen, port: int, timeout: float = 30) -> str:
+    """The URL of the server ``process`` starts on ``port``, once it accepts connections."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}"
+            return f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit("the server did not start")
+    raise SystemExit(f"the server ({process.args[1:]}) did not start")
 
 
 def clients(home: Path, url: str):
