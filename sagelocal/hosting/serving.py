@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
+from sagelocal.hosting.csv_rows import read_rows
 from sagelocal.hosting.model_loader import MODEL_FILE
 from sagelocal.jobs.container import base_environment
 from sagelocal.jobs.xgb_container import data, recordio, versions
@@ -191,6 +192,16 @@ def parse_request(fmt: str, body: bytes):
 
 def parse_csv(body: bytes) -> np.ndarray:
     """Rows of floats from a CSV payload; empty fields are missing values (NaN), as in the container."""
+    stripped = body.strip()
+    if b"\n" in stripped:
+        rows = read_rows(stripped)  # many rows (a batch transform's requests): Arrow's reader, when it can
+        if rows is not None:
+            return rows
+    return parse_csv_fields(body)
+
+
+def parse_csv_fields(body: bytes) -> np.ndarray:
+    """:func:`parse_csv` field by field, with the container's rules and errors for any payload."""
     lines = body.decode("utf-8").strip().split("\n")
     if len(lines) == 1:
         # Fast path for the common single-row request.
@@ -224,7 +235,9 @@ def _number(value: str) -> float:
 
 
 def _lines(predictions: list) -> bytes:
-    return "".join(f"{value}\n" for value in predictions).encode()
+    if not predictions:
+        return b""
+    return ("\n".join(map(repr, predictions)) + "\n").encode()
 
 
 def encode(predictions: list, accept: str) -> bytes:
