@@ -20,15 +20,20 @@ import tarfile
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xgboost as xgb
 
 from sagelocal.hosting.csv_rows import read_rows
 from sagelocal.hosting.model_loader import MODEL_FILE
 from sagelocal.jobs.container import base_environment
 from sagelocal.jobs.xgb_container import data, recordio, versions
 from sagelocal.jobs.xgb_container.errors import ContainerFailure
+
+if TYPE_CHECKING:
+    # Imported where a model is loaded or asked: importing XGBoost (with scikit-learn and SciPy behind it) takes
+    # seconds, which a server that runs pipelines and never serves a model should not pay at its start.
+    import xgboost as xgb
 
 # The images whose models the server can load: the XGBoost containers, current and legacy.
 SERVED_IMAGES = ("sagemaker-xgboost", "xgboost")
@@ -62,6 +67,8 @@ def load_booster(model_tar: Path, image_uri: str) -> xgb.Booster:
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
         raise ValueError(reason[-1] if reason else f"the model loader exited with status {done.returncode}")
+    import xgboost as xgb
+
     booster = xgb.Booster(model_file=bytearray(done.stdout))
     # One thread per prediction: the server answers many small requests, not one big one.
     booster.set_param("nthread", 1)
@@ -128,6 +135,8 @@ class XGBoostServer:
             # A model trained with one column more than it is asked about (the label's place): the container
             # accepts it, the last column missing.
             rows = _widened(rows, self.num_features)
+        import xgboost as xgb
+
         try:
             return self.booster.inplace_predict(rows, validate_features=False).ravel().tolist()
         except (xgb.core.XGBoostError, ValueError) as error:
