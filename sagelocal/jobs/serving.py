@@ -20,14 +20,20 @@ import tarfile
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xgboost as xgb
 
+from sagelocal.jobs.csv_rows import read_rows
 from sagelocal.jobs.model_loader import MODEL_FILE
 from sagelocal.jobs.container import base_environment
 from sagelocal.jobs.xgb_container import data, recordio, versions
 from sagelocal.jobs.xgb_container.errors import ContainerFailure
+
+if TYPE_CHECKING:
+    # Imported where a model is loaded or asked: importing XGBoost (with scikit-learn and SciPy behind it) takes
+    # seconds, which a server that runs pipelines and never serves a model should not pay at its start.
+    import xgboost as xgb
 
 # The images whose models the server can load: the XGBoost containers, current and legacy.
 SERVED_IMAGES = ("sagemaker-xgboost", "xgboost")
@@ -61,6 +67,8 @@ def load_booster(model_tar: Path, image_uri: str) -> xgb.Booster:
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
         raise ValueError(reason[-1] if reason else f"the model loader exited with status {done.returncode}")
+    import xgboost as xgb
+
     booster = xgb.Booster(model_file=bytearray(done.stdout))
     # One thread per prediction: the server answers many small requests, not one big one.
     booster.set_param("nthread", 1)
@@ -127,6 +135,8 @@ class XGBoostServer:
             # A model trained with one column more than it is asked about (the label's place): the container
             # accepts it, the last column missing.
             rows = _widened(rows, self.num_features)
+        import xgboost as xgb
+
         try:
             return self.booster.inplace_predict(rows, validate_features=False).ravel().tolist()
         except (xgb.core.XGBoostError, ValueError) as error:
@@ -191,6 +201,16 @@ def parse_request(fmt: str, body: bytes):
 
 def parse_csv(body: bytes) -> np.ndarray:
     """Rows of floats from a CSV payload; empty fields are missing values (NaN), as in the container."""
+    stripped = body.strip()
+    if b"\n" in stripped:
+        rows = read_rows(stripped)  # many rows (a batch transform's requests): Arrow's reader, when it can
+        if rows is not None:
+            return rows
+    return parse_csv_fields(body)
+
+
+def parse_csv_fields(body: bytes) -> np.ndarray:
+    """:func:`parse_csv` field by field, with the container's rules and errors for any payload."""
     lines = body.decode("utf-8").strip().split("\n")
     if len(lines) == 1:
         # Fast path for the common single-row request.
@@ -224,7 +244,9 @@ def _number(value: str) -> float:
 
 
 def _lines(predictions: list) -> bytes:
-    return "".join(f"{value}\n" for value in predictions).encode()
+    if not predictions:
+        return b""
+    return ("\n".join(map(repr, predictions)) + "\n").encode()
 
 
 def encode(predictions: list, accept: str) -> bytes:

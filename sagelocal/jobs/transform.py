@@ -13,6 +13,7 @@ container for them: MultiRecord, 6 MB.
 """
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import datetime, timezone
@@ -97,9 +98,13 @@ class _Job:
         if not path.is_file():
             raise JobFailed(f"ClientError: the model artifact {container['ModelDataUrl']} does not exist")
         try:
-            return XGBoostServer(load_booster(path, container["Image"]))
+            booster = load_booster(path, container["Image"])
         except ValueError as error:
             raise JobFailed(f"ClientError: the model {self.request['ModelName']} failed to load: {error}") from None
+        # A job's requests are thousands of rows each, one at a time: every core predicts (an endpoint's one
+        # thread per request is for many small requests at once).
+        booster.set_param("nthread", os.cpu_count() or 1)
+        return XGBoostServer(booster)
 
     def _transform(self, server: XGBoostServer, data: bytes) -> bytes:
         per_record = self.processing.active or self.generate_ids
