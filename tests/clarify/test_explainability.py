@@ -49,6 +49,17 @@ def test_the_shap_values_find_the_features_the_model_uses(endpoint):
     assert endpoint.requests > 0  # every evaluation went through the serving code
 
 
+def test_the_in_process_scores_are_the_ones_a_text_csv_request_answers(endpoint):
+    """The shadow endpoint hands the serving code the matrix its CSV parser would make; the scores must be the
+    very numbers the batch text/csv request gives (repr-exact floats both ways), missing values included."""
+    rows, _ = training_rows(300, FEATURES, seed=3)
+    rows = rows * np.random.default_rng(3).uniform(0.5, 2.0, rows.shape)  # full float64 precision
+    rows[5, 2] = np.nan
+    body = "\n".join(",".join("" if np.isnan(v) else repr(v) for v in row) for row in rows.tolist())
+    answer = endpoint.server.invoke("text/csv", body.encode(), batch=True).body
+    assert endpoint.predict(rows).tolist() == np.array(answer.decode().split(), dtype=float).tolist()
+
+
 def test_aggregations_are_clarifys_three():
     local = np.array([[1.0, -2.0], [-3.0, 4.0], [2.0, 0.0]])
     assert aggregate(local, "mean_abs").tolist() == [2.0, 2.0]
