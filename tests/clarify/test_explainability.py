@@ -60,6 +60,31 @@ def test_the_in_process_scores_are_the_ones_a_text_csv_request_answers(endpoint)
     assert endpoint.predict(rows).tolist() == np.array(answer.decode().split(), dtype=float).tolist()
 
 
+def test_the_vectorised_explainer_gives_shaps_own_values(endpoint):
+    """The one step kernel_shap vectorises (which features differ from the background) must leave shap's answer
+    unchanged: the same features found varying (equal to the baseline, within isclose, or NaN on both sides are
+    not), and the same SHAP values for the same seed."""
+    import shap
+
+    from sagelocal.clarify.explain import _explainer_class
+
+    rows, _ = training_rows(12, FEATURES, seed=4)
+    background = rows[:2].copy()
+    background[:, 3] = np.nan
+    rows[5] = background[0] + 1e-12  # equal within tolerance to the first background row, not to the second
+    rows[6, :] = background[0, :]
+    rows[6, 1] = background[1, 1]
+    rows[7, 3] = np.nan
+    ours, theirs = (cls(endpoint.predict, background) for cls in (_explainer_class(), shap.KernelExplainer))
+    for row in rows:
+        assert ours.varying_groups(row[None, :]).tolist() == theirs.varying_groups(row[None, :]).tolist()
+    values = []
+    for explainer in (ours, theirs):
+        np.random.seed(3)
+        values.append(np.asarray(explainer.shap_values(rows, nsamples=30, l1_reg=False, silent=True)))
+    assert values[0].tolist() == values[1].tolist()
+
+
 def test_aggregations_are_clarifys_three():
     local = np.array([[1.0, -2.0], [-3.0, 4.0], [2.0, 0.0]])
     assert aggregate(local, "mean_abs").tolist() == [2.0, 2.0]
