@@ -41,8 +41,6 @@ def kernel_shap(predict: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, s
     """Local and global SHAP values of ``rows``. With ``workers`` > 1 the rows are split among that many forked
     processes (Clarify uses every core of its instance); each chunk samples its coalitions from its own seed
     (``seed + chunk``), so a seeded run gives the same values for the same worker count."""
-    import shap
-
     rows = np.asarray(rows, dtype=float)
     explainer = _explainer_class()(predict, baseline_rows(settings, rows, rows.shape[1]),
                                    link="logit" if settings.use_logit else "identity")
