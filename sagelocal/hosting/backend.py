@@ -183,6 +183,10 @@ class HostingBackend:
             live.close()
         return {}
 
+    def model_container(self, name: str) -> dict:
+        """The Image and ModelDataUrl a model serves (a Clarify monitor's shadow endpoint serves it too)."""
+        return model_container(self.settings, name)
+
     def endpoint_capture_config(self, name: str) -> dict | None:
         """The DataCaptureConfig an endpoint runs with (for monitoring schedules), or ValidationException."""
         return json.loads(self._endpoint(name)["config"]).get("DataCaptureConfig")
