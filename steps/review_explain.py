@@ -13,6 +13,7 @@ Needs numpy, xgboost and shap beside boto3 (``review_start.py --explain``).
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,9 @@ def load_model(s3, bucket: str, key: str):
     with tempfile.TemporaryDirectory() as scratch:
         archive = Path(scratch) / "model.tar.gz"
         s3.download_file(bucket, key, str(archive))
-        return load_booster(Path(scratch))
+        with warnings.catch_warnings():  # the built-in algorithm's file has no extension: xgboost says it guesses
+            warnings.filterwarnings("ignore", message=".*Unknown file format")
+            return load_booster(Path(scratch))
 
 
 def explain(booster, rows: list[dict], population: list[dict], top: int = TOP_FEATURES) -> list[dict]:

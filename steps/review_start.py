@@ -155,7 +155,7 @@ def add_explanations(s3, sagemaker, group: str, uncertain: list[dict], populatio
     for row, explanation in zip(uncertain, review_explain.explain(booster, uncertain, population)):
         row["explanation"] = explanation
     print(f"review: explained {len(uncertain)} predictions by local SHAP values (version "
-          f"{package['ModelPackageVersion']}, baseline P = {uncertain[0]['explanation']['baseline']})")
+          f"{package['ModelPackageVersion']}, baseline P = {uncertain[0]['explanation']['baseline']:.3f})")
 
 
 def parse_args(argv):
