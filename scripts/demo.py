@@ -276,7 +276,8 @@ def start_review(demo: Demo) -> tuple[str, str]:
     added = demo.sagelocal("review", "workers", "add", REVIEWER, "--team", "reviewers")
     password = re.search(r"one-time password \(shown only now, stored hashed\): (\S+)", added).group(1)
     demo.run("steps/review_start.py", "--capture-uri", f"{CAPTURE_URI}/{ENDPOINT}",
-             "--flow-definition-arn", flow_arn, "--lower", str(BAND[0]), "--upper", str(BAND[1]), "--model-package-group", GROUP)
+             "--flow-definition-arn", flow_arn, "--lower", str(BAND[0]), "--upper", str(BAND[1]), "--model-package-group", GROUP,
+             "--explain")
     return flow_arn, password
 
 
