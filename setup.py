@@ -21,6 +21,7 @@ setup(
         "xgboost",
         "fastapi",
         "uvicorn",
+        "httptools",
         "python-liquid",
         "python-multipart",
     ],

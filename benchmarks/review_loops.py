@@ -20,6 +20,8 @@ import boto3
 from botocore.config import Config
 
 P99_TARGET_MS, LIST_TARGET_S = 20.0, 2.0
+# What each benchmark loop is started with: one row to review, no features (the input is stored, not read).
+INPUT_CONTENT = json.dumps({"rows": [{"eventId": "e", "probability": 0.5, "features": []}]})
 
 
 def free_port() -> int:
@@ -28,20 +30,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
+def start_server(home: Path, timeout: float = 30) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "SAGELOCAL_HOME": str(home)}
     process = subprocess.Popen([sys.executable, "-m", "sagelocal", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    return process, listening(process, port, timeout)
+
+
+def listening(process: subprocess.Popen, port: int, timeout: float = 30) -> str:
+    """The URL of the server ``process`` starts on ``port``, once it accepts connections."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}"
+            return f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit("the server did not start")
+    raise SystemExit(f"the server ({process.args[1:]}) did not start")
 
 
 def clients(home: Path, url: str):
@@ -77,13 +84,12 @@ def main(argv=None) -> int:
     try:
         sagemaker, a2i = clients(home, url)
         flow = setup_flow(sagemaker)
-        content = json.dumps({"rows": [{"eventId": "e", "probability": 0.5, "features": []}]})
         latencies = []
         began = time.perf_counter()
         for index in range(args.loops):
             start = time.perf_counter()
             a2i.start_human_loop(HumanLoopName=f"bench-{index:05d}", FlowDefinitionArn=flow,
-                                 HumanLoopInput={"InputContent": content})
+                                 HumanLoopInput={"InputContent": INPUT_CONTENT})
             latencies.append((time.perf_counter() - start) * 1000)
         started_in = time.perf_counter() - began
         listing = time.perf_counter()

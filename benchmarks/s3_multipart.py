@@ -1,7 +1,10 @@
 """A 100 MB multipart upload through boto3's upload_file on loopback, beside references from the same run.
 
-The server runs as its own process (``sagelocal serve``) in a fresh home. References: copying the same file on
-the same disk (the floor any upload must pay), and a single PutObject of it. Target: multipart ≥ 200 MB/s.
+The server runs as its own process (``sagelocal serve``) in a fresh home. References, in the same run: the same
+upload_file to a bare uvicorn server that discards the bytes (benchmarks/upload_sink.py: the client's and the
+HTTP layer's own cost, which no S3 work can go below), a single PutObject, and copying the file on the same disk.
+Each upload also reports the CPU seconds of the client and of the server process (every thread), which a loaded
+machine disturbs far less than wall-clock time. Target: multipart ≥ 200 MB/s.
 Usage: ``python benchmarks/s3_multipart.py [--mb 100] [--runs 3]``.
 """
 from __future__ import annotations
@@ -10,6 +13,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +24,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from review_loops import start_server  # noqa: E402
+from cpu_time import cpu_seconds, load_average  # noqa: E402
+from review_loops import free_port, listening, start_server  # noqa: E402
 
 TARGET_MB_S = 200.0
 MB = 1024 * 1024
@@ -32,11 +37,46 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
+class Upload:
+    """Wall and CPU seconds (client, server) of each run of one way of uploading."""
+
+    def __init__(self, server_pid: int | None = None):
+        self.server_pid, self.wall, self.client, self.server = server_pid, [], [], []
+
+    def run(self, action) -> None:
+        client, server = time.process_time(), self._server_cpu()
+        self.wall.append(timed(action))
+        self.client.append(time.process_time() - client)
+        self.server.append(self._server_cpu() - server)
+
+    def _server_cpu(self) -> float:
+        return cpu_seconds(self.server_pid) if self.server_pid else 0.0
+
+    def report(self, name: str, mb: int, target: str = "") -> str:
+        rates = [mb / s for s in self.wall]
+        cpu = (f"   CPU s client {statistics.median(self.client):.2f} server {statistics.median(self.server):.2f}"
+               if self.server_pid else "")
+        return f"  {name:<50}best {max(rates):5.0f} MB/s  median {statistics.median(rates):5.0f} MB/s{cpu}{target}"
+
+
+def client(url: str, home: Path):
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(home / "credentials")
+    return boto3.Session(profile_name="sagelocal", region_name="us-east-1").client(
+        "s3", endpoint_url=url, config=Config(retries={"max_attempts": 1}, max_pool_connections=16))
+
+
+def start_sink() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("upload_sink.py")), str(port)])
+    return process, listening(process, port)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         home, source = scratch / "home", scratch / "upload.bin"
@@ -44,31 +84,31 @@ def main() -> None:
             for _ in range(args.mb):
                 handle.write(os.urandom(MB))
         process, url = start_server(home)
+        sink, sink_url = start_sink()
         try:
-            os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(home / "credentials")
-            s3 = boto3.Session(profile_name="sagelocal", region_name="us-east-1").client(
-                "s3", endpoint_url=url, config=Config(retries={"max_attempts": 1}, max_pool_connections=16))
+            s3, bare = client(url, home), client(sink_url, home)
             s3.create_bucket(Bucket="bench")
-            multipart, single, copy = [], [], []
-            for run in range(args.runs):
-                copy.append(timed(lambda: shutil.copyfile(source, scratch / "copy.bin")))
-                multipart.append(timed(lambda: s3.upload_file(str(source), "bench", f"multipart-{run}.bin",
-                                                              Config=TransferConfig())))
+            multipart, reference, single, copy = Upload(process.pid), Upload(sink.pid), Upload(process.pid), Upload()
+            for run in range(args.runs):  # interleaved, so that a change in the machine's load hits each alike
+                copy.run(lambda: shutil.copyfile(source, scratch / "copy.bin"))
+                reference.run(lambda: bare.upload_file(str(source), "bench", "sink", Config=TransferConfig()))
+                multipart.run(lambda: s3.upload_file(str(source), "bench", f"multipart-{run}.bin",
+                                                     Config=TransferConfig()))
                 with source.open("rb") as body:
-                    single.append(timed(lambda: s3.put_object(Bucket="bench", Key=f"single-{run}.bin", Body=body)))
+                    single.run(lambda: s3.put_object(Bucket="bench", Key=f"single-{run}.bin", Body=body))
             assert s3.head_object(Bucket="bench", Key="multipart-0.bin")["ETag"].endswith(f'-{-(-args.mb // 8)}"')
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            for started in (process, sink):
+                started.terminate()
+                started.wait(timeout=30)
 
-    def rate(seconds: list[float]) -> str:
-        rates = [args.mb / s for s in seconds]
-        return f"best {max(rates):7.0f} MB/s   median {statistics.median(rates):7.0f} MB/s"
-
-    print(f"{args.mb} MB, {args.runs} runs, loopback, server in its own process")
-    print(f"  multipart upload_file (8 MB parts, 10 threads)  {rate(multipart)}   target >= {TARGET_MB_S:.0f} MB/s")
-    print(f"  reference: one PutObject                        {rate(single)}")
-    print(f"  reference: copying the file on this disk        {rate(copy)}")
+    print(f"{args.mb} MB, {args.runs} runs, loopback, server in its own process; "
+          f"load average {load_before} before, {load_average()} after, {os.cpu_count()} CPUs")
+    print(multipart.report("multipart upload_file (8 MB parts, 10 threads)", args.mb,
+                           f"   target >= {TARGET_MB_S:.0f} MB/s"))
+    print(reference.report("reference: the same to a bare uvicorn sink", args.mb))
+    print(single.report("reference: one PutObject", args.mb))
+    print(copy.report("reference: copying the file on this disk", args.mb))
 
 
 if __name__ == "__main__":

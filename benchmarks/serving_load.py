@@ -26,7 +26,7 @@ from benchmarks.serving_client import presign, run_load  # noqa: E402
 from hosting.deploy import CAPTURE_URI, csv_row, deploy, feature_rows  # noqa: E402
 from hosting.process import ServerProcess  # noqa: E402
 
-from sagelocal.api.credentials import load_or_create  # noqa: E402
+from sagelocal.credentials import load_or_create  # noqa: E402
 from sagelocal.monitor.capture import capture_files, read_capture_file  # noqa: E402
 from sagelocal.storage import LocalS3  # noqa: E402
 

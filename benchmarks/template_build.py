@@ -61,7 +61,10 @@ def main() -> int:
         start_up = bare_start_up(IMPORTS[name]) if name in IMPORTS else None
         print(f"{name:<36} {seconds:7.2f} {f'{process:.2f}' if process is not None else '-':>9} "
               f"{f'{start_up:.2f}' if start_up is not None else '-':>15}")
+    in_steps = sum(_seconds(step) for step in steps)
     print(f"whole run (sagelocal pipeline run, its own server included): {wall:.2f} s (target <= {TARGET_S:.0f} s)")
+    print(f"outside the steps (start-up, server, between steps, shutdown): {wall - in_steps:.2f} s")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0 if wall <= TARGET_S else 1
 
 

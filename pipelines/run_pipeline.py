@@ -5,8 +5,9 @@ buildspec runs this project unchanged:
         -tags '[{"Key": "sagemaker:project-name", "Value": "..."}, {"Key": "sagemaker:project-id", "Value": "..."}]' \
         -kwargs '{"region": "...", "role": "...", "default_bucket": "...", "pipeline_name": "...", ...}'
 
-Beyond the template, as ``scripts/run_pipeline_on_aws.py`` does: the step scripts are uploaded to the S3 URIs the
-definition names, and the approved champion is staged for the evaluation step. It waits for the execution and
+Beyond the template, as ``scripts/run_pipeline_on_aws.py`` does: the step scripts, and the Clarify checks'
+configurations the SDK made while building (kept by the build session, not uploaded then), are uploaded to the S3 URIs
+the definition names, and the approved champion is staged for the evaluation step. It waits for the execution and
 exits non-zero unless it succeeded. boto3's own configuration applies (``AWS_ENDPOINT_URL`` for a local server).
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: the checkout is the import root, as for `python -m`
@@ -46,18 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     tags = get_pipeline_custom_tags(args.module_name, kwargs, convert_struct(args.tags) or [])
     scripts_on_path()
     import boto3
+    import build_pipeline_json
     import run_pipeline_on_aws as deploy
 
     definition = json.loads(text)
-    try:
-        scripts = deploy.script_uploads(definition, project_root() / "steps")
-    except deploy.DeployError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     session = boto3.Session(region_name=kwargs.get("region"))
-    return deploy.deploy_and_start(session.client("s3"), session.client("sagemaker"), pipeline.name, text, definition,
-                                   scripts, args.role_arn, [], wait=True,
-                                   description=args.description or deploy.DESCRIPTION, tags=tags)
+    with tempfile.TemporaryDirectory() as build_files:
+        try:
+            build_pipeline_json.write_build_time_files(pipeline, text, Path(build_files))
+            uploads = deploy.script_uploads(definition, project_root() / "steps") + deploy.analysis_config_uploads(
+                definition, Path(build_files))
+        except deploy.DeployError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return deploy.deploy_and_start(session.client("s3"), session.client("sagemaker"), pipeline.name, text,
+                                       definition, uploads, args.role_arn, [], wait=True,
+                                       description=args.description or deploy.DESCRIPTION, tags=tags)
 
 
 if __name__ == "__main__":

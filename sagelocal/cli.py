@@ -29,12 +29,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sagelocal", description="Run a SageMaker project offline: pipelines, "
                                      "endpoints with data capture, Model Monitor and A2I human review.")
     parser.add_argument("--version", action="version", version=f"sagelocal {__version__}")
+    # Commands that run jobs (``sagelocal pipeline run``) start a server for the jobs' own AWS calls: it is handed
+    # to them from here, the layer above the HTTP one, as the rooms below must not import the server.
+    parser.set_defaults(local_server=_local_server)
     subparsers = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     for module in COMMAND_GROUPS:
         commands = importlib.import_module(module).register(subparsers)
         if module in GROUP_EXTENSIONS:
             importlib.import_module(GROUP_EXTENSIONS[module]).add_commands(commands)
     return parser
+
+
+def _local_server(settings):
+    """The local server on a free loopback port, without the schedules (the command's own jobs are all it serves)."""
+    from sagelocal.api.background import BackgroundServer
+
+    return BackgroundServer(settings, schedules=False)
 
 
 def main(argv: list[str] | None = None) -> int:

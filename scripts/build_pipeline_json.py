@@ -4,6 +4,10 @@ Usage: ``.venv/bin/python scripts/build_pipeline_json.py [--region R] [--role AR
 [--pipeline-name N] [--model-package-group G] [--data-quality {model-monitor,processing}]`` (``make pipeline-json``).
 No AWS credentials and no network are needed: the SDK is configured below so that it never calls AWS (see
 ../shared/reference/sagemaker-sdk-v3.md §3.1).
+
+The files the SDK uploads while it builds (each ClarifyCheck step's ``analysis_config.json``) are written beside
+the output, at their path under the code prefix (``clarify/<check>/analysis_config.json``); commit them with
+``pipeline.json``: ``run_pipeline_on_aws.py`` uploads them to the URIs the definition names.
 """
 from __future__ import annotations
 
@@ -70,17 +74,32 @@ def silence_sdk() -> None:
     telemetry_logging._send_telemetry_request = lambda *args, **kwargs: None
 
 
-def build_definition(region: str, role: str, bucket: str, **options) -> str:
-    """The definition as indented JSON in the SDK's own key order, with a final newline.
-
-    ``options``: further keyword arguments of ``get_pipeline`` (pipeline_name, data_quality_check, ...).
-    """
+def build_pipeline(region: str, role: str, bucket: str, **options):
+    """The SDK's Pipeline, built offline. ``options``: further keyword arguments of ``get_pipeline``
+    (pipeline_name, data_quality_check, ...)."""
     configure_offline_sdk(region)
     silence_sdk()
     sys.path.insert(0, str(ROOT))
     from pipelines.breast_cancer.pipeline import get_pipeline
 
-    return definition_text(get_pipeline(region=region, role=role, default_bucket=bucket, **options))
+    return get_pipeline(region=region, role=role, default_bucket=bucket, **options)
+
+
+def write_build_time_files(pipeline, text: str, folder: Path) -> list[Path]:
+    """Write under ``folder`` the SDK's build-time uploads that the definition ``text`` names, where the deploy
+    scripts look for them. Its other upload, a copy of each check's configuration for monitoring schedules at a
+    random key, is named by nothing in the definition and is left out."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from run_pipeline_on_aws import build_time_file  # beside this script; the deploy side owns the layout
+
+    written = []
+    for uri, body in sorted(getattr(pipeline.sagemaker_session, "uploads", {}).items()):
+        if json.dumps(uri) in text:
+            path = build_time_file(folder, uri)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+            written.append(path)
+    return written
 
 
 def definition_text(pipeline) -> str:
@@ -94,15 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     options = {"pipeline_name": args.pipeline_name, "model_package_group_name": args.model_package_group,
                "data_quality_check": args.data_quality}
     try:
-        text = build_definition(args.region, args.role, bucket,
-                                **{name: value for name, value in options.items() if value is not None})
+        pipeline = build_pipeline(args.region, args.role, bucket,
+                                  **{name: value for name, value in options.items() if value is not None})
     except ValueError as error:  # get_pipeline's own checks of region, role and bucket
         print(f"error: {error}", file=sys.stderr)
         return 2
+    text = definition_text(pipeline)
     args.output.write_text(text, encoding="utf-8")
+    files = write_build_time_files(pipeline, text, args.output.resolve().parent)
     steps = len(json.loads(text)["Steps"])
     print(f"wrote {args.output} ({len(text.encode())} bytes, {steps} top-level steps, "
-          f"region {args.region}, bucket {bucket})")
+          f"region {args.region}, bucket {bucket}) and {len(files)} build-time files beside it")
     return 0
 
 

@@ -18,13 +18,17 @@ against AWS (only ``--endpoint-url`` differs):
    With a terminal you review in the browser; without one (CI, ``</dev/null``) a scripted reviewer who knows the
    true labels answers through the same portal pages;
 6. ``steps/review_collect.py`` replaces the reviewed cases' labels, writes Model Monitor ground truth and
-   retrains; the evaluation step judges the new version against the approved champion on the same gold rows.
+   retrains, checking the new data for drift against the champion's registered baseline; the evaluation step
+   judges the new version against the approved champion on the same gold rows;
+7. ``setup_monitoring.py model-quality``: a model-quality baseline on the deployed version's gold-set predictions
+   and a one-off ModelQuality schedule that merges the capture with the reviewers' ground truth.
 
 Everything lands under ``--home`` (wiped first): ``s3/`` is S3, one folder per bucket.
 """
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -39,8 +43,10 @@ from pathlib import Path
 
 import boto3
 import httpx
+import pandas as pd
+from sklearn.metrics import roc_auc_score
 
-from sagelocal.api.credentials import client_kwargs
+from sagelocal.credentials import client_kwargs
 from sagelocal.config import Settings
 from sagelocal.hosting import HostingBackend
 from sagelocal.registry import RegistryBackend
@@ -50,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "steps"))
 from review_start import capture_records, loop_name, prediction  # noqa: E402  (a step script, not a package)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deploy_endpoint import latest_approved_package  # noqa: E402
 from make_input_data import breast_cancer_frame  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,11 +73,16 @@ MONITORING_URI = f"s3://{BUCKET}/{PIPELINE}/monitoring"
 REVIEW_URI = f"s3://{BUCKET}/{PIPELINE}/a2i-results"
 RETRAINING_URI = f"s3://{BUCKET}/{PIPELINE}/retraining"
 GROUND_TRUTH_URI = f"s3://{BUCKET}/{PIPELINE}/ground-truth"
+MODEL_QUALITY_URI = f"s3://{BUCKET}/{PIPELINE}/model-quality"
 SCHEDULE = "breast-cancer-data-quality"
+QUALITY_SCHEDULE = "breast-cancer-model-quality"
+# The server checks for due schedules this often: a one-off (NOW) schedule runs within a second.
+SCHEDULER_TICK_SECONDS = "1"
 # The documented drift: a scanner recalibrated so that texture reads 60 % higher. The capture puts the
 # model's output in _c0, so feature i of the 30 is _c{i + 1}: mean texture is _c2, worst texture _c22.
 DRIFT = {"mean texture": 1.6, "worst texture": 1.6}
 REVIEWER = "alice"
+BAND = (0.1, 0.9)  # predictions with lower < P(malignant) < upper go to people
 STATE_FILE = "demo.json"  # where `make retrain` finds the running demo
 # Requests the endpoint must refuse: too few features, and a word where a number belongs.
 MALFORMED_ROWS = ("1.0,2.0,3.0", ",".join(["12.5"] * 29 + ["large"]))
@@ -100,7 +112,8 @@ class Demo:
         log = home / "server.log"
         with log.open("wb") as output:
             server = subprocess.Popen([sys.executable, "-m", "sagelocal", "serve", "--port", str(port)],
-                                      env={**os.environ, "SAGELOCAL_HOME": str(home)}, cwd=ROOT,
+                                      env={**os.environ, "SAGELOCAL_HOME": str(home),
+                                           "SAGELOCAL_SCHEDULER_TICK": SCHEDULER_TICK_SECONDS}, cwd=ROOT,
                                       stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -251,7 +264,7 @@ def monitor(demo: Demo, package: dict, baseline_first_column: str) -> None:
 
 
 def start_review(demo: Demo) -> tuple[str, str]:
-    heading("4. Review: predictions with 0.1 < P(malignant) < 0.9 go to people")
+    heading(f"4. Review: predictions with {BAND[0]} < P(malignant) < {BAND[1]} go to people")
     team = demo.sagemaker.create_workteam(
         WorkteamName="reviewers", Description="Breast-cancer prediction reviewers",
         MemberDefinitions=[{"CognitoMemberDefinition": {"UserPool": f"{REGION}_sagelocal", "UserGroup": "reviewers",
@@ -263,7 +276,8 @@ def start_review(demo: Demo) -> tuple[str, str]:
     added = demo.sagelocal("review", "workers", "add", REVIEWER, "--team", "reviewers")
     password = re.search(r"one-time password \(shown only now, stored hashed\): (\S+)", added).group(1)
     demo.run("steps/review_start.py", "--capture-uri", f"{CAPTURE_URI}/{ENDPOINT}",
-             "--flow-definition-arn", flow_arn, "--lower", "0.1", "--upper", "0.9", "--model-package-group", GROUP)
+             "--flow-definition-arn", flow_arn, "--lower", str(BAND[0]), "--upper", str(BAND[1]), "--model-package-group", GROUP,
+             "--explain")
     return flow_arn, password
 
 
@@ -309,6 +323,38 @@ def collect_and_retrain(demo: Demo, flow_arn: str, baseline_first_column: str) -
              "--output-uri", RETRAINING_URI, "--ground-truth-uri", GROUND_TRUTH_URI, "--poll-seconds", "0.5",
              # The same kind of baseline as the champion's, or the drift check would compare unlike columns.
              "--param", f"BaselineFirstColumn={baseline_first_column}")
+
+
+def monitor_model_quality(demo: Demo) -> None:
+    heading("7. Model quality: the reviewers' labels as ground truth for the version the endpoint serves")
+    package = demo.sagemaker.describe_model_package(ModelPackageName=latest_approved_package(demo.sagemaker, GROUP))
+    evaluation = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    gold = f"{evaluation.rsplit('/', 1)[0]}/gold-predictions.csv"
+    print(f"    baseline: version {package['ModelPackageVersion']}'s P(malignant) on the gold rows, {gold}")
+    for gone in (lambda: demo.sagemaker.delete_monitoring_schedule(MonitoringScheduleName=QUALITY_SCHEDULE),
+                 lambda: demo.sagemaker.delete_model_quality_job_definition(JobDefinitionName=QUALITY_SCHEDULE)):
+        try:  # a second `make retrain` checks again, with the labels given since
+            gone()
+        except demo.sagemaker.exceptions.ResourceNotFound:
+            pass
+    output = demo.run("scripts/setup_monitoring.py", "model-quality", "--role", ROLE, "--report-uri",
+                      MODEL_QUALITY_URI, "--baseline-dataset", gold, "--ground-truth-uri", GROUND_TRUTH_URI,
+                      "--schedule-name", QUALITY_SCHEDULE, "--now", "--poll-seconds", "0.5")
+    if ": CompletedWithViolations" in output:
+        print(indent(why_quality_looks_lower(pd.read_csv(io.BytesIO(read(demo, gold))))))
+
+
+def why_quality_looks_lower(gold: pd.DataFrame) -> str:
+    """The reading of a model-quality run on the reviewed cases: they are a selected population, so compare them
+    with the gold rows of the same band rather than with the whole gold set."""
+    band = gold[(gold["probability"] > BAND[0]) & (gold["probability"] < BAND[1])]
+    accuracy = ((band["probability"] > 0.5) == band["label"]).mean()  # the monitor's rule: above the threshold
+    auc = roc_auc_score(band["label"], band["probability"]) if band["label"].nunique() == 2 else float("nan")
+    return (f"why the violations: ground truth exists only for the reviewed cases, the uncertain ones "
+            f"({BAND[0]} < P(malignant) < {BAND[1]}), while the baseline's thresholds are the model's own values on "
+            f"all {len(gold)} gold rows (Model Monitor's suggested constraints).\nOn the {len(band)} gold rows in "
+            f"the same band the model has accuracy {accuracy:.4f}, AUC {auc:.4f}: what the reviewed cases should be "
+            "compared with.")
 
 
 def parse_args(argv):
@@ -358,6 +404,7 @@ def main(argv=None) -> int:
             return 0
         answer_as_scripted_reviewer(demo, password)
         collect_and_retrain(demo, flow_arn, args.baseline_first_column)
+        monitor_model_quality(demo)
         print(f"\ndone in {time.perf_counter() - started:.0f} s. Everything is under {home}")
     except KeyboardInterrupt:
         pass
@@ -379,6 +426,7 @@ def retrain_running_demo(home: Path) -> int:
         raise SystemExit(f"demo: the demo server at {state['url']} does not answer ({error}); "
                          "is `make demo` still running?") from None
     collect_and_retrain(demo, state["flowDefinitionArn"], state["baselineFirstColumn"])
+    monitor_model_quality(demo)
     return 0
 
 

@@ -4,7 +4,9 @@ Usage: ``python scripts/run_pipeline_on_aws.py [--definition pipeline.json] [--p
 [--region R] [--endpoint-url URL]``. Build the definition first with your role and bucket
 (``scripts/build_pipeline_json.py --role ARN --bucket B``). The scripts go to exactly the ``s3://`` URIs the
 definition's processing steps name as their ``code`` input; a step with a ``library`` input (the processing
-data-quality mode) also gets the ``sagelocal`` package under that prefix. The champion the evaluation step
+data-quality mode) also gets the ``sagelocal`` package under that prefix, and each ClarifyCheck step's
+``analysis_config.json`` (which the SDK writes while it builds; the build puts it beside the definition, at its path
+under the code prefix, e.g. ``clarify/model-bias/analysis_config.json``) goes to the URI the step names. The champion the evaluation step
 compares with (the group's latest Approved version, or none) is staged and passed as ``ChampionUrl`` (see
 ``champion.py``); a ``--param`` given here wins. ``--endpoint-url`` points both
 clients elsewhere, e.g. at a local server that speaks the same API.
@@ -23,6 +25,8 @@ DEFAULT_PIPELINE_NAME = "BreastCancerXGBoost"
 PLACEHOLDER_ACCOUNT = ":000000000000:"
 CODE_INPUT_NAME = "code"
 LIBRARY_INPUT_NAME = "library"
+ANALYSIS_CONFIG_INPUT_NAME = "analysis_config"  # the SDK's name for a Clarify job's configuration input
+CODE_PREFIX_MARK = "/code/"  # the definition's uploaded files live under <bucket>/<pipeline name>/code/
 TERMINAL_STATUSES = {"Succeeded", "Failed", "Stopped"}
 DESCRIPTION = "Breast-cancer XGBoost: preprocess, train, evaluate, data quality, register"
 
@@ -62,11 +66,11 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def input_uris(definition: dict, input_name: str) -> list[tuple[str, str]]:
-    """(step name, S3 URI) of every processing step's input named ``input_name``; the URI must be fixed."""
+def input_uris(definition: dict, input_name: str, step_type: str = "Processing") -> list[tuple[str, str]]:
+    """(step name, S3 URI) of every ``step_type`` step's input named ``input_name``; the URI must be fixed."""
     found = []
     for step in iter_steps(definition["Steps"]):
-        if step.get("Type") != "Processing":
+        if step.get("Type") != step_type:
             continue
         for processing_input in step["Arguments"].get("ProcessingInputs", []):
             if processing_input.get("InputName") != input_name:
@@ -88,6 +92,27 @@ def script_uploads(definition: dict, steps_dir: Path) -> list[tuple[Path, str]]:
         uploads.append((script, uri))
     if not uploads:
         raise DeployError("the definition has no processing step with a code input: nothing to upload")
+    return uploads
+
+
+def build_time_file(folder: Path, uri: str) -> Path:
+    """Where the build keeps a file the SDK uploads while building: under ``folder`` (the definition's), at the
+    URI's path below the code prefix."""
+    _, mark, below = uri.partition(CODE_PREFIX_MARK)
+    if not mark or not below:
+        raise DeployError(f"{uri} is not under a {CODE_PREFIX_MARK} prefix, where build-time files go")
+    return folder / below
+
+
+def analysis_config_uploads(definition: dict, folder: Path) -> list[tuple[Path, str]]:
+    """(file, S3 URI) of every ClarifyCheck step's analysis configuration, kept by the build under ``folder``."""
+    uploads = []
+    for step_name, uri in input_uris(definition, ANALYSIS_CONFIG_INPUT_NAME, "ClarifyCheck"):
+        path = build_time_file(folder, uri)
+        if not path.is_file():
+            raise DeployError(f"step {step_name} reads {uri}, but {path} does not exist: rebuild the definition "
+                              "(scripts/build_pipeline_json.py writes it)")
+        uploads.append((path, uri))
     return uploads
 
 
@@ -200,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         text, definition = load_definition(args.definition)
-        scripts = script_uploads(definition, args.steps_dir)
+        scripts = script_uploads(definition, args.steps_dir) + analysis_config_uploads(
+            definition, args.definition.resolve().parent)
         role = args.role or pipeline_role(definition)
         parameters = execution_parameters(definition, args.param)
         if not args.endpoint_url and PLACEHOLDER_ACCOUNT in role + json.dumps([uri for _, uri in scripts]):

@@ -1,10 +1,13 @@
-"""Monitor an endpoint's captured traffic for data quality every hour.
+"""Monitor an endpoint's captured traffic for data quality every hour, and its predictions against ground truth.
 
 ``model-monitor``: for accounts with Model Monitor: a baseline processing job on the training baseline
 (skipped when --statistics-uri/--constraints-uri are given) and an hourly CreateMonitoringSchedule with the
 DataQuality analyzer. ``pipeline``: for accounts without it: the monitoring pipeline of
 ``pipelines/monitoring`` (upserted with its entry script and the sagelocal library uploaded beside it),
-started every hour by an EventBridge Scheduler schedule.
+started every hour by an EventBridge Scheduler schedule. ``model-quality``: a model-quality baseline job on a
+labelled prediction file (the evaluation step's gold-predictions.csv; skipped when --constraints-uri is given),
+CreateModelQualityJobDefinition (the capture merged with the ground truth under --ground-truth-uri) and a
+ModelQuality schedule: hourly, or with --now one execution over the last 24 hours, waited for and reported.
 """
 from __future__ import annotations
 
@@ -22,6 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
 HOURLY_CRON = "cron(0 * ? * * *)"
 CSV_WITHOUT_HEADER = '{"csv": {"header": false, "output_columns_position": "START"}}'
+CSV_WITH_HEADER = '{"csv": {"header": true, "output_columns_position": "START"}}'
+# A NOW schedule must name its window: the longest Model Monitor allows, ending when it runs.
+ONE_OFF = {"ScheduleExpression": "NOW", "DataAnalysisStartTime": "-PT24H", "DataAnalysisEndTime": "-PT0H"}
+COMPLETED_EXECUTION = ("Completed", "CompletedWithViolations")
+FINISHED_EXECUTION = {*COMPLETED_EXECUTION, "Failed", "Stopped"}
+# The metrics shown beside their baseline, as the model-quality statistics name them.
+SHOWN_METRICS = ("auc", "accuracy", "recall", "true_negative_rate")
 PROCESSING_ROOT = "/opt/ml/processing"
 
 
@@ -39,13 +49,16 @@ def _cluster(instance_type: str) -> dict:
 
 
 def start_baseline_job(sagemaker, name: str, image: str, role: str, dataset_uri: str, output_uri: str,
-                       instance_type: str) -> None:
+                       instance_type: str, dataset_format: str = CSV_WITHOUT_HEADER,
+                       analysis: dict | None = None) -> None:
+    """The analyzer's baselining job; ``analysis``: further analyzer variables (a model-quality baseline's)."""
     sagemaker.create_processing_job(
         ProcessingJobName=name, RoleArn=role, AppSpecification={"ImageUri": image},
         ProcessingResources=_cluster(instance_type), StoppingCondition={"MaxRuntimeInSeconds": 3600},
-        Environment={"dataset_format": CSV_WITHOUT_HEADER,
+        Environment={"dataset_format": dataset_format,
                      "dataset_source": f"{PROCESSING_ROOT}/input/baseline_dataset_input",
-                     "output_path": f"{PROCESSING_ROOT}/output", "publish_cloudwatch_metrics": "Disabled"},
+                     "output_path": f"{PROCESSING_ROOT}/output", "publish_cloudwatch_metrics": "Disabled",
+                     **(analysis or {})},
         ProcessingInputs=[{"InputName": "baseline_dataset_input", "S3Input": {
             "S3Uri": dataset_uri, "LocalPath": f"{PROCESSING_ROOT}/input/baseline_dataset_input",
             "S3DataType": "S3Prefix", "S3InputMode": "File"}}],
@@ -81,6 +94,81 @@ def create_monitoring_schedule(sagemaker, name: str, endpoint: str, image: str, 
     )["MonitoringScheduleArn"]
 
 
+def create_model_quality_schedule(sagemaker, args, image: str, constraints_uri: str, report_uri: str) -> str:
+    """CreateModelQualityJobDefinition and a ModelQuality schedule naming it (both called --schedule-name)."""
+    name = args.schedule_name
+    # Where P(label 1) is in the captured response, and the decision threshold applied to it.
+    endpoint_input = {"EndpointName": args.endpoint_name, "LocalPath": f"{PROCESSING_ROOT}/input/endpoint",
+                      "ProbabilityAttribute": args.probability_attribute,
+                      "ProbabilityThresholdAttribute": args.probability_threshold}
+    sagemaker.create_model_quality_job_definition(
+        JobDefinitionName=name, RoleArn=args.role, JobResources=_cluster(args.instance_type),
+        ModelQualityBaselineConfig={"ConstraintsResource": {"S3Uri": constraints_uri}},
+        ModelQualityAppSpecification={"ImageUri": image, "ProblemType": "BinaryClassification"},
+        ModelQualityJobInput={"EndpointInput": endpoint_input, "GroundTruthS3Input": {"S3Uri": args.ground_truth_uri}},
+        ModelQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {
+            "S3Uri": report_uri, "LocalPath": f"{PROCESSING_ROOT}/output", "S3UploadMode": "EndOfJob"}}]},
+        StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    schedule = ONE_OFF if args.now else {"ScheduleExpression": HOURLY_CRON}
+    return sagemaker.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig={
+        "ScheduleConfig": schedule, "MonitoringJobDefinitionName": name, "MonitoringType": "ModelQuality",
+    })["MonitoringScheduleArn"]
+
+
+def wait_execution(sagemaker, schedule: str, poll_seconds: float) -> dict:
+    """The schedule's first execution once it has finished."""
+    def first() -> dict:
+        found = sagemaker.list_monitoring_executions(MonitoringScheduleName=schedule)["MonitoringExecutionSummaries"]
+        return found[0] if found else {"MonitoringExecutionStatus": "Pending"}
+
+    return _aws.wait_for(first, "MonitoringExecutionStatus", FINISHED_EXECUTION, poll_seconds)
+
+
+def report_model_quality(sagemaker, s3, execution: dict, constraints_uri: str) -> list[str]:
+    """What an execution found: its status, the metrics beside their baseline thresholds, the violations."""
+    status = execution["MonitoringExecutionStatus"]
+    lines = [f"execution {execution['ProcessingJobArn']}: {status}"]
+    if status not in COMPLETED_EXECUTION:
+        return lines + [f"failure reason: {execution.get('FailureReason', '-')}"]
+    job = sagemaker.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].rsplit("/", 1)[-1])
+    report = job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].rstrip("/")
+    statistics = json.loads(_aws.read_object(s3, f"{report}/statistics.json"))
+    thresholds = json.loads(_aws.read_object(s3, constraints_uri))["binary_classification_constraints"]
+    metrics = statistics["binary_classification_metrics"]
+    lines.append(f"report {report}: {statistics['dataset']['item_count']} captured inferences with ground truth; "
+                 + ", ".join(f"{name} {metrics[name]['value']:.4f} (baseline {thresholds[name]['threshold']:.4f})"
+                             for name in SHOWN_METRICS))
+    violations = json.loads(_aws.read_object(s3, f"{report}/constraint_violations.json"))["violations"]
+    return lines + [f"violation {v['metric_name']}: {v['description']}" for v in violations]
+
+
+def run_model_quality(args) -> int:
+    s3_reports = args.report_uri.rstrip("/")
+    sagemaker, s3 = _aws.clients(args, "sagemaker", "s3")
+    image = args.image_uri or analyzer_image(sagemaker.meta.region_name)
+    constraints = args.constraints_uri
+    if not constraints:
+        if not args.baseline_dataset:
+            print("error: give --baseline-dataset or --constraints-uri", file=sys.stderr)
+            return 2
+        analysis = {"analysis_type": "MODEL_QUALITY", "problem_type": "BinaryClassification",
+                    "ground_truth_attribute": args.ground_truth_attribute,
+                    "probability_attribute": args.baseline_probability_attribute,
+                    "probability_threshold_attribute": str(args.probability_threshold)}
+        if not baseline(sagemaker, args, image, "model-quality-baseline", f"{s3_reports}/baseline",
+                        dataset_format=CSV_WITH_HEADER, analysis=analysis):
+            return 1
+        constraints = f"{s3_reports}/baseline/constraints.json"
+    arn = create_model_quality_schedule(sagemaker, args, image, constraints, f"{s3_reports}/reports")
+    if not args.now:
+        print(f"created {arn} (hourly, {HOURLY_CRON})")
+        return 0
+    print(f"created {arn} (one execution now, over the last 24 hours)")
+    execution = wait_execution(sagemaker, args.schedule_name, args.poll_seconds)
+    print("\n".join(report_model_quality(sagemaker, s3, execution, constraints)))
+    return 0 if execution["MonitoringExecutionStatus"] in COMPLETED_EXECUTION else 1
+
+
 def upload_monitoring_code(s3, code_prefix: str) -> int:
     """The entry script and every module of the sagelocal package, under ``code_prefix``; returns the count."""
     files = [(ROOT / "pipelines" / "monitoring" / "analyze_capture.py", f"{code_prefix}/analyze_capture.py")]
@@ -112,6 +200,16 @@ def build_monitoring_definition(region: str, role: str, bucket: str, endpoint: s
     return get_pipeline(region, role, bucket, endpoint_name=endpoint, pipeline_name=pipeline_name).definition()
 
 
+def baseline(sagemaker, args, image: str, kind: str, output_uri: str, **options) -> bool:
+    """Run the analyzer's baselining job on --baseline-dataset into ``output_uri``; True when it completed."""
+    job = f"{args.endpoint_name}-{kind}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
+    start_baseline_job(sagemaker, job, image, args.role, args.baseline_dataset, output_uri, args.instance_type,
+                       **options)
+    status = wait_processing_job(sagemaker, job, args.poll_seconds)["ProcessingJobStatus"]
+    print(f"{kind} job {job}: {status}")
+    return status == "Completed"
+
+
 def run_model_monitor(args) -> int:
     s3_reports = args.report_uri.rstrip("/")
     (sagemaker,) = _aws.clients(args, "sagemaker")
@@ -121,12 +219,7 @@ def run_model_monitor(args) -> int:
         if not args.baseline_dataset:
             print("error: give --baseline-dataset, or both --statistics-uri and --constraints-uri", file=sys.stderr)
             return 2
-        job = f"{args.endpoint_name}-baseline-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
-        start_baseline_job(sagemaker, job, image, args.role, args.baseline_dataset, f"{s3_reports}/baseline",
-                           args.instance_type)
-        status = wait_processing_job(sagemaker, job, args.poll_seconds)["ProcessingJobStatus"]
-        print(f"baseline job {job}: {status}")
-        if status != "Completed":
+        if not baseline(sagemaker, args, image, "baseline", f"{s3_reports}/baseline"):
             return 1
         statistics, constraints = f"{s3_reports}/baseline/statistics.json", f"{s3_reports}/baseline/constraints.json"
     arn = create_monitoring_schedule(sagemaker, args.schedule_name, args.endpoint_name, image, args.role,
@@ -168,12 +261,30 @@ def parse_args(argv):
     monitor.add_argument("--baseline-dataset", help="s3:// URI of the baseline CSV (no header; the model's output "
                          "first, then the features, as the capture holds them: the evaluation step's baseline.csv)")
     monitor.add_argument("--statistics-uri", help="existing baseline statistics.json (skips the baseline job)")
-    monitor.add_argument("--constraints-uri", help="existing baseline constraints.json")
-    monitor.add_argument("--report-uri", required=True, help="s3:// prefix for baseline and reports")
-    monitor.add_argument("--image-uri", help="analyzer image (default: the region's Model Monitor image)")
-    monitor.add_argument("--instance-type", default="ml.m5.xlarge")
-    monitor.add_argument("--poll-seconds", type=float, default=30.0)
     monitor.set_defaults(handler=run_model_monitor)
+    quality = modes.add_parser("model-quality", help="model-quality baseline job + ModelQuality schedule on the "
+                               "capture merged with ground truth")
+    quality.add_argument("--baseline-dataset", help="s3:// URI of a labelled CSV with a header: the true label and "
+                         "P(label 1) of each row (the evaluation step's gold-predictions.csv)")
+    quality.add_argument("--ground-truth-uri", required=True, help="s3:// prefix of the ground-truth records "
+                         "(<prefix>/yyyy/mm/dd/hh/*.jsonl, eventMetadata.eventId = the capture's inferenceId)")
+    quality.add_argument("--ground-truth-attribute", default="label", help="the baseline CSV's label column")
+    quality.add_argument("--baseline-probability-attribute", default="probability",
+                         help="the baseline CSV's P(label 1) column")
+    quality.add_argument("--probability-attribute", default="0",
+                         help="where P(label 1) is in the captured response (0: the first CSV field)")
+    quality.add_argument("--probability-threshold", type=float, default=0.5,
+                         help="predicted label 1 above this probability")
+    quality.add_argument("--now", action="store_true", help="one execution now over the last 24 hours (a NOW "
+                         "schedule), waited for and reported, instead of an hourly schedule")
+    quality.set_defaults(handler=run_model_quality)
+    for mode in (monitor, quality):
+        mode.add_argument("--constraints-uri", help="existing baseline constraints.json (with --statistics-uri "
+                          "for model-monitor: skips the baseline job)")
+        mode.add_argument("--report-uri", required=True, help="s3:// prefix for baseline and reports")
+        mode.add_argument("--image-uri", help="analyzer image (default: the region's Model Monitor image)")
+        mode.add_argument("--instance-type", default="ml.m5.xlarge")
+        mode.add_argument("--poll-seconds", type=float, default=30.0)
     pipeline = modes.add_parser("pipeline", help="the monitoring pipeline, started hourly by EventBridge Scheduler")
     pipeline.add_argument("--bucket", required=True, help="bucket for the pipeline's code and reports")
     pipeline.add_argument("--capture-uri", required=True, help="s3:// capture prefix of the endpoint")
@@ -185,9 +296,10 @@ def parse_args(argv):
     pipeline.add_argument("--scheduler-role", help="role EventBridge Scheduler assumes (no schedule without it)")
     pipeline.add_argument("--start-now", action="store_true", help="also start one execution over all capture")
     pipeline.set_defaults(handler=run_pipeline_monitor)
-    for mode in (monitor, pipeline):
+    for mode, schedule in ((monitor, "breast-cancer-data-quality"), (pipeline, "breast-cancer-data-quality"),
+                           (quality, "breast-cancer-model-quality")):
         mode.add_argument("--endpoint-name", default="breast-cancer-xgboost")
-        mode.add_argument("--schedule-name", default="breast-cancer-data-quality")
+        mode.add_argument("--schedule-name", default=schedule)
         mode.add_argument("--role", required=True, help="SageMaker execution role ARN")
         _aws.add_connection_args(mode)
     return parser.parse_args(argv)

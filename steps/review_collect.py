@@ -14,8 +14,10 @@
    ``<ground truth URI>/yyyy/mm/dd/hh/<name>.jsonl`` (the hour they are written, UTC), where a ModelQuality
    monitoring schedule merges them with the capture.
 5. Starts the pipeline on the new data set with the group's latest Approved version as the champion (see
-   scripts/champion.py), waits, and prints the evaluation step's verdict: champion vs challenger on the same gold
-   rows, each metric, the CI of the AUC difference, McNemar, the decision.
+   scripts/champion.py), waits, and prints whether the new data was checked for drift against the champion's
+   registered baseline (SkipDataQualityCheck) and the DriftCheckBaselines the new version records, then the
+   evaluation step's verdict: champion vs challenger on the same gold rows, each metric, the CI of the AUC
+   difference, McNemar, the decision.
 
 Only boto3 is needed; --endpoint-url points every call at a local sagelocal server.
 """
@@ -162,6 +164,25 @@ def evaluation_uri(definition: dict, execution_arn: str) -> str:
     return f"{uri.rstrip('/')}/evaluation.json"
 
 
+def drift_check_lines(sagemaker, metadata: dict) -> list[str]:
+    """What the data-quality check step did (a QualityCheck step; nothing for the processing mode's baseline) and
+    the drift baselines the registered version records."""
+    check = metadata.get("DataQualityBaseline", {}).get("QualityCheck")
+    if check is None:
+        return []
+    if check["SkipCheck"]:
+        lines = ["drift: not checked (SkipDataQualityCheck true: no approved baseline to check against)"]
+    else:
+        lines = [f"drift: the new training data checked against {check['BaselineUsedForDriftCheckConstraints']} "
+                 f"(SkipDataQualityCheck false); its report: {check['ViolationReport']}"]
+    registered = metadata.get("RegisterModel", {}).get("RegisterModel", {}).get("Arn")
+    if registered:
+        baselines = sagemaker.describe_model_package(ModelPackageName=registered).get("DriftCheckBaselines", {})
+        lines += [f"drift: version {registered.rsplit('/', 1)[-1]} records DriftCheckBaselines {kind}: "
+                  f"{files['Constraints']['S3Uri']}" for kind, files in baselines.items() if "Constraints" in files]
+    return lines
+
+
 def verdict_lines(evaluation: dict, challenger_version: int | None) -> list[str]:
     """Champion version N vs challenger version M on the same K gold rows: each metric, the CI, the decision."""
     judged = evaluation["champion_challenger"]
@@ -230,6 +251,7 @@ def main(argv=None) -> int:
     if "EvaluateModel" in metadata:
         evaluation = json.loads(read_object(s3, evaluation_uri(definition, execution["PipelineExecutionArn"])))
     registered = metadata.get("RegisterModel", {}).get("RegisterModel", {}).get("Arn")
+    print("\n".join(f"review_collect: {line}" for line in drift_check_lines(sagemaker, metadata)))
     if evaluation is not None:
         print("\n".join(verdict_lines(evaluation, int(registered.rsplit("/", 1)[-1]) if registered else None)))
     refused = evaluation is not None and not evaluation["decision"]["register"]

@@ -7,7 +7,9 @@ needed. It prints how many predicted-benign cases fall outside the band: those a
 
 Each task carries the case's id (the capture's ``inferenceId``: send_traffic.py sends the row id as InferenceId)
 and the class names of the model version that answered (the model package's CustomerMetadataProperties
-``Label0``/``Label1``, read from the group's latest Approved version), which the task template shows.
+``Label0``/``Label1``, read from the group's latest Approved version), which the task template shows. With
+``--explain``, each task also carries why that version leaned the way it did: the features with the largest local
+SHAP contributions to P(malignant) (``review_explain.py``; it needs numpy, xgboost and shap).
 
 One loop per prediction, not the walkthrough's one loop for all rows: each answer then belongs to exactly
 one captured event, reviewers can share the work, and retraining reads one label per loop. The loop name is
@@ -143,6 +145,19 @@ def start_loops(a2i, flow_definition_arn: str, rows: list[dict], classes: dict |
     return started, existing
 
 
+def add_explanations(s3, sagemaker, group: str, uncertain: list[dict], population: list[dict]) -> None:
+    """Put each uncertain row's top SHAP features (of the group's latest Approved model) in its ``explanation``."""
+    import review_explain  # beside this script; imports shap and xgboost only when asked
+
+    package = champion.latest_approved(sagemaker, group)
+    booster = review_explain.load_model(
+        s3, *split_s3_uri(package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]))
+    for row, explanation in zip(uncertain, review_explain.explain(booster, uncertain, population)):
+        row["explanation"] = explanation
+    print(f"review: explained {len(uncertain)} predictions by local SHAP values (version "
+          f"{package['ModelPackageVersion']}, baseline P = {uncertain[0]['explanation']['baseline']:.3f})")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--capture-uri", required=True, help="s3:// prefix of the endpoint's data capture files")
@@ -151,10 +166,14 @@ def parse_args(argv):
     parser.add_argument("--upper", type=float, default=0.9, help="review P(malignant) below this (exclusive)")
     parser.add_argument("--model-package-group", help="show reviewers the class names of this group's latest "
                         "Approved version (without it, the task says only 'label 1' and 'label 0')")
+    parser.add_argument("--explain", action="store_true", help="show reviewers each case's top features by local "
+                        "SHAP value on the group's latest Approved version (needs --model-package-group)")
     add_connection_args(parser)
     args = parser.parse_args(argv)
     if not 0 <= args.lower < args.upper <= 1:
         parser.error("need 0 <= --lower < --upper <= 1")
+    if args.explain and not args.model_package_group:
+        parser.error("--explain needs --model-package-group (the approved version whose model is explained)")
     return args
 
 
@@ -164,6 +183,8 @@ def main(argv=None) -> int:
     classes = class_names(sagemaker, args.model_package_group) if args.model_package_group else None
     rows = [row for row in map(prediction, capture_records(s3, args.capture_uri)) if row is not None]
     uncertain = [row for row in rows if args.lower < row["probability"] < args.upper]
+    if args.explain and uncertain:
+        add_explanations(s3, sagemaker, args.model_package_group, uncertain, rows)
     started, existing = start_loops(a2i, args.flow_definition_arn, uncertain, classes)
     print(f"review: {len(rows)} captured predictions, {len(uncertain)} with {args.lower} < p < {args.upper}; "
           f"started {len(started)} human loops, {len(existing)} were already started")

@@ -1,7 +1,9 @@
 """The breast-cancer XGBoost training pipeline, written with the SageMaker Python SDK v3.
 
 Preprocess -> Train -> Evaluate -> DataQualityBaseline -> CheckChallenger -> Register or Fail,
-as in the SageMaker MLOps "model building, training and deployment" project template.
+as in the SageMaker MLOps "model building, training and deployment" project template; and, as in its monitoring
+template, Train -> CreateModel -> ModelBiasCheck and ModelExplainabilityCheck (SageMaker Clarify, on the gold rows;
+the facet and the SHAP settings are in ``clarify_checks.py``), whose analyses the registered version carries.
 
 The data set carries its own split, made once (``scripts/make_input_data.py``): Preprocess follows it and writes
 train, validation and the frozen gold rows. Evaluate scores the approved champion (``ChampionUrl``: a folder
@@ -26,7 +28,9 @@ carries (ModelMetrics and DriftCheckBaselines):
   parameters above are still declared (both modes take the same parameters) but have no effect.
 
 Every S3 location is explicit (the step scripts are ``s3://`` URIs under the default bucket), so building
-the definition never asks AWS for a default bucket. Importing this module needs a region
+the definition never asks AWS for a default bucket. The Clarify checks' ``analysis_config.json`` files, which the SDK
+uploads while it builds, are kept by the default session (``build_session.py``) at their ``<code prefix>/clarify/``
+URIs, for the deploy scripts to upload with the step scripts. Importing this module needs a region
 (``AWS_DEFAULT_REGION``): the SDK creates boto3 clients at import time.
 """
 from __future__ import annotations
@@ -58,6 +62,9 @@ from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
 from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train import ModelTrainer
 from sagemaker.train.configs import Compute, InputData, OutputDataConfig, StoppingCondition
+
+from pipelines.breast_cancer.build_session import BuildTimeUploadSession
+from pipelines.breast_cancer.clarify_checks import clarify_check_steps
 
 MODEL_PACKAGE_GROUP_NAME = "breast-cancer-xgboost"
 # The newest built-in XGBoost in the SDK's image config (3.2-0 also ships in v3 only); its
@@ -116,6 +123,10 @@ def get_pipeline(
     # the run scripts pass false once the group has an approved package, so retraining checks drift.
     skip_data_quality_check = ParameterBoolean(name="SkipDataQualityCheck", default_value=True)
     register_new_baseline = ParameterBoolean(name="RegisterNewDataQualityBaseline", default_value=True)
+    # The monitoring template's Clarify check parameters, with the same first-run defaults as the data check's.
+    clarify_parameters = {kind: (ParameterBoolean(name=f"Skip{name}Check", default_value=True),
+                                 ParameterBoolean(name=f"RegisterNew{name}Baseline", default_value=True))
+                          for kind, name in (("bias", "ModelBias"), ("explainability", "ModelExplainability"))}
 
     def execution_uri(*parts: str) -> Join:
         """An S3 URI under this execution's own prefix, so executions never overwrite each other."""
@@ -155,11 +166,20 @@ def get_pipeline(
             session, role, base_job_prefix, model_package_group_name, baseline_uri, output_uri=data_quality_uri,
             skip_check=skip_data_quality_check, register_new_baseline=register_new_baseline,
         )
+    step_create_model = ModelStep(name="CreateModel", step_args=_model_builder(
+        session, region, role, model_data_url).build())
+    step_bias, step_explainability = clarify_check_steps(
+        session, role, base_job_prefix, model_package_group_name, step_create_model.properties.ModelName,
+        gold_uri=outputs["gold"].S3Output.S3Uri, code_prefix=f"{prefix}/code",
+        output_uri=execution_uri, parameters=clarify_parameters,
+        max_runtime_seconds=MAX_RUNTIME_SECONDS,
+    )
     step_register = _register_step(
         session, region, role, model_data_url, model_package_group_name, model_approval_status,
         evaluation_uri=Join(on="/", values=[evaluated["evaluation"].S3Output.S3Uri, "evaluation.json"]),
         calculated=calculated,
         used_for_drift_check=used_for_drift_check,
+        clarify_checks=(step_bias.properties, step_explainability.properties),
     )
     def evaluated_value(path: str) -> JsonGet:
         return JsonGet(step_name=step_evaluate.name, property_file=evaluation_report, json_path=path)
@@ -188,8 +208,10 @@ def get_pipeline(
             input_data_url, processing_instance_type, training_instance_type, model_approval_status,
             auc_threshold, min_malignant_sensitivity, non_inferiority_margin, champion_url, baseline_first_column,
             skip_data_quality_check, register_new_baseline,
+            *[parameter for pair in clarify_parameters.values() for parameter in pair],
         ],
-        steps=[step_preprocess, step_train, step_evaluate, step_data_quality, step_condition],
+        steps=[step_preprocess, step_train, step_evaluate, step_data_quality, step_create_model, step_bias,
+               step_explainability, step_condition],
         sagemaker_session=session,
     )
 
@@ -210,7 +232,7 @@ def _check_arguments(region: str, role: str, default_bucket: str, data_quality_c
 def _pipeline_session(region: str, default_bucket: str) -> PipelineSession:
     import boto3
 
-    return PipelineSession(boto_session=boto3.Session(region_name=region), default_bucket=default_bucket)
+    return BuildTimeUploadSession(boto_session=boto3.Session(region_name=region), default_bucket=default_bucket)
 
 
 def _processing_output(name: str, s3_uri) -> ProcessingOutput:
@@ -341,20 +363,8 @@ def _data_quality_processing_step(session, region, role, base_job_prefix, instan
     return step, files, files
 
 
-def _register_step(session, region, role, model_data_url, group_name, approval_status, evaluation_uri, calculated,
-                   used_for_drift_check):
-    """``calculated``/``used_for_drift_check``: (statistics, constraints) URIs of the data-quality baselines."""
-    model_metrics = ModelMetrics(
-        model_statistics=MetricsSource(s3_uri=evaluation_uri, content_type="application/json"),
-        model_data_statistics=MetricsSource(s3_uri=calculated[0], content_type="application/json"),
-        model_data_constraints=MetricsSource(s3_uri=calculated[1], content_type="application/json"),
-    )
-    # Drift checks of later runs compare against the baseline this run actually used.
-    drift_check_baselines = DriftCheckBaselines(
-        model_data_statistics=MetricsSource(s3_uri=used_for_drift_check[0], content_type="application/json"),
-        model_data_constraints=MetricsSource(s3_uri=used_for_drift_check[1], content_type="application/json"),
-    )
-    builder = ModelBuilder(
+def _model_builder(session, region, role, model_data_url) -> ModelBuilder:
+    return ModelBuilder(
         s3_model_data_url=model_data_url,
         image_uri=retrieve_image_uri("xgboost", region, version=XGBOOST_VERSION),
         role_arn=role,
@@ -362,6 +372,32 @@ def _register_step(session, region, role, model_data_url, group_name, approval_s
         # The default {"auto": True} would upload code (and look up a default bucket); the image needs none.
         dependencies={},
     )
+
+
+def _register_step(session, region, role, model_data_url, group_name, approval_status, evaluation_uri, calculated,
+                   used_for_drift_check, clarify_checks):
+    """``calculated``/``used_for_drift_check``: (statistics, constraints) URIs of the data-quality baselines;
+    ``clarify_checks``: the properties of the (model bias, model explainability) ClarifyCheck steps."""
+    bias, explainability = clarify_checks
+
+    def json_source(uri) -> MetricsSource:
+        return MetricsSource(s3_uri=uri, content_type="application/json")
+
+    model_metrics = ModelMetrics(
+        model_statistics=json_source(evaluation_uri),
+        model_data_statistics=json_source(calculated[0]),
+        model_data_constraints=json_source(calculated[1]),
+        bias_post_training=json_source(bias.CalculatedBaselineConstraints),
+        explainability=json_source(explainability.CalculatedBaselineConstraints),
+    )
+    # Drift checks of later runs compare against the baseline this run actually used.
+    drift_check_baselines = DriftCheckBaselines(
+        model_data_statistics=json_source(used_for_drift_check[0]),
+        model_data_constraints=json_source(used_for_drift_check[1]),
+        bias_post_training_constraints=json_source(bias.BaselineUsedForDriftCheckConstraints),
+        explainability_constraints=json_source(explainability.BaselineUsedForDriftCheckConstraints),
+    )
+    builder = _model_builder(session, region, role, model_data_url)
     step_args = builder.register(
         model_package_group_name=group_name,
         content_types=["text/csv"],

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from sagelocal import request_origin
 from sagelocal.api import a2i_routes, portal, services
 from sagelocal.api.auth import AuthError
-from sagelocal.api.credentials import load_or_create
+from sagelocal.credentials import load_or_create
 from sagelocal.api.guard import RequestGuard
 from sagelocal.api.inbound import JSON_API_MAX_BODY, signed_body, too_large
 from sagelocal.api.metrics_route import metrics_handler
@@ -33,11 +33,11 @@ from sagelocal.cloudwatch.store import MetricStore
 from sagelocal.config import Settings
 from sagelocal.errors import BodyTooLarge
 from sagelocal.hosting import HostingBackend
-from sagelocal.jobs.backend import ProcessingJobsBackend
+from sagelocal.jobs.backend import ProcessingAndTrainingJobsBackend
 from sagelocal.jobs.listing import JobListingsBackend
 from sagelocal.jobs.transform_backend import TransformJobsBackend
 from sagelocal.logs import LogsBackend
-from sagelocal.pipelines_api import PipelinesBackend
+from sagelocal.pipeline_registry import PipelineRegistryBackend
 from sagelocal.registry import RegistryBackend
 from sagelocal.review import ReviewBackend
 from sagelocal.schedules import SchedulesBackend
@@ -50,10 +50,10 @@ def build_backends(settings: Settings) -> dict:
     """Every room's backend, by name. The sagemaker JSON API serves their methods by operation name."""
     registry = RegistryBackend(settings)
     hosting = HostingBackend(settings, registry)
-    pipelines = PipelinesBackend(settings)
+    pipelines = PipelineRegistryBackend(settings)
     schedules = SchedulesBackend(settings, hosting)
     return {"registry": registry, "hosting": hosting, "pipelines": pipelines, "executions": pipelines.executions,
-            "jobs": ProcessingJobsBackend(settings), "review": ReviewBackend(settings),
+            "jobs": ProcessingAndTrainingJobsBackend(settings), "review": ReviewBackend(settings),
             "schedules": schedules, "monitoring_job_definitions": schedules.definitions,
             "pipeline_versions": pipelines.versions, "job_listings": JobListingsBackend(settings),
             "transform_jobs": TransformJobsBackend(settings)}

@@ -22,7 +22,7 @@ from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from sagelocal.api.credentials import AccessKey
+from sagelocal.credentials import AccessKey
 from sagelocal.errors import ServiceError
 
 _AUTHORIZATION = re.compile(

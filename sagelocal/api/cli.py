@@ -15,7 +15,7 @@ def _serve(args) -> int:
     import uvicorn
 
     from sagelocal.api.app import create_app
-    from sagelocal.api.credentials import credentials_path
+    from sagelocal.credentials import credentials_path
     from sagelocal.api.guard import server_config
     from sagelocal.config import Settings
 

@@ -3,7 +3,7 @@
 uvicorn waits forever for a request's headers and the application waits forever for its body, so a client
 that sends half a request holds a connection (and a task) indefinitely. Two layers bound that:
 
-- :class:`HeaderTimeoutProtocol` (uvicorn's HTTP/1.1 protocol) closes a connection whose request headers
+- :class:`HeaderTimeoutProtocol` (uvicorn's httptools HTTP/1.1 protocol) closes a connection whose request headers
   are not complete within the read timeout of the server starting to wait for them;
 - :class:`RequestGuard` (outermost ASGI layer) fails a body read that waits longer than the read timeout
   for its next bytes: 408 (S3 answers its own RequestTimeout), and the connection is closed. It also caps
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 
 from starlette.responses import JSONResponse, Response
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from sagelocal.api.inbound import too_large
 from sagelocal.errors import BodyTooLarge
@@ -26,6 +26,9 @@ from sagelocal.errors import BodyTooLarge
 # A refused body up to this size is drained by uvicorn (read and discarded, never held) so that the client,
 # still sending, reliably reads the answer; beyond it the connection is closed at once.
 DRAIN_BYTES = 24 * 1024 * 1024
+# The most a request's headers may take, counted from their first byte (plus at most one read, 256 KiB, of the
+# body behind them): httptools buffers headers without a bound of its own (h11 stopped near 16 KiB).
+MAX_HEADER_BYTES = 1024 * 1024
 _CLOSE = (b"connection", b"close")
 
 
@@ -36,38 +39,58 @@ class BodyTimeout(Exception):
         super().__init__(f"The client sent no request body bytes for {seconds:g} s; the connection is closed.")
 
 
-class HeaderTimeoutProtocol(H11Protocol):
-    """uvicorn's h11 protocol, plus a timeout on receiving each request's headers."""
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (a C parser: h11, in Python, cannot take a body faster than ~100 MB/s on one
+    core), plus a timeout on receiving each request's headers and a bound on their size.
+
+    The timer runs from the connection's start, and from the first byte of each later request, until that
+    request's headers are complete; uvicorn's keep-alive timeout covers the wait between requests. The bytes
+    received while it runs are counted: past :data:`MAX_HEADER_BYTES` the request is refused (400) and the
+    connection closed.
+    """
 
     header_timeout = 20.0
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        self._header_bytes = 0
 
     def data_received(self, data: bytes) -> None:
+        if self._header_timer is not None:  # waiting for (the rest of) a request's headers
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self.send_400_response("The request headers are too large.")
+                return
         super().data_received(data)
-        # A request whose headers came whole (the usual case) never needs a timer: uvicorn's keep-alive timeout
-        # covers the wait before the next request, and the timer runs only while headers are part-way in.
-        if self._awaiting_headers():
-            if self._header_timer is None:
-                self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
-        elif self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def on_headers_complete(self) -> None:
+        self._stop_header_timer()
+        super().on_headers_complete()
 
     def connection_lost(self, exc) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def _stop_header_timer(self) -> None:
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
-        super().connection_lost(exc)
-
-    def _awaiting_headers(self) -> bool:
-        return self.cycle is None or self.cycle.response_complete
+        self._header_bytes = 0
 
     def _headers_too_slow(self) -> None:
         self._header_timer = None
-        if self._awaiting_headers() and not self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # The next request's headers, pipelined behind one still being answered: wait another period.
+            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        else:
             self.transport.close()
 
 

@@ -33,11 +33,12 @@ def lower_headers(request: Request) -> dict[str, str]:
 
 
 def signed_url(request: Request) -> str:
-    """The URL as the client sent and signed it: raw path and query, not Starlette's decoded ones."""
+    """The URL as the client sent and signed it: the scheme it reached the server by (https behind TLS), raw path
+    and query, not Starlette's decoded ones."""
     scope = request.scope
     raw_path = scope.get("raw_path") or scope["path"].encode()
     query = scope.get("query_string", b"")
-    url = f"http://{request.headers.get('host', '')}{raw_path.decode('latin-1')}"
+    url = f"{scope.get('scheme', 'http')}://{request.headers.get('host', '')}{raw_path.decode('latin-1')}"
     return url + (f"?{query.decode('latin-1')}" if query else "")
 
 

@@ -19,6 +19,7 @@ from liquid import Environment, FileSystemLoader, Markup
 from starlette.concurrency import run_in_threadpool
 
 from sagelocal import review
+from sagelocal.clock import as_utc_datetime
 from sagelocal.errors import ServiceError
 from sagelocal.review.reviewers import PasswordExpired, Throttled, password_problem
 from sagelocal.review.rendering import ReadGrants, TemplateRenderer
@@ -171,7 +172,7 @@ def build_router(backend, settings) -> APIRouter:
         return pages.html("task", nonce=nonce, worker=session["worker"], csrf=session["csrf"], loop=loop,
                           title=flow["HumanLoopConfig"]["TaskTitle"],
                           description=flow["HumanLoopConfig"]["TaskDescription"],
-                          deadline=int(task["deadline"]), template=Markup(rendered))
+                          deadline=int(as_utc_datetime(task["deadline"]).timestamp()), template=Markup(rendered))
 
     @router.post("/tasks/{loop}/submit")
     async def submit(request: Request, loop: str, csrf: str = Form(""), answerContent: str = Form("")):

@@ -9,7 +9,7 @@ import botocore.session
 from botocore.validate import ParamValidator
 from starlette.responses import Response
 
-from sagelocal.api.constraints import constraint_errors, summary
+from sagelocal.validation.constraints import constraint_errors, summary
 from sagelocal.errors import ServiceError, ValidationError
 
 

@@ -22,9 +22,12 @@ class Result:
 
 
 def analyze(config: AnalysisConfig, data: Dataset, predict: Callable[[np.ndarray], np.ndarray] | None = None,
-            workers: int = 1) -> Result:
-    """``workers``: processes Kernel SHAP splits the rows among."""
-    if config.needs_model and predict is None:
+            workers: int = 1, scores: np.ndarray | None = None) -> Result:
+    """``workers``: processes Kernel SHAP splits the rows among. ``scores``: the model's outputs for the rows when
+    they are known already (a bias monitor reads them from the endpoint's capture); post-training bias then uses
+    them and does not call the model."""
+    if (config.shap is not None or (config.post_training_methods is not None and scores is None)) \
+            and predict is None:
         raise ClarifyConfigError("the analysis needs the model (post-training bias or SHAP) but none was given")
     frame = data.frame
     analysis: dict = {"version": ANALYSIS_VERSION}
@@ -38,7 +41,8 @@ def analyze(config: AnalysisConfig, data: Dataset, predict: Callable[[np.ndarray
     if config.post_training_methods is not None:
         # Clarify's predicted label: 1 above probability_threshold, else 0, typed as the label column is
         labels = frame[data.label]
-        positive = predict(rows) > config.probability_threshold
+        positive = (predict(rows) if scores is None else np.asarray(scores, dtype=float)) > \
+            config.probability_threshold
         predicted = pd.Series(positive.astype(labels.dtype if pd.api.types.is_numeric_dtype(labels) else int),
                               index=frame.index)
         analysis[bias.POST_TRAINING] = bias.bias_section(

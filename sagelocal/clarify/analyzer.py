@@ -27,14 +27,16 @@ EXIT_COMPLETED, EXIT_FAILED, EXIT_VIOLATIONS = 0, 1, 3
 CONTAINER_ROOT = "/opt/ml/processing"
 
 
-def main(environ: dict | None = None) -> int:
+def main(environ: dict | None = None, run=None) -> int:
+    """``run(env, root, message_file)``: the analysis (this job's by default; the monitors' is
+    :func:`sagelocal.clarify.monitor_analyzer.run`), its errors reported as the job's."""
     env = dict(os.environ if environ is None else environ)
     root = Path(env.get("SAGELOCAL_PROCESSING_ROOT") or CONTAINER_ROOT)
     message_file = Path(env.get("output_message_file") or "/opt/ml/output/message")
     try:
-        return _run(env, root, message_file)
+        return (run or _run)(env, root, message_file)
     except (analysis_config.ClarifyConfigError, RuntimeError, ValueError, OSError) as error:
-        _message(message_file, f"ClientError: {error}")
+        write_message(message_file, f"ClientError: {error}")
         print(f"clarify: failed: {error}", file=sys.stderr, flush=True)
         return EXIT_FAILED
 
@@ -54,19 +56,25 @@ def _run(env: dict, root: Path, message_file: Path) -> int:
     result = analyze(config, data, predict, workers=os.cpu_count() or 1)  # as Clarify uses the instance's cores
     output = root / "output"
     outputs.write(output, result, config.report)
-    status = EXIT_COMPLETED
-    if env.get("baseline_constraints"):
-        baseline = json.loads(Path(env["baseline_constraints"]).read_text())
-        found = drift.violations(baseline, result.analysis)
-        outputs.write_violations(output, found)
-        if found["violations"]:
-            status = EXIT_VIOLATIONS
-            _message(message_file, f"CompletedWithViolations: {len(found['violations'])} violations")
+    status = check_baseline(env, output, result.analysis, message_file)
     print(f"clarify: done in {time.monotonic() - started:.2f} s", flush=True)
     return status
 
 
-def _message(path: Path, text: str) -> None:
+def check_baseline(env: dict, output: Path, analysis: dict, message_file: Path) -> int:
+    """With ``baseline_constraints`` (an analysis.json), write constraint_violations.json; the exit status."""
+    if not env.get("baseline_constraints"):
+        return EXIT_COMPLETED
+    baseline = json.loads(Path(env["baseline_constraints"]).read_text())
+    found = drift.violations(baseline, analysis)
+    outputs.write_violations(output, found)
+    if not found["violations"]:
+        return EXIT_COMPLETED
+    write_message(message_file, f"CompletedWithViolations: {len(found['violations'])} violations")
+    return EXIT_VIOLATIONS
+
+
+def write_message(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
 

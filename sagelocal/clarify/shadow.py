@@ -1,5 +1,5 @@
 """The shadow endpoint a Clarify job scores its rows on: here the endpoints' own serving code
-(:class:`sagelocal.hosting.serving.XGBoostServer`), fed ``text/csv`` request bodies as Clarify sends them."""
+(:class:`sagelocal.jobs.serving.XGBoostServer`), fed ``text/csv`` request bodies as Clarify sends them."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from sagelocal.clarify.config import ClarifyConfigError
-from sagelocal.hosting.serving import ContainerError, XGBoostServer, load_booster, served_version
+from sagelocal.jobs.serving import ContainerError, XGBoostServer, load_booster, served_version
 
 ROWS_PER_REQUEST = 2000  # well under the 6 MB a real-time request may carry, for 30 float features
 
@@ -27,16 +27,17 @@ class ShadowEndpoint:
         return cls(XGBoostServer(load_booster(Path(model_tar), image_uri), served_version(image_uri)), predictor)
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
-        """One score per row (the model's P(positive) for the XGBoost container)."""
+        """One score per row (the model's P(positive) for the XGBoost container).
+
+        Kernel SHAP sends hundreds of thousands of rows; formatting them as CSV and parsing them back was most of
+        its time. So the rows go to the serving code as the matrix its CSV parser would make (float32 of the same
+        numbers), in requests of the size Clarify sends, and the scores come back as the batch answer would be
+        parsed: the same values as through text (tests/clarify/test_explainability.py holds the two equal)."""
         scores = []
         for start in range(0, len(rows), ROWS_PER_REQUEST):
-            # repr-exact floats, one CSV line per row (faster than np.savetxt's per-value formatting)
-            body = "\n".join(",".join(map(str, row)) for row in rows[start:start + ROWS_PER_REQUEST].tolist())
             try:
-                # Batch mode, as Clarify's shadow endpoint is called: one prediction per line whatever the version.
-                answer = self.server.invoke("text/csv", body.encode(), batch=True).body
+                scores.append(np.array(self.server.predict_rows(rows[start:start + ROWS_PER_REQUEST]), dtype=float))
             except ContainerError as error:
                 raise RuntimeError(f"the shadow endpoint answered {error.status}: {error.message}") from None
             self.requests += 1
-            scores.append(np.array(answer.decode().split(), dtype=float))
         return np.concatenate(scores) if scores else np.empty(0)

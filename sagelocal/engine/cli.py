@@ -30,7 +30,6 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from sagelocal.api.background import BackgroundServer
     from sagelocal.config import Settings
     from sagelocal.engine import definition as definitions
     from sagelocal.engine.progress import Progress
@@ -47,8 +46,9 @@ def _run(args) -> int:
     parameters = definition.resolve_parameters(given)
     name = args.pipeline_name or args.definition.stem
     store = _store()
-    # The run's jobs call AWS themselves (S3, the registry): a server of the run's own, on loopback, answers them.
-    with BackgroundServer(Settings.from_env(), schedules=False) as server:
+    # The run's jobs call AWS themselves (S3, the registry): a server of the run's own, on loopback, answers them
+    # (``args.local_server``, given by ``sagelocal.cli``).
+    with args.local_server(Settings.from_env()) as server:
         runner = PipelineRunner(server.settings, definition, parameters, name,
                                 Progress(live=None if not args.json else False), store)
         execution = runner.run()

@@ -3,6 +3,7 @@ steps at once, in threads), evaluate each step's arguments, reuse cached results
 record everything in the :class:`PipelineStore`."""
 from __future__ import annotations
 
+import graphlib
 import json
 import re
 import secrets
@@ -116,47 +117,46 @@ class PipelineRunner:
         return self._interrupted or self.store.stop_requested(self.arn)
 
     def _schedule(self, succeeded: set[str]) -> tuple[str | None, bool]:
-        """Start each step when it can run; stop starting steps after the first failure or a stop request.
-        Returns (the failure reason, whether the execution was stopped)."""
+        """Take each step once all its dependencies have ended (graphlib's order of the definition's graph): run it
+        if they succeeded and it is on its condition's taken branch, else it is NotExecuted; start nothing after
+        the first failure or a stop request. Returns (the failure reason, whether the execution was stopped)."""
         steps = self.definition.steps
-        status: dict[str, str] = dict.fromkeys(succeeded, "Succeeded")
-        pending = [name for name in steps if name not in succeeded]
+        order = graphlib.TopologicalSorter({name: step.depends_on for name, step in steps.items()})
+        order.prepare()  # the definition's parser has refused cycles already
+        status: dict[str, str] = {}
         running = {}
         failure, stopped = None, False
         with ThreadPoolExecutor(MAX_PARALLEL_STEPS, thread_name_prefix="step") as pool:
             try:
                 while True:
                     stopped = stopped or self._stop_requested()
-                    for name in list(pending):
-                        ending = (failure or stopped) and not running
-                        if self._unreachable(steps[name], status) or (ending and name in pending):
-                            pending.remove(name)
-                            status[name] = "NotExecuted"
-                            self.progress.update(name, "NotExecuted")
-                    if not failure and not stopped:
-                        for name in [n for n in pending if self._ready(steps[n], status)]:
-                            pending.remove(name)
-                            running[pool.submit(self._run_step, steps[name])] = name
+                    while ready := order.get_ready():
+                        for name in ready:
+                            if name in succeeded:  # a retried execution keeps what succeeded
+                                status[name] = "Succeeded"
+                                order.done(name)
+                            elif failure or stopped or not self._runnable(steps[name], status):
+                                status[name] = "NotExecuted"
+                                self.progress.update(name, "NotExecuted")
+                                order.done(name)
+                            else:
+                                running[pool.submit(self._run_step, steps[name])] = name
                     if not running:
                         return failure, stopped
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
                         name = running.pop(future)
                         status[name], reason = future.result()
+                        order.done(name)
                         if reason and not failure and status[name] == "Failed":
                             failure = reason if steps[name].type == "Fail" else f"Step {name} failed: {reason}"
             except BaseException:
                 self._interrupted = True  # running jobs see it and die, so the pool's shutdown does not wait long
                 raise
 
-    def _ready(self, step: Step, status: dict) -> bool:
-        return all(status.get(d) == "Succeeded" for d in step.depends_on) and self._on_taken_branch(step, status)
-
-    def _unreachable(self, step: Step, status: dict) -> bool:
-        if any(status.get(d) in ("Failed", "Stopped", "NotExecuted") for d in step.depends_on):
-            return True
-        return step.branch is not None and status.get(step.branch[0]) == "Succeeded" \
-            and not self._on_taken_branch(step, status)
+    def _runnable(self, step: Step, status: dict) -> bool:
+        """Whether a step whose dependencies have all ended runs: they all succeeded, and it is on its branch."""
+        return all(status[d] == "Succeeded" for d in step.depends_on) and self._on_taken_branch(step, status)
 
     def _on_taken_branch(self, step: Step, status: dict) -> bool:
         if step.branch is None:

@@ -11,7 +11,7 @@ from functools import lru_cache
 import botocore.session
 from botocore.validate import ParamValidator
 
-from sagelocal.api.constraints import constraint_errors, summary
+from sagelocal.validation.constraints import constraint_errors, summary
 
 
 @lru_cache(maxsize=None)

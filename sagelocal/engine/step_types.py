@@ -98,15 +98,15 @@ def run_transform(ctx: StepContext, body: dict) -> StepOutcome:
 def run_create_model(ctx: StepContext, body: dict) -> StepOutcome:
     """CreateModel with the step's arguments under the execution's model name, as SageMaker names it; the
     step's properties are DescribeModel's answer."""
-    from sagelocal.hosting import HostingBackend
+    from sagelocal.jobs.models import ModelStore
 
-    hosting = HostingBackend(ctx.settings, ctx.registry())
+    models = ModelStore(ctx.settings)
     request = _checked("CreateModel", {**body["Arguments"], "ModelName": ctx.job_name})
     try:
-        hosting.create_model(request)
+        models.create(request, ctx.registry())
     except ServiceError as error:
         raise StepFailed(f"{error.code}: {error.message}") from None
-    described = hosting.describe_model({"ModelName": ctx.job_name})
+    described = models.describe({"ModelName": ctx.job_name})
     return StepOutcome(described, {"Model": {"Arn": described["ModelArn"]}})
 
 

@@ -19,7 +19,7 @@ from sagelocal.errors import ConflictError, ResourceNotFound, ValidationError
 from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.jobs.store import JobStore
 from sagelocal.paging import paginate, with_token
-from sagelocal.storage.sqlite import Database
+from sagelocal.storage.sqlite import Database, renamed_database
 from sagelocal.storage.sqlite import start_up
 
 _SCHEMA = """
@@ -76,11 +76,13 @@ def _time(text: str | None) -> datetime | None:
 
 
 class PipelineStore:
-    """``settings.db_path("pipelines")`` holds every execution of every pipeline run offline."""
+    """``settings.db_path("pipeline_executions")`` holds every execution of every pipeline run offline."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.db = Database(settings.db_path("pipelines"), _SCHEMA)
+        # Called pipelines.db before, a name that did not say it holds the executions.
+        self.db = Database(renamed_database(settings.db_path("pipelines"), settings.db_path("pipeline_executions")),
+                           _SCHEMA)
         start_up(lambda: self.db.add_missing_columns("executions", _ADDED_COLUMNS))
         self.jobs = JobStore(settings)
 

@@ -17,17 +17,14 @@ from sagelocal.errors import UserError, ValidationError
 from sagelocal.hosting.capture import CaptureDrops, CapturePolicy, CaptureWriter
 from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
-from sagelocal.hosting.serving import SERVED_IMAGES, XGBoostServer, load_booster, served_version
-from sagelocal.jobs.container import image_refusal
+from sagelocal.jobs.serving import XGBoostServer, load_booster, served_version
+from sagelocal.jobs.models import ModelStore
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.storage import LocalS3
 from sagelocal.storage.sqlite import Database, DatabaseUnavailable
 
+# The models table is the model store's (sagelocal.jobs.models), in this same file.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    name TEXT PRIMARY KEY, arn TEXT NOT NULL, creation_time TEXT NOT NULL,
-    request TEXT NOT NULL, container TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS endpoint_configs (
     name TEXT PRIMARY KEY, arn TEXT NOT NULL, creation_time TEXT NOT NULL, request TEXT NOT NULL
 );
@@ -40,16 +37,6 @@ CREATE TABLE IF NOT EXISTS endpoints (
 _SETTLING = ("Creating", "Updating")
 
 
-def model_container(settings: Settings, name: str) -> dict:
-    """The Image, ModelDataUrl and Environment a created model serves (a transform job reads it), or the
-    ValidationException DescribeModel gives for a model that does not exist."""
-    row = Database(settings.db_path("hosting"), _SCHEMA).query_one("SELECT container FROM models WHERE name = ?",
-                                                                   (name,))
-    if row is None:
-        raise ValidationError(f'Could not find model "{settings.arn("model", name.lower())}".')
-    return json.loads(row["container"])
-
-
 class HostingBackend:
     """Models, endpoint configs, endpoints; ``invoke`` answers sagemaker-runtime's InvokeEndpoint."""
 
@@ -57,6 +44,7 @@ class HostingBackend:
         self.settings = settings
         self.registry = registry
         self.s3 = LocalS3(settings.s3_root)
+        self.models = ModelStore(settings)
         self.db = Database(settings.db_path("hosting"), _SCHEMA)
         self._live: dict[str, LiveEndpoint] = {}
         self._boosters: dict[tuple[str, str], object] = {}
@@ -69,60 +57,18 @@ class HostingBackend:
         except DatabaseUnavailable:
             pass  # logged by the store; the hosting operations answer with it, the other rooms serve on
 
-    # -- models -------------------------------------------------------------------------------
+    # -- models (their store is the jobs' room's: transform and Clarify jobs read it too) ---------
     def create_model(self, request: dict) -> dict:
-        name = request["ModelName"]
-        arn = self.settings.arn("model", name.lower())
-        container = self._resolve_container(request)
-        with self.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM models WHERE name = ?", (name,)).fetchone():
-                raise ValidationError(f'Cannot create already existing model "{arn}".')
-            conn.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)",
-                         (name, arn, utc_now_iso(), json.dumps(request), json.dumps(container)))
-        return {"ModelArn": arn}
+        return self.models.create(request, self.registry)
 
     def describe_model(self, request: dict) -> dict:
-        row = self._model(request["ModelName"])
-        stored = json.loads(row["request"])
-        response = {k: v for k, v in stored.items() if k not in ("Tags",)}
-        return response | {"ModelArn": row["arn"], "CreationTime": datetime.fromisoformat(row["creation_time"]),
-                           "DeploymentRecommendation": {"RecommendationStatus": "NOT_APPLICABLE"}}
+        return self.models.describe(request)
 
     def list_models(self, request: dict) -> dict:
         return self._list_named("models", "Model", request, "Models")
 
     def delete_model(self, request: dict) -> dict:
-        row = self._model(request["ModelName"])
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM models WHERE name = ?", (row["name"],))
-        return {}
-
-    def _resolve_container(self, request: dict) -> dict:
-        """The image and model artifact a model serves, from the container or its model package."""
-        containers = [request["PrimaryContainer"]] if request.get("PrimaryContainer") else request.get("Containers")
-        if not containers:
-            raise ValidationError("A model needs PrimaryContainer or Containers.")
-        if len(containers) > 1:
-            raise ValidationError("sagelocal serves single-container models only (inference pipelines are not "
-                                  "supported).")
-        container = containers[0]
-        if container.get("ModelPackageName"):
-            package = self.registry.describe_model_package({"ModelPackageName": container["ModelPackageName"]})
-            spec = (package.get("InferenceSpecification") or {}).get("Containers") or [{}]
-            image, data_url = spec[0].get("Image"), spec[0].get("ModelDataUrl")
-        else:
-            image, data_url = container.get("Image"), container.get("ModelDataUrl")
-        if not image or not data_url:
-            raise ValidationError("The model's container needs an Image and a ModelDataUrl (an s3:// URI of "
-                                  "model.tar.gz).")
-        # AWS accepts any image here; the local server serves only XGBoost, so it says so now, not at CreateEndpoint.
-        if reason := image_refusal(image, SERVED_IMAGES, "hosting"):
-            raise ValidationError(reason)
-        try:
-            self.s3.path(data_url)
-        except UserError as error:
-            raise ValidationError(f"Invalid ModelDataUrl: {error}") from None
-        return {"Image": image, "ModelDataUrl": data_url, "Environment": container.get("Environment", {})}
+        return self.models.delete(request)
 
     # -- endpoint configs ---------------------------------------------------------------------
     def create_endpoint_config(self, request: dict) -> dict:
@@ -134,7 +80,7 @@ class HostingBackend:
         for variant in variants:
             if not variant.get("ModelName"):
                 raise ValidationError(f"Variant {variant['VariantName']} needs a ModelName.")
-            self._model(variant["ModelName"])
+            self.models.row(variant["ModelName"])
         capture = request.get("DataCaptureConfig")
         if capture:
             try:
@@ -237,6 +183,10 @@ class HostingBackend:
             live.close()
         return {}
 
+    def model_container(self, name: str) -> dict:
+        """The Image and ModelDataUrl a model serves (a Clarify monitor's shadow endpoint serves it too)."""
+        return model_container(self.settings, name)
+
     def endpoint_capture_config(self, name: str) -> dict | None:
         """The DataCaptureConfig an endpoint runs with (for monitoring schedules), or ValidationException."""
         return json.loads(self._endpoint(name)["config"]).get("DataCaptureConfig")
@@ -263,7 +213,7 @@ class HostingBackend:
         policy = CapturePolicy(capture) if capture and capture.get("EnableCapture") else None
         variants = []
         for spec in config["ProductionVariants"]:
-            container = json.loads(self._model(spec["ModelName"])["container"])
+            container = self.models.container(spec["ModelName"])
             writer = None
             if policy is not None:
                 writer = CaptureWriter(self.s3.path(policy.destination), name, spec["VariantName"],
@@ -339,7 +289,7 @@ class HostingBackend:
         return with_token({result_key: page}, token)
 
     def _variant_summary(self, variant: dict, row) -> dict:
-        model = self.db.query_one("SELECT container FROM models WHERE name = ?", (variant["ModelName"],))
+        model = self.models.find(variant["ModelName"])
         weight = float(variant.get("InitialVariantWeight", 1.0))
         count = variant.get("InitialInstanceCount", 1)
         summary = {"VariantName": variant["VariantName"], "CurrentWeight": weight, "DesiredWeight": weight,
@@ -349,12 +299,6 @@ class HostingBackend:
             summary["DeployedImages"] = [{"SpecifiedImage": image, "ResolvedImage": image,
                                           "ResolutionTime": datetime.fromisoformat(row["creation_time"])}]
         return summary
-
-    def _model(self, name: str):
-        row = self.db.query_one("SELECT * FROM models WHERE name = ?", (name,))
-        if row is None:
-            raise ValidationError(f'Could not find model "{self.settings.arn("model", name.lower())}".')
-        return row
 
     def _config(self, name: str):
         row = self.db.query_one("SELECT * FROM endpoint_configs WHERE name = ?", (name,))

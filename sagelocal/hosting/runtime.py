@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sagelocal.errors import ServiceError
 from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.capture import CapturePolicy, CaptureWriter, build_record, inference_time
-from sagelocal.hosting.serving import ContainerError, XGBoostServer
+from sagelocal.jobs.serving import ContainerError, XGBoostServer
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 

@@ -8,18 +8,17 @@ executions ran.
 """
 from __future__ import annotations
 
-import threading
-
 from sagelocal.config import Settings
-from sagelocal.errors import ValidationError
-from sagelocal.jobs.container import JobFailed, check_job_name
+from sagelocal.jobs.background import start_in_background
 from sagelocal.jobs.listing import list_jobs
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.jobs.store import JobStore
 from sagelocal.storage.sqlite import start_up
 
 
-class ProcessingJobsBackend:
+class ProcessingAndTrainingJobsBackend:
+    """The processing job operations, and DescribeTrainingJob for the training jobs a pipeline's steps ran."""
+
     def __init__(self, settings: Settings):
         self.settings = settings
         self.jobs = JobStore(settings)
@@ -28,12 +27,8 @@ class ProcessingJobsBackend:
 
     def create_processing_job(self, request: dict) -> dict:
         name = request["ProcessingJobName"]
-        try:
-            check_job_name(name)
-        except JobFailed as failure:
-            raise ValidationError(failure.reason) from None
-        description = self.jobs.start_job("Processing", name, request)
-        threading.Thread(target=self._run, args=(name, request), name=f"processing-job-{name}", daemon=True).start()
+        description = start_in_background(self.jobs, "Processing", name, request,
+                                          lambda: run_processing_job(self.settings, name, request))
         return {"ProcessingJobArn": description["ProcessingJobArn"]}
 
     def describe_processing_job(self, request: dict) -> dict:
@@ -49,10 +44,3 @@ class ProcessingJobsBackend:
         """Any InProgress job, whoever started it (this server, a pipeline step, a monitoring execution)."""
         self.jobs.request_stop("Processing", request["ProcessingJobName"])
         return {}
-
-    def _run(self, name: str, request: dict) -> None:
-        """The job's thread. The job store records how it ended, whatever happens."""
-        try:
-            run_processing_job(self.settings, name, request)
-        except JobFailed:
-            pass  # recorded as the job's FailureReason (or Stopped), which is where a client reads it

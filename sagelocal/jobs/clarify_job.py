@@ -21,7 +21,7 @@ CONFIG_FILE = "input/config/analysis_config.json"  # under /opt/ml/processing, w
 def clarify_command(settings: Settings, root: Path, job_env: dict) -> tuple[list[str], dict]:
     """(argv, environment) of the Clarify analyzer for the job whose /opt/ml/processing is ``root``; ``job_env``
     may name the model (a ClarifyCheck step's ModelName) in place of the configuration's predictor.model_name."""
-    from sagelocal.hosting.backend import model_container
+    from sagelocal.jobs.models import model_container
 
     config_file = root / CONFIG_FILE
     if not config_file.is_file():

@@ -27,7 +27,7 @@ def aws_access(settings: Settings) -> dict:
                  "AWS_EC2_METADATA_DISABLED": "true"}
     if settings.endpoint_url:
         # The key lives in the home's credentials file, next to the server that checks it.
-        from sagelocal.api.credentials import load_or_create
+        from sagelocal.credentials import load_or_create
 
         key = load_or_create(settings)
         variables |= {"AWS_ENDPOINT_URL": settings.endpoint_url, "AWS_ACCESS_KEY_ID": key.access_key_id,

@@ -1,6 +1,6 @@
 """CreateTransformJob, offline: batch transform with the model's own serving code.
 
-The model (CreateModel) is loaded as its endpoint would load it (:func:`sagelocal.hosting.serving.load_booster`)
+The model (CreateModel) is loaded as its endpoint would load it (:func:`sagelocal.jobs.serving.load_booster`)
 and every request goes through the container's ``invoke(content_type, body)``, in batch mode: the container
 answers one prediction per line (SAGEMAKER_BATCH). Each input object becomes ``S3OutputPath/<its key below the
 input prefix>.out``, written whole once the object is done (SageMaker uploads no partial object); the job fails on
@@ -13,6 +13,7 @@ container for them: MultiRecord, 6 MB.
 """
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import datetime, timezone
@@ -20,11 +21,11 @@ from typing import Callable
 
 from sagelocal.config import Settings
 from sagelocal.errors import ServiceError
-from sagelocal.hosting.backend import model_container
-from sagelocal.hosting.serving import ContainerError, XGBoostServer, load_booster
 from sagelocal.jobs.batch_capture import write_capture_manifests
 from sagelocal.jobs.container import STOP_POLL_SECONDS, JobFailed, JobStopped
 from sagelocal.jobs.dataprocessing import DataProcessing, DataProcessingError
+from sagelocal.jobs.models import model_container
+from sagelocal.jobs.serving import ContainerError, XGBoostServer, load_booster
 from sagelocal.jobs.store import JobStore, JobTracker
 from sagelocal.jobs.transform_input import (SPLIT_TYPES, InputObject, batches, input_base, input_objects,
                                             line_chunks, read_object, split_records)
@@ -97,9 +98,13 @@ class _Job:
         if not path.is_file():
             raise JobFailed(f"ClientError: the model artifact {container['ModelDataUrl']} does not exist")
         try:
-            return XGBoostServer(load_booster(path, container["Image"]))
+            booster = load_booster(path, container["Image"])
         except ValueError as error:
             raise JobFailed(f"ClientError: the model {self.request['ModelName']} failed to load: {error}") from None
+        # A job's requests are thousands of rows each, one at a time: every core predicts (an endpoint's one
+        # thread per request is for many small requests at once).
+        booster.set_param("nthread", os.cpu_count() or 1)
+        return XGBoostServer(booster)
 
     def _transform(self, server: XGBoostServer, data: bytes) -> bytes:
         per_record = self.processing.active or self.generate_ids

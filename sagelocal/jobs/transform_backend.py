@@ -7,13 +7,10 @@ Transform steps, which write the same store.
 """
 from __future__ import annotations
 
-import threading
-
 from sagelocal.config import Settings
-from sagelocal.errors import ValidationError
-from sagelocal.hosting.backend import model_container
-from sagelocal.jobs.container import JobFailed, check_job_name
+from sagelocal.jobs.background import start_in_background
 from sagelocal.jobs.listing import list_jobs
+from sagelocal.jobs.models import model_container
 from sagelocal.jobs.store import JobStore
 from sagelocal.jobs.transform import run_transform_job
 
@@ -28,13 +25,10 @@ class TransformJobsBackend:
 
     def create_transform_job(self, request: dict) -> dict:
         name = request["TransformJobName"]
-        try:
-            check_job_name(name)
-        except JobFailed as failure:
-            raise ValidationError(failure.reason) from None
         model_container(self.settings, request["ModelName"])  # a missing model is refused now, as on AWS
-        description = self.jobs.start_job("Transform", name, {k: v for k, v in request.items() if k != "Tags"})
-        threading.Thread(target=self._run, args=(name, request), name=f"transform-job-{name}", daemon=True).start()
+        description = start_in_background(self.jobs, "Transform", name,
+                                          {k: v for k, v in request.items() if k != "Tags"},
+                                          lambda: run_transform_job(self.settings, name, request))
         return {"TransformJobArn": description["TransformJobArn"]}
 
     def describe_transform_job(self, request: dict) -> dict:
@@ -47,10 +41,3 @@ class TransformJobsBackend:
     def stop_transform_job(self, request: dict) -> dict:
         self.jobs.request_stop("Transform", request["TransformJobName"])
         return {}
-
-    def _run(self, name: str, request: dict) -> None:
-        """The job's thread. The job store records how it ended, whatever happens."""
-        try:
-            run_transform_job(self.settings, name, request)
-        except JobFailed:
-            pass  # recorded as the job's FailureReason (or Stopped), which is where a client reads it

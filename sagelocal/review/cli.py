@@ -1,7 +1,6 @@
 """``sagelocal review``: reviewer accounts for the worker portal."""
 from __future__ import annotations
 
-import time
 
 
 def _print_one_time(password: str) -> None:
@@ -61,12 +60,15 @@ def _remove(args) -> int:
     return 0
 
 
-def _password_state(expires: float | None) -> str:
+def _password_state(expires: str | None) -> str:
+    from sagelocal.clock import as_utc_datetime
+    from sagelocal.review.store import now
+
     if expires is None:
         return "password set"
-    if expires <= time.time():
+    if expires <= now():
         return "one-time password expired (reset it)"
-    return f"one-time password until {time.strftime('%Y-%m-%d %H:%M', time.localtime(expires))}"
+    return f"one-time password until {as_utc_datetime(expires).astimezone():%Y-%m-%d %H:%M}"
 
 
 def _list(args) -> int:

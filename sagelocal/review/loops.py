@@ -16,7 +16,7 @@ from sagelocal.clock import as_utc_datetime
 from sagelocal.errors import ConflictError, ServiceError, ValidationError
 from sagelocal.paging import time_window
 from sagelocal.review.control import check_name
-from sagelocal.review.store import iso_millis, now
+from sagelocal.review.store import iso_millis, later, now, seconds_between, stamp
 from sagelocal.storage import LocalS3
 
 MAX_INPUT_CHARS = 3_145_728
@@ -38,7 +38,7 @@ def flow_settings(flow_request: dict) -> tuple[int, int, int]:
             config.get("TaskAvailabilityLifetimeInSeconds", DEFAULT_LIFETIME))
 
 
-def output_uri(s3_output_path: str, flow_name: str, loop_name: str, created: float) -> str:
+def output_uri(s3_output_path: str, flow_name: str, loop_name: str, created: str) -> str:
     """A2I's layout: ``{S3OutputPath}/{flow}/YYYY/MM/DD/hh/mm/ss/{loop}/output.json`` (UTC creation time)."""
     moment = as_utc_datetime(created)
     return f"{s3_output_path.rstrip('/')}/{flow_name}/{moment:%Y/%m/%d/%H/%M/%S}/{loop_name}/output.json"
@@ -81,7 +81,7 @@ class HumanLoops:
                 raise ConflictError(f"A human loop named {name} already exists with different input data or flow "
                                     "definition; delete it before reusing the name.")
             conn.execute("INSERT INTO human_loops VALUES (?, ?, ?, ?, 'InProgress', ?, ?, ?, ?, NULL, NULL)",
-                         (name, arn, flow["name"], flow_arn, created, created + lifetime, content, uri))
+                         (name, arn, flow["name"], flow_arn, created, later(created, lifetime), content, uri))
         return {"HumanLoopArn": arn}
 
     def describe_human_loop(self, name: str) -> dict:
@@ -100,10 +100,10 @@ class HumanLoops:
         after, before = time_window(request)  # the one window of every List*, in SQL: the loops are many
         if after is not None:
             where.append("created >= ?")
-            params.append(after.timestamp())
+            params.append(stamp(after))
         if before is not None:
             where.append("created < ?")
-            params.append(before.timestamp())
+            params.append(stamp(before))
         order = request.get("SortOrder") or "Descending"
         if order not in ("Ascending", "Descending"):
             raise ValidationError("SortOrder must be Ascending or Descending")
@@ -220,7 +220,7 @@ class HumanLoops:
             human_answers.append({
                 "acceptanceTime": iso_millis(answer["accepted"]), "answerContent": stored["answerContent"],
                 "submissionTime": iso_millis(answer["submitted"]),
-                "timeSpentInSeconds": round(answer["submitted"] - answer["accepted"], 3),
+                "timeSpentInSeconds": seconds_between(answer["accepted"], answer["submitted"]),
                 "workerId": stored["workerId"], "workerMetadata": stored["workerMetadata"]})
         document = {"flowDefinitionArn": row["flow_arn"], "humanAnswers": human_answers,
                     "humanLoopName": row["name"], "inputContent": json.loads(row["input"])}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sagelocal.errors import UserError
 from sagelocal.review.control import WORKTEAM_NAME
-from sagelocal.review.store import ONE_TIME_PASSWORD_SECONDS, now
+from sagelocal.review.store import ONE_TIME_PASSWORD_SECONDS, later, now
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = 300.0
@@ -92,7 +92,7 @@ class Reviewers:
                 raise UserError(f"reviewer {name!r} already exists")
             conn.execute("INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          (name, secrets.token_hex(8), str(uuid.uuid4()), now(), salt, hashed, groups[0]["user_pool"],
-                          now() + ONE_TIME_PASSWORD_SECONDS))
+                          later(now(), ONE_TIME_PASSWORD_SECONDS)))
             conn.executemany("INSERT OR IGNORE INTO group_members VALUES (?, ?)",
                              [(g["user_group"], name) for g in groups])
         return password
@@ -104,7 +104,7 @@ class Reviewers:
         with self.db.transaction() as conn:
             self._existing(conn, name)
             conn.execute("UPDATE workers SET salt = ?, password_hash = ?, password_expires = ? WHERE name = ?",
-                         (salt, hashed, now() + ONE_TIME_PASSWORD_SECONDS, name))
+                         (salt, hashed, later(now(), ONE_TIME_PASSWORD_SECONDS), name))
             self._forget(conn, name)
         return password
 
@@ -145,7 +145,7 @@ class Reviewers:
         moment = now()
         bucket = self._bucket(name, source, device)
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM sign_in_attempts WHERE at <= ?", (moment - FAILURE_WINDOW,))
+            conn.execute("DELETE FROM sign_in_attempts WHERE at <= ?", (later(moment, -FAILURE_WINDOW),))
             failures = conn.execute("SELECT COUNT(*) FROM sign_in_attempts WHERE bucket = ? AND username = ?",
                                     (bucket, name)).fetchone()[0]
             if failures >= MAX_FAILURES:
@@ -184,12 +184,12 @@ class Reviewers:
         return "source:" + source
 
     @staticmethod
-    def _new_session(conn, name: str, moment: float, password_change: bool = False) -> tuple[str, str]:
+    def _new_session(conn, name: str, moment: str, password_change: bool = False) -> tuple[str, str]:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         conn.execute("DELETE FROM sessions WHERE expires < ?", (moment,))
         lifetime = PASSWORD_CHANGE_SECONDS if password_change else SESSION_SECONDS
         conn.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
-                     (_hash_token(token), name, csrf, moment + lifetime, int(password_change)))
+                     (_hash_token(token), name, csrf, later(moment, lifetime), int(password_change)))
         return token, csrf
 
     def set_password(self, token: str, password: str) -> tuple[str, str] | None:

@@ -15,7 +15,7 @@ from sagelocal import request_origin
 from sagelocal.errors import ServiceError
 from sagelocal.review.control import OIDC_POOL
 from sagelocal.review.loops import HumanLoops, NotFound, flow_settings
-from sagelocal.review.store import now
+from sagelocal.review.store import later, now
 
 
 class TaskUnavailable(ServiceError):
@@ -90,8 +90,8 @@ class Tasks:
             if others >= task_count:
                 raise TaskUnavailable("Enough reviewers already hold or answered this task.")
             conn.execute("INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?, NULL, NULL)",
-                         (loop_name, worker, moment, moment + time_limit))
-        return {"loop": row, "flow": request, "deadline": moment + time_limit}
+                         (loop_name, worker, moment, later(moment, time_limit)))
+        return {"loop": row, "flow": request, "deadline": later(moment, time_limit)}
 
     @staticmethod
     def _visible_task(conn, flows: dict, worker: str, loop_name: str) -> tuple:

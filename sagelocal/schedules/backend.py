@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS monitoring_executions (
 
 
 # AWS's processing job names: model-quality executions' analysis job is model-quality-monitoring-<time>-<id>.
-_JOB_PREFIX = {"DataQuality": "model-monitoring", "ModelQuality": "model-quality-monitoring"}
+_JOB_PREFIX = {"DataQuality": "model-monitoring", "ModelQuality": "model-quality-monitoring",
+               "ModelBias": "model-bias-monitoring", "ModelExplainability": "model-explainability-monitoring"}
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -204,7 +205,8 @@ class SchedulesBackend:
         start, end = _offset_window(definition, fire, start, end)
         endpoint = row["endpoint_name"]
         now = utc_now_iso()
-        job_name = f"{_JOB_PREFIX[kind]}-{fire:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}"
+        # cut to the 63 characters a processing job name may have (the model-explainability prefix is long)
+        job_name = f"{_JOB_PREFIX[kind]}-{fire:%Y%m%d%H%M}-{uuid.uuid4().hex[:24]}"[:63]
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO monitoring_executions (schedule_name, endpoint_name, scheduled_time, creation_time, "
@@ -219,8 +221,12 @@ class SchedulesBackend:
             except ValidationError as error:
                 capture_uri, folders, outcome = None, [], Outcome("Failed", _reason(error))
             labels = ground_truth_folders(self.s3, definition["GroundTruthS3Uri"], start, fire) \
-                if kind == "ModelQuality" else []
-            request = monitoring_job_request(definition, endpoint, row["name"], start, end, folders, labels)
+                if definition.get("GroundTruthS3Uri") else []
+            try:
+                model = self._shadow_model(definition) if kind == "ModelExplainability" else None
+            except (ValidationError, ResourceNotFound, ValueError, OSError) as error:
+                capture_uri, outcome, model = None, Outcome("Failed", _reason(error)), None
+            request = monitoring_job_request(definition, endpoint, row["name"], start, end, folders, labels, model)
             self.jobs.start_job("Processing", job_name, request, MonitoringScheduleArn=row["arn"])
             if capture_uri is not None:
                 try:
@@ -242,6 +248,16 @@ class SchedulesBackend:
         if not capture.get("EnableCapture"):
             raise ValidationError(f"Endpoint {endpoint} does not capture data.")
         return capture["DestinationS3Uri"]
+
+    def _shadow_model(self, definition: dict) -> dict:
+        """The container of the model an explainability monitor's configuration names (predictor.model_name):
+        its executions serve it on a shadow endpoint, as Clarify does."""
+        config = json.loads(self.s3.path(definition["ConfigUri"]).read_text())
+        name = (config.get("predictor") or {}).get("model_name")
+        if not name:
+            raise ValidationError(f"The analysis configuration {definition['ConfigUri']} names no model "
+                                  "(predictor.model_name): feature attribution needs one.")
+        return self.hosting.model_container(name)
 
     def _report(self, execution_id: int) -> dict:
         row = self.db.query_one("SELECT * FROM monitoring_executions WHERE id = ?", (execution_id,))

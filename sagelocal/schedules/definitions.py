@@ -1,10 +1,13 @@
-"""Monitoring job definitions (Create/Describe/List/Delete DataQualityJobDefinition and
-ModelQualityJobDefinition), which a schedule names with MonitoringJobDefinitionName and MonitoringType.
+"""Monitoring job definitions (Create/Describe/List/Delete DataQualityJobDefinition, ModelQualityJobDefinition,
+ModelBiasJobDefinition and ModelExplainabilityJobDefinition), which a schedule names with
+MonitoringJobDefinitionName and MonitoringType.
 
 A definition is kept as its Create request and turned into the inline MonitoringJobDefinition a schedule's
 executions run (:func:`as_monitoring_job_definition`), so one execution path serves both kinds of schedule; a
 ModelQuality definition adds the analyzer's model-quality variables to its Environment and keeps its ground
-truth prefix as ``GroundTruthS3Uri`` (not an AWS field: the inline form has none).
+truth prefix as ``GroundTruthS3Uri`` (not an AWS field: the inline form has none). The two Clarify kinds keep
+their analysis configuration as ``ConfigUri`` (also not in the inline form) and mark their Environment with
+``analysis_type`` (see :mod:`sagelocal.schedules.clarify_execution`); ModelBias has ground truth too.
 """
 from __future__ import annotations
 
@@ -25,7 +28,12 @@ CREATE TABLE IF NOT EXISTS monitoring_job_definitions (
 """
 # MonitoringType -> (the request's field prefix, the ARN's resource type)
 KINDS = {"DataQuality": ("DataQuality", "data-quality-job-definition"),
-         "ModelQuality": ("ModelQuality", "model-quality-job-definition")}
+         "ModelQuality": ("ModelQuality", "model-quality-job-definition"),
+         "ModelBias": ("ModelBias", "model-bias-job-definition"),
+         "ModelExplainability": ("ModelExplainability", "model-explainability-job-definition")}
+# The analyzer a Clarify kind's executions run, by the analysis_type their Environment carries.
+CLARIFY_ANALYSIS_TYPES = {"ModelBias": "MODEL_BIAS", "ModelExplainability": "MODEL_EXPLAINABILITY"}
+_WITH_GROUND_TRUTH = ("ModelQuality", "ModelBias")
 _APP_FIELDS = ("ImageUri", "ContainerEntrypoint", "ContainerArguments", "RecordPreprocessorSourceUri",
                "PostAnalyticsProcessorSourceUri")
 
@@ -46,6 +54,11 @@ def as_monitoring_job_definition(kind: str, request: dict) -> dict:
     environment = dict(app.get("Environment") or {})
     if kind == "ModelQuality":
         environment |= _model_quality_environment(app, job_input.get("EndpointInput") or {})
+    if kind in CLARIFY_ANALYSIS_TYPES:
+        environment |= {"analysis_type": CLARIFY_ANALYSIS_TYPES[kind],
+                        **_endpoint_attributes(job_input.get("EndpointInput") or {})}
+        definition["ConfigUri"] = app["ConfigUri"]
+    if kind in _WITH_GROUND_TRUTH:
         definition["GroundTruthS3Uri"] = job_input["GroundTruthS3Input"]["S3Uri"]
     optional = {"BaselineConfig": request.get(f"{prefix}BaselineConfig"), "Environment": environment,
                 "StoppingCondition": request.get("StoppingCondition"), "NetworkConfig": request.get("NetworkConfig")}
@@ -54,11 +67,16 @@ def as_monitoring_job_definition(kind: str, request: dict) -> dict:
 
 def _model_quality_environment(app: dict, endpoint_input: dict) -> dict:
     """The analyzer's model-quality variables, from the definition's ProblemType and EndpointInput attributes."""
+    return {"analysis_type": "MODEL_QUALITY", "problem_type": app["ProblemType"],
+            **_endpoint_attributes(endpoint_input)}
+
+
+def _endpoint_attributes(endpoint_input: dict) -> dict:
+    """Where the model's output is in the captured response, as the analyzers' variables."""
     attributes = {"inference_attribute": "InferenceAttribute", "probability_attribute": "ProbabilityAttribute",
                   "probability_threshold_attribute": "ProbabilityThresholdAttribute"}
-    return {"analysis_type": "MODEL_QUALITY", "problem_type": app["ProblemType"],
-            **{variable: str(endpoint_input[field]) for variable, field in attributes.items()
-               if endpoint_input.get(field) is not None}}
+    return {variable: str(endpoint_input[field]) for variable, field in attributes.items()
+            if endpoint_input.get(field) is not None}
 
 
 def _check_model_quality(request: dict, endpoint_input: dict) -> None:
@@ -89,11 +107,23 @@ class JobDefinitionsBackend:
     def create_model_quality_job_definition(self, request: dict) -> dict:
         return self._create("ModelQuality", request)
 
+    def create_model_bias_job_definition(self, request: dict) -> dict:
+        return self._create("ModelBias", request)
+
+    def create_model_explainability_job_definition(self, request: dict) -> dict:
+        return self._create("ModelExplainability", request)
+
     def describe_data_quality_job_definition(self, request: dict) -> dict:
         return self._describe("DataQuality", request["JobDefinitionName"])
 
     def describe_model_quality_job_definition(self, request: dict) -> dict:
         return self._describe("ModelQuality", request["JobDefinitionName"])
+
+    def describe_model_bias_job_definition(self, request: dict) -> dict:
+        return self._describe("ModelBias", request["JobDefinitionName"])
+
+    def describe_model_explainability_job_definition(self, request: dict) -> dict:
+        return self._describe("ModelExplainability", request["JobDefinitionName"])
 
     def list_data_quality_job_definitions(self, request: dict) -> dict:
         return self._list("DataQuality", request)
@@ -101,11 +131,23 @@ class JobDefinitionsBackend:
     def list_model_quality_job_definitions(self, request: dict) -> dict:
         return self._list("ModelQuality", request)
 
+    def list_model_bias_job_definitions(self, request: dict) -> dict:
+        return self._list("ModelBias", request)
+
+    def list_model_explainability_job_definitions(self, request: dict) -> dict:
+        return self._list("ModelExplainability", request)
+
     def delete_data_quality_job_definition(self, request: dict) -> dict:
         return self._delete("DataQuality", request["JobDefinitionName"])
 
     def delete_model_quality_job_definition(self, request: dict) -> dict:
         return self._delete("ModelQuality", request["JobDefinitionName"])
+
+    def delete_model_bias_job_definition(self, request: dict) -> dict:
+        return self._delete("ModelBias", request["JobDefinitionName"])
+
+    def delete_model_explainability_job_definition(self, request: dict) -> dict:
+        return self._delete("ModelExplainability", request["JobDefinitionName"])
 
     def monitoring_job_definition(self, kind: str, name: str) -> dict:
         """The inline MonitoringJobDefinition of the definition a schedule names (ResourceNotFound if none)."""
@@ -120,6 +162,9 @@ class JobDefinitionsBackend:
             raise ValidationError(f"{KINDS[kind][0]}JobInput needs an EndpointInput or a BatchTransformInput.")
         if kind == "ModelQuality":
             _check_model_quality(request, endpoint_input)
+        if kind == "ModelBias" and not (request["ModelBiasJobInput"].get("GroundTruthS3Input") or {}).get("S3Uri"):
+            raise ValidationError("ModelBiasJobInput.GroundTruthS3Input.S3Uri is required: where the ground truth "
+                                  "records are.")
         stored = {k: v for k, v in request.items() if k != "Tags"}
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM monitoring_job_definitions WHERE kind = ? AND name = ?",

@@ -31,6 +31,11 @@ GROUND_TRUTH_ROOT = "/opt/ml/processing/groundtruth"  # where AWS's ground-truth
 
 NO_DATA = "Job inputs had no data"
 _STATUS_BY_EXIT = {0: "Completed", 3: "CompletedWithViolations"}
+# The container each analysis_type runs (Model Monitor's analyzer for data and model quality), and the types that
+# analyse the capture merged with its ground truth.
+_ANALYZERS = {"MODEL_BIAS": "sagelocal.clarify.monitor_analyzer",
+              "MODEL_EXPLAINABILITY": "sagelocal.clarify.monitor_analyzer"}
+_MERGED = ("MODEL_QUALITY", "MODEL_BIAS")
 
 
 @dataclass
@@ -65,7 +70,7 @@ def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, s
             if not target.is_relative_to(dataset) and not download(s3, item["S3Input"]["S3Uri"], target):
                 return Outcome("Failed", f"ClientError: input {item['InputName']!r}: {item['S3Input']['S3Uri']} "
                                          "does not exist")
-        if environment.get("analysis_type") == "MODEL_QUALITY":
+        if environment.get("analysis_type") in _MERGED:
             captured = sum(1 for path in dataset.rglob("*.jsonl") for _ in path.open())
             if merge_ground_truth(dataset, local_path(root, GROUND_TRUTH_ROOT)) == 0:
                 return Outcome("Failed", _reporting(f"{NO_DATA}: none of the {captured} captured inferences of the "
@@ -77,7 +82,8 @@ def run_execution(s3: LocalS3, capture_uri: str, request: dict, endpoint: str, s
         variables = {k: sandbox.seen(v) for k, v in (environment | ANALYZER_OUTPUTS).items()}
         limit = request["StoppingCondition"]["MaxRuntimeInSeconds"]
         try:
-            done = sandbox.outcome(run_process(sandbox.command([sys.executable, "-m", "sagelocal.monitor.analyzer"]),
+            module = _ANALYZERS.get(environment.get("analysis_type"), "sagelocal.monitor.analyzer")
+            done = sandbox.outcome(run_process(sandbox.command([sys.executable, "-m", module]),
                                                base_environment(sandbox.home, variables), Path(scratch), limit,
                                                tracker))
         except JobStopped:

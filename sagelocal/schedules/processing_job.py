@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from sagelocal.clarify.contract import MODEL_DATA, MODEL_IMAGE
 from sagelocal.schedules.execution import GROUND_TRUTH_ROOT, Outcome
 
 BASELINE_ROOT = "/opt/ml/processing/baseline"
+CONFIG_ROOT = "/opt/ml/processing/input/config"  # where a Clarify monitor's analysis configuration is put
+SHADOW_ROOT = "/opt/ml/processing/shadow-endpoint"  # the model an explainability monitor's shadow endpoint serves
 CAPTURE_FORMAT = json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}})
 MERGE_FORMAT = json.dumps({"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}})
 # (BaselineConfig resource, input name, folder under BASELINE_ROOT, analyzer variable naming the file)
@@ -30,12 +33,13 @@ _SCRIPT_INPUTS = (("RecordPreprocessorSourceUri", "record_preprocessor_script"),
 
 def monitoring_job_request(definition: dict, endpoint: str, schedule: str, start: datetime, end: datetime,
                            capture_folders: list[tuple[str, str]],
-                           ground_truth_folders: list[tuple[str, str]] = ()) -> dict:
+                           ground_truth_folders: list[tuple[str, str]] = (), shadow_model: dict | None = None) -> dict:
     """The CreateProcessingJob request of one execution over [start, end).
 
     ``capture_folders``: (S3 URI, key below the endpoint's capture prefix) of each captured hour in the window;
     ``ground_truth_folders``: (S3 URI, ``yyyy/mm/dd/hh``) of each hour of ground truth a model-quality execution
-    merges with them (named and placed as in AWS's merge job).
+    merges with them (named and placed as in AWS's merge job); ``shadow_model``: the Image and ModelDataUrl of the
+    model a Clarify monitor's analysis configuration names (its ``predictor.model_name``).
     """
     local = _endpoint_input(definition)["LocalPath"].rstrip("/")
     inputs = [_input(f"groundtruth_input_{n}", uri, f"{GROUND_TRUTH_ROOT}/{key}")
@@ -43,24 +47,31 @@ def monitoring_job_request(definition: dict, endpoint: str, schedule: str, start
     inputs += [_input(f"endpoint_input_{n}", uri, f"{local}/{endpoint}/{key}")
                for n, (uri, key) in enumerate(capture_folders, start=1)]
     environment = dict(definition.get("Environment") or {})
-    model_quality = environment.get("analysis_type") == "MODEL_QUALITY"
+    merged = bool(definition.get("GroundTruthS3Uri"))  # model quality and bias read the merged capture
     baseline = definition.get("BaselineConfig") or {}
     for resource, name, folder, variable in _BASELINE_INPUTS:
         uri = (baseline.get(resource) or {}).get("S3Uri")
         if uri:
             inputs.append(_input(name, uri, f"{BASELINE_ROOT}/{folder}"))
-            environment[variable] = f"{BASELINE_ROOT}/{folder}/{uri.rstrip('/').rsplit('/', 1)[-1]}"
+            environment[variable] = f"{BASELINE_ROOT}/{folder}/{_basename(uri)}"
+    if definition.get("ConfigUri"):
+        inputs.append(_input("analysis_config", definition["ConfigUri"], CONFIG_ROOT))
+        environment["analysis_config"] = f"{CONFIG_ROOT}/{_basename(definition['ConfigUri'])}"
+    if shadow_model:
+        inputs.append(_input("shadow_model", shadow_model["ModelDataUrl"], SHADOW_ROOT))
+        environment |= {MODEL_DATA: f"{SHADOW_ROOT}/{_basename(shadow_model['ModelDataUrl'])}",
+                        MODEL_IMAGE: shadow_model["Image"]}
     app = definition["MonitoringAppSpecification"]
     for field, variable in _SCRIPT_INPUTS:
         if app.get(field):
             folder = f"/opt/ml/processing/input/{variable}_input"
             inputs.append(_input(f"{variable}_input", app[field], folder))
-            environment[variable] = f"{folder}/{app[field].rstrip('/').rsplit('/', 1)[-1]}"
+            environment[variable] = f"{folder}/{_basename(app[field])}"
     output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
-    if model_quality:  # AWS's model-quality job names the hour its metrics are for
+    if merged:  # AWS's model-quality job names the hour its metrics are for
         environment["metric_time"] = f"{start:%Y-%m-%dT%H:%M:%SZ}"
     environment.update({
-        "dataset_format": MERGE_FORMAT if model_quality else CAPTURE_FORMAT,
+        "dataset_format": MERGE_FORMAT if merged else CAPTURE_FORMAT,
         "dataset_source": local,
         "output_path": output["LocalPath"],
         "start_time": f"{start:%Y-%m-%dT%H:%M:%SZ}",
@@ -95,6 +106,10 @@ def job_ending(outcome: Outcome) -> dict:
     if outcome.status == "Stopped":
         return {"ProcessingJobStatus": "Stopped"}
     return {"ProcessingJobStatus": "Failed", "FailureReason": outcome.failure_reason}
+
+
+def _basename(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _endpoint_input(definition: dict) -> dict:

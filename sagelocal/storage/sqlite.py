@@ -44,6 +44,18 @@ class StoreUnwritable(ServiceError):
                          "request was saved; it succeeds again once the disk takes writes.")
 
 
+def renamed_database(former: Path, path: Path) -> Path:
+    """``path``, after moving there the database an older version kept as ``former`` (with its -wal and -shm
+    files): a home written by that version keeps its state. Another process moving it at the same moment is fine."""
+    if not path.exists():
+        for suffix in (*_COMPANIONS[1:], ""):  # the file itself last: once it is there, its journal is too
+            try:
+                os.rename(f"{former}{suffix}", f"{path}{suffix}")
+            except FileNotFoundError:
+                pass
+    return path
+
+
 class Database:
     """A SQLite file with a schema, safe to use from several threads.
 

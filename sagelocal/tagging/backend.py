@@ -38,6 +38,8 @@ _DESCRIBE = {
     "monitoring-schedule": ("DescribeMonitoringSchedule", "MonitoringScheduleName"),
     "data-quality-job-definition": ("DescribeDataQualityJobDefinition", "JobDefinitionName"),
     "model-quality-job-definition": ("DescribeModelQualityJobDefinition", "JobDefinitionName"),
+    "model-bias-job-definition": ("DescribeModelBiasJobDefinition", "JobDefinitionName"),
+    "model-explainability-job-definition": ("DescribeModelExplainabilityJobDefinition", "JobDefinitionName"),
     "human-task-ui": ("DescribeHumanTaskUi", "HumanTaskUiName"),
     "flow-definition": ("DescribeFlowDefinition", "FlowDefinitionName"),
     "workteam": ("DescribeWorkteam", "WorkteamName"),

@@ -17,7 +17,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from hosting.process import ServerProcess
-from sagelocal.api.credentials import client_kwargs, load_or_create
+from sagelocal.credentials import client_kwargs, load_or_create
 from servers import start_local_server
 
 
@@ -176,6 +176,22 @@ def test_a_client_that_stops_sending_its_headers_is_dropped(impatient_server):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         assert _closed_within(sock, 15) == b""
+
+
+def test_headers_without_end_are_refused_and_the_connection_dropped(local_server):
+    port = int(local_server.url.rsplit(":", 1)[1])
+    request = b"GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * (4 * 1024 * 1024) + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        try:
+            sock.sendall(request)
+        except OSError:
+            pass  # the server closed the connection before reading all of it
+        try:
+            answer = _closed_within(sock, 15)
+        except ConnectionResetError:
+            answer = b""  # closed with unread bytes: the refusal may be lost to the reset
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert httpx.get(local_server.url + "/nothing").status_code == 404  # the server goes on serving others
 
 
 def test_routes_without_a_limit_of_their_own_are_capped_too(local_server):

@@ -4,8 +4,8 @@ import re
 import botocore.session
 import pytest
 
-from sagelocal.api.constraints import constraint_errors
-from sagelocal.api.java_regex import compile_java
+from sagelocal.validation.constraints import constraint_errors
+from sagelocal.validation.java_regex import compile_java
 
 SAGEMAKER = botocore.session.get_session().get_service_model("sagemaker")
 

@@ -40,7 +40,7 @@ def test_unsupported_operation_is_named(local_server):
     (None, "InvalidSignatureException"),
 ])
 def test_requests_without_the_servers_credentials_are_refused(local_server, credentials, code):
-    from sagelocal.api.credentials import load_or_create
+    from sagelocal.credentials import load_or_create
 
     key = load_or_create(local_server.settings)
     credentials = credentials or {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": "wrong-secret"}

@@ -15,8 +15,8 @@ import pytest
 
 from servers import start_local_server
 from hosting.deploy import train_booster
-from sagelocal.api.credentials import PROFILE, credentials_path
-from sagelocal.hosting.serving import make_model_archive
+from sagelocal.credentials import PROFILE, credentials_path
+from sagelocal.jobs.serving import make_model_archive
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"

@@ -8,7 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CASES = [(script, ["--help"]) for script in ("deploy_endpoint.py", "send_traffic.py", "setup_monitoring.py",
                                               "setup_review.py", "cleanup.py", "run_pipeline_on_aws.py")]
-CASES += [("setup_monitoring.py", [mode, "--help"]) for mode in ("model-monitor", "pipeline")]
+CASES += [("setup_monitoring.py", [mode, "--help"]) for mode in ("model-monitor", "model-quality", "pipeline")]
 GUARDED_HELP = """
 import runpy, sys
 sys.path[:0] = [{tests!r}, {scripts!r}]

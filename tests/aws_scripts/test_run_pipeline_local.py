@@ -2,7 +2,7 @@
 import json
 
 from aws_scripts.test_end_to_end_local import run_script
-from pipelines_api.test_pipeline_operations import SCRIPT, definition
+from pipeline_registry.test_pipeline_operations import SCRIPT, definition
 
 
 def test_upload_upsert_start_and_wait(local_server, tmp_path):

@@ -112,3 +112,39 @@ def test_pipeline_mode_uploads_upserts_schedules_and_starts(stubbed_clients, mon
         "--constraints-uri", parameters[2]["Value"],
         "--scheduler-role", "arn:aws:iam::111122223333:role/SchedulerRole", "--start-now"])
     assert code == 0
+
+
+def test_model_quality_job_definition_and_hourly_schedule(stubbed_clients):
+    """The reviewers' ground truth merged with the capture: P(malignant) is the captured response's first field."""
+    stubbed_clients.client("s3")
+    stubbed_clients.client("sagemaker")
+    stub = stubbed_clients["sagemaker"]
+    stub.add_response("create_model_quality_job_definition", {
+        "JobDefinitionArn": "arn:aws:sagemaker:us-east-1:111122223333:model-quality-job-definition/mq"}, {
+        "JobDefinitionName": "mq", "RoleArn": ROLE,
+        "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}},
+        "ModelQualityBaselineConfig": {"ConstraintsResource": {"S3Uri": "s3://b/mq/baseline/constraints.json"}},
+        "ModelQualityAppSpecification": {"ImageUri": IMAGE, "ProblemType": "BinaryClassification"},
+        "ModelQualityJobInput": {
+            "EndpointInput": {"EndpointName": "breast-cancer-xgboost", "LocalPath": "/opt/ml/processing/input/endpoint",
+                              "ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5},
+            "GroundTruthS3Input": {"S3Uri": "s3://b/ground-truth"}},
+        "ModelQualityJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {
+            "S3Uri": "s3://b/mq/reports", "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 1800}})
+    stub.add_response("create_monitoring_schedule", {"MonitoringScheduleArn": SCHEDULE_ARN}, {
+        "MonitoringScheduleName": "mq", "MonitoringScheduleConfig": {
+            "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinitionName": "mq",
+            "MonitoringType": "ModelQuality"}})
+    code = setup_monitoring.main(["model-quality", "--role", ROLE, "--constraints-uri",
+                                  "s3://b/mq/baseline/constraints.json", "--ground-truth-uri", "s3://b/ground-truth",
+                                  "--report-uri", "s3://b/mq/", "--schedule-name", "mq"])
+    assert code == 0
+
+
+def test_model_quality_needs_a_baseline(stubbed_clients, capsys):
+    stubbed_clients.client("s3")
+    stubbed_clients.client("sagemaker")
+    assert setup_monitoring.main(["model-quality", "--role", ROLE, "--ground-truth-uri", "s3://b/gt",
+                                  "--report-uri", "s3://b/mq"]) == 2
+    assert "give --baseline-dataset or --constraints-uri" in capsys.readouterr().err

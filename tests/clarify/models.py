@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-from sagelocal.hosting.serving import make_model_archive
+from sagelocal.jobs.serving import make_model_archive
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.2-0"
 

@@ -49,6 +49,42 @@ def test_the_shap_values_find_the_features_the_model_uses(endpoint):
     assert endpoint.requests > 0  # every evaluation went through the serving code
 
 
+def test_the_in_process_scores_are_the_ones_a_text_csv_request_answers(endpoint):
+    """The shadow endpoint hands the serving code the matrix its CSV parser would make; the scores must be the
+    very numbers the batch text/csv request gives (repr-exact floats both ways), missing values included."""
+    rows, _ = training_rows(300, FEATURES, seed=3)
+    rows = rows * np.random.default_rng(3).uniform(0.5, 2.0, rows.shape)  # full float64 precision
+    rows[5, 2] = np.nan
+    body = "\n".join(",".join("" if np.isnan(v) else repr(v) for v in row) for row in rows.tolist())
+    answer = endpoint.server.invoke("text/csv", body.encode(), batch=True).body
+    assert endpoint.predict(rows).tolist() == np.array(answer.decode().split(), dtype=float).tolist()
+
+
+def test_the_vectorised_explainer_gives_shaps_own_values(endpoint):
+    """The one step kernel_shap vectorises (which features differ from the background) must leave shap's answer
+    unchanged: the same features found varying (equal to the baseline, within isclose, or NaN on both sides are
+    not), and the same SHAP values for the same seed."""
+    import shap
+
+    from sagelocal.clarify.explain import _explainer_class
+
+    rows, _ = training_rows(12, FEATURES, seed=4)
+    background = rows[:2].copy()
+    background[:, 3] = np.nan
+    rows[5] = background[0] + 1e-12  # equal within tolerance to the first background row, not to the second
+    rows[6, :] = background[0, :]
+    rows[6, 1] = background[1, 1]
+    rows[7, 3] = np.nan
+    ours, theirs = (cls(endpoint.predict, background) for cls in (_explainer_class(), shap.KernelExplainer))
+    for row in rows:
+        assert ours.varying_groups(row[None, :]).tolist() == theirs.varying_groups(row[None, :]).tolist()
+    values = []
+    for explainer in (ours, theirs):
+        np.random.seed(3)
+        values.append(np.asarray(explainer.shap_values(rows, nsamples=30, l1_reg=False, silent=True)))
+    assert values[0].tolist() == values[1].tolist()
+
+
 def test_aggregations_are_clarifys_three():
     local = np.array([[1.0, -2.0], [-3.0, 4.0], [2.0, 0.0]])
     assert aggregate(local, "mean_abs").tolist() == [2.0, 2.0]

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from hosting.deploy import csv_row, deploy, feature_rows
-from sagelocal.api.credentials import credentials_path
+from sagelocal.credentials import credentials_path
 from sagelocal.storage import LocalS3
 
 TESTS = Path(__file__).resolve().parents[1]

@@ -53,7 +53,41 @@ def test_the_demo_closes_the_loop(tmp_path):
     assert re.search(r"AUC difference \(challenger - champion\) [+-]0\.\d{4}, 95% CI \[[+-]0\.\d{4}, [+-]0\.\d{4}\]",
                      verdict)
     assert re.search(r"decision: (register|refuse) the challenger: ", verdict)
+    assert re.search(r"drift: the new training data checked against s3://\S+/constraints\.json "
+                     r"\(SkipDataQualityCheck false\)", verdict)
+    assert re.search(r"drift: version 2 records DriftCheckBaselines ModelDataQuality: s3://\S+", verdict) or \
+        "challenger (not registered)" in verdict
     assert_reviews_replaced_labels_and_became_ground_truth(home, out, reviewed)
+    assert_no_gold_row_was_trained_on_or_sent(home)
+    assert_model_quality_ran_on_the_reviewers_labels(out[out.index("== 7. Model quality"):], reviewed)
+
+
+def assert_no_gold_row_was_trained_on_or_sent(home: Path) -> None:
+    """By row id, in what the jobs and the endpoint really wrote: both trainings' manifests and every capture."""
+    s3 = home / "s3"
+    data = pd.read_csv(next(s3.glob("*/BreastCancerXGBoost/input/breast-cancer.csv")), dtype={"row_id": str})
+    gold, production = (set(data.loc[data["split"] == split, "row_id"]) for split in ("gold", "production"))
+    manifests = sorted(s3.glob("*/BreastCancerXGBoost/*/manifest/rows.csv"))
+    assert len(manifests) == 2, manifests  # the first training and the retraining
+    for manifest in manifests:
+        rows = pd.read_csv(manifest, dtype=str)
+        assert not gold & set(rows.loc[rows["used_as"].isin(("train", "validation")), "row_id"]), manifest
+        assert set(rows.loc[rows["used_as"] == "gold", "row_id"]) == gold
+    sent = [json.loads(line)["eventMetadata"]["inferenceId"]
+            for path in s3.glob("*/BreastCancerXGBoost/datacapture/**/*.jsonl") for line in path.open()]
+    assert len(sent) == 2 * len(production), "the production slice, then its drifted copy"
+    assert {inference_id.removesuffix("-shifted") for inference_id in sent} == production
+
+
+def assert_model_quality_ran_on_the_reviewers_labels(section: str, reviewed: int) -> None:
+    assert "model-quality-baseline job breast-cancer-xgboost-model-quality-baseline-" in section
+    assert "monitoring-schedule/breast-cancer-model-quality (one execution now" in section
+    status = re.search(r"execution \S+/model-quality-monitoring-\S+: (\w+)\n", section).group(1)
+    assert status in ("Completed", "CompletedWithViolations"), section
+    assert f"{reviewed} captured inferences with ground truth; auc 0." in section
+    if status == "CompletedWithViolations":
+        assert "\n    violation " in section
+        assert re.search(r"On the \d+ gold rows in the same band the model has accuracy 0\.\d{4}", section)
 
 
 def assert_reviews_replaced_labels_and_became_ground_truth(home: Path, out: str, reviewed: int) -> None:

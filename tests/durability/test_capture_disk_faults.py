@@ -16,7 +16,7 @@ from durability.namespaced import NamespacedServer, namespaces_work
 from hosting.deploy import CAPTURE_URI, csv_row, deploy, feature_rows
 from schedules.monitoring import schedule_config
 
-from sagelocal.api.credentials import load_or_create
+from sagelocal.credentials import load_or_create
 from sagelocal.monitor.capture import capture_files
 
 pytestmark = pytest.mark.skipif(not namespaces_work(), reason="needs root and mount namespaces")

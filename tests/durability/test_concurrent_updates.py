@@ -3,7 +3,7 @@ transaction that writes only the fields its request sets)."""
 from botocore.exceptions import ClientError
 from durability.races import all_at_once
 
-from pipelines_api.test_pipeline_operations import ROLE, definition
+from pipeline_registry.test_pipeline_operations import ROLE, definition
 
 SPEC = {"Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
                         "ModelDataUrl": "s3://models/model.tar.gz"}],

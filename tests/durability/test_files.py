@@ -57,14 +57,14 @@ def _operations(server) -> dict:
         "list flows": ("review.db", sagemaker.list_flow_definitions),
         "list loops": ("review.db", lambda: a2i.list_human_loops(FlowDefinitionArn=flow)),
         "list jobs": ("jobs.db", sagemaker.list_processing_jobs),
-        "list pipelines": ("pipelines_api.db", sagemaker.list_pipelines),
-        "list executions": ("pipelines.db", lambda: sagemaker.list_pipeline_executions(PipelineName="p")),
+        "list pipelines": ("pipeline_registry.db", sagemaker.list_pipelines),
+        "list executions": ("pipeline_executions.db", lambda: sagemaker.list_pipeline_executions(PipelineName="p")),
         "list buckets": (None, s3.list_buckets),
     }
 
 
-@pytest.mark.parametrize("damaged", ["review.db", "registry.db", "hosting.db", "jobs.db", "pipelines_api.db",
-                                     "pipelines.db"])
+@pytest.mark.parametrize("damaged", ["review.db", "registry.db", "hosting.db", "jobs.db", "pipeline_registry.db",
+                                     "pipeline_executions.db"])
 def test_a_damaged_database_fails_only_its_own_operations_and_names_the_file(tmp_path, damaged):
     home = tmp_path / "home"
     server = ServerProcess(home).start()

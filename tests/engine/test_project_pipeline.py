@@ -43,8 +43,8 @@ class LocalS3Client:
 
 
 def stage_inputs(home: Path, definition_path: Path = DEFINITION) -> None:
-    """What the demo does first: the input CSV, and what run_pipeline_on_aws.py uploads (the step scripts, and
-    the sagelocal package where a step has a library input) at the URIs the definition names, and the champion
+    """What the demo does first: the input CSV, and what run_pipeline_on_aws.py uploads (the step scripts, the
+    Clarify checks' configurations, and the sagelocal package where a step has a library input) at the URIs the definition names, and the champion
     folder it stages when no version is approved yet."""
     definition = json.loads(definition_path.read_text())
     defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
@@ -54,6 +54,7 @@ def stage_inputs(home: Path, definition_path: Path = DEFINITION) -> None:
                            str(home / "s3"), data_uri], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     uploads = deploy.script_uploads(definition, ROOT / "steps")
+    uploads += deploy.analysis_config_uploads(definition, definition_path.parent)
     uploads += [upload for prefix in deploy.library_prefixes(definition) for upload in deploy.library_files(prefix)]
     deploy.upload_files(LocalS3Client(LocalS3(home / "s3")), uploads)
 
@@ -71,8 +72,8 @@ def test_pipeline_json_runs_offline_and_registers_the_model(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     steps = {s["StepName"]: s for s in report["Steps"]}
-    assert set(steps) == {"PreprocessData", "TrainXGBoost", "EvaluateModel", "DataQualityBaseline",
-                          "CheckChallenger", "RegisterModel"}
+    assert set(steps) == {"PreprocessData", "TrainXGBoost", "EvaluateModel", "DataQualityBaseline", "CreateModel",
+                          "ModelBiasCheck", "ModelExplainabilityCheck", "CheckChallenger", "RegisterModel"}
     assert all(s["StepStatus"] == "Succeeded" for s in steps.values())
     assert "[+] RegisterModel" in result.stderr, "plain progress lines when no terminal is attached"
 
@@ -100,6 +101,23 @@ def test_pipeline_json_runs_offline_and_registers_the_model(tmp_path):
 
     described = sagelocal(home, "pipeline", "describe", execution_id)
     assert described.returncode == 0 and "DataQualityBaseline.CalculatedBaselineStatistics" in described.stdout
+    _check_the_clarify_analyses(s3, prefix, package)
+
+
+def _check_the_clarify_analyses(s3: LocalS3, prefix: str, package: dict) -> None:
+    """The bias check compared large with small tumours on the gold rows; the explainability check ranked the 30
+    features and saved each gold row's local values; the package carries both analyses."""
+    bias_uri, explained_uri = f"{prefix}/model-bias/analysis.json", f"{prefix}/model-explainability/analysis.json"
+    assert package["ModelMetrics"]["Bias"]["PostTrainingReport"]["S3Uri"] == bias_uri
+    assert package["ModelMetrics"]["Explainability"]["Report"]["S3Uri"] == explained_uri
+    assert package["DriftCheckBaselines"]["Bias"]["PostTrainingConstraints"]["S3Uri"] == bias_uri
+    [large] = json.loads(s3.read_bytes(bias_uri))["post_training_bias_metrics"]["facets"]["mean radius"]
+    assert large["value_or_threshold"].startswith("(14.0, ")
+    assert {"RD", "DCA", "DCR", "AD", "TE"} <= {metric["name"] for metric in large["metrics"]}
+    kernel_shap = json.loads(s3.read_bytes(explained_uri))["explanations"]["kernel_shap"]["label0"]
+    assert len(kernel_shap["global_shap_values"]) == 30 and "mean radius" in kernel_shap["global_shap_values"]
+    local = s3.read_bytes(f"{prefix}/model-explainability/explanations_shap/out.csv").decode().splitlines()
+    assert len(local) == 1 + 114  # a header, then each gold row
 
 
 def test_a_high_threshold_fails_the_execution_with_the_auc(tmp_path):

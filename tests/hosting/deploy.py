@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import xgboost as xgb
 
-from sagelocal.hosting.serving import make_model_archive
+from sagelocal.jobs.serving import make_model_archive
 
 FEATURES = 30
 MODEL_URI = "s3://models/breast-cancer/model.tar.gz"

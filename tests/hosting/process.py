@@ -67,7 +67,7 @@ class ServerProcess:
         import boto3
         from botocore.config import Config
 
-        from sagelocal.api.credentials import client_kwargs
+        from sagelocal.credentials import client_kwargs
 
         return boto3.client(service, config=Config(retries={"max_attempts": 1}),
                             **client_kwargs(self.settings, self.url))

@@ -8,7 +8,7 @@ from pathlib import Path
 from hosting.deploy import CAPTURE_URI, csv_row, deploy, feature_rows
 from hosting.process import ServerProcess
 
-from sagelocal.api.credentials import load_or_create
+from sagelocal.credentials import load_or_create
 from sagelocal.monitor.capture import capture_files, read_capture_file
 from sagelocal.storage import LocalS3
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hosting.deploy import FEATURES, train_booster
-from sagelocal.hosting.serving import load_booster, make_model_archive, saves_pickles
+from sagelocal.jobs.serving import load_booster, make_model_archive, saves_pickles
 
 REGISTRY = "683313688378.dkr.ecr.us-east-1.amazonaws.com"
 

@@ -150,7 +150,7 @@ def test_the_feature_count_check_of_each_version(local_server, booster, version,
 
 def test_an_empty_body_is_the_container_s_204_behind_aws_s_own_check(local_server, booster):
     # The container answers an empty body with 204 (what a batch transform of an empty record meets)...
-    from sagelocal.hosting.serving import XGBoostServer
+    from sagelocal.jobs.serving import XGBoostServer
 
     reply = XGBoostServer(booster, "1.7-1").invoke("text/csv", b"")
     assert (reply.status, reply.body) == (204, b"")

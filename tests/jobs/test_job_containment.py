@@ -13,7 +13,7 @@ import pytest
 
 from sagelocal.config import Settings
 from sagelocal.errors import ValidationError
-from sagelocal.jobs.backend import ProcessingJobsBackend
+from sagelocal.jobs.backend import ProcessingAndTrainingJobsBackend
 from sagelocal.jobs.container import JOB_NAME, JobFailed
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.jobs.training import run_training_job
@@ -70,14 +70,15 @@ def test_no_job_name_reaches_outside_its_own_folder(home, tmp_path, name):
         run_training_job(settings, name, {"AlgorithmSpecification": {"TrainingImage": XGBOOST},
                                           "OutputDataConfig": {"S3OutputPath": "s3://data/model"}})
     with pytest.raises(ValidationError, match="Member must satisfy regular expression pattern"):
-        ProcessingJobsBackend(settings).create_processing_job({"ProcessingJobName": name, **job()})
+        ProcessingAndTrainingJobsBackend(settings).create_processing_job({"ProcessingJobName": name, **job()})
     assert everything(tmp_path) - before <= {"home/jobs.db", "home/jobs.db-wal", "home/jobs.db-shm"}
 
 
 def test_an_absolute_name_deletes_nothing(home, tmp_path):
     victim = tmp_path / "outside"
+    backend = ProcessingAndTrainingJobsBackend(Settings(home=home))
     with pytest.raises(ValidationError):
-        ProcessingJobsBackend(Settings(home=home)).create_processing_job({"ProcessingJobName": str(victim), **job()})
+        backend.create_processing_job({"ProcessingJobName": str(victim), **job()})
     with pytest.raises(JobFailed):
         run_processing_job(Settings(home=home), str(victim), job())
     assert (victim / "keep.txt").read_text() == "keep"
@@ -114,7 +115,7 @@ def test_a_job_sees_a_minimal_environment_not_the_servers(home, monkeypatch):
 
 def test_the_backend_records_the_job_and_its_end(home):
     """CreateProcessingJob through the jobs backend, no HTTP: recorded InProgress, then Completed."""
-    backend = ProcessingJobsBackend(Settings(home=home))
+    backend = ProcessingAndTrainingJobsBackend(Settings(home=home))
     backend.create_processing_job({"ProcessingJobName": "direct", **job()})
     deadline = time.monotonic() + 60
     while backend.describe_processing_job({"ProcessingJobName": "direct"})["ProcessingJobStatus"] == "InProgress":

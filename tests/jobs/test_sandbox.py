@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sagelocal.config import Settings
-from sagelocal.jobs.backend import ProcessingJobsBackend
+from sagelocal.jobs.backend import ProcessingAndTrainingJobsBackend
 from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.storage.s3 import LocalS3
@@ -104,7 +104,7 @@ def test_a_normal_user_gets_the_same_sandbox():
         runner = f"""
 import json, pathlib
 from sagelocal.config import Settings
-from sagelocal.jobs.backend import ProcessingJobsBackend
+from sagelocal.jobs.backend import ProcessingAndTrainingJobsBackend
 from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.storage.s3 import LocalS3
@@ -143,7 +143,7 @@ def test_without_namespaces_a_clear_error_says_how_to_run_without_isolation(tmp_
     runner = """
 import json, pathlib, sys
 from sagelocal.config import Settings
-from sagelocal.jobs.backend import ProcessingJobsBackend
+from sagelocal.jobs.backend import ProcessingAndTrainingJobsBackend
 from sagelocal.jobs.container import JobFailed
 from sagelocal.jobs.processing import run_processing_job
 from sagelocal.storage.s3 import LocalS3
@@ -193,7 +193,7 @@ def test_stopping_a_sandboxed_job_ends_everything_it_started(settings):
     token = f"{uuid.uuid4().int % 10**6 + 10**6}.5"  # a sleep no other process on the machine runs
     script = f"import subprocess, time\nsubprocess.Popen(['sleep', '{token}'], start_new_session=True)\ntime.sleep(300)\n"
     LocalS3(settings.s3_root).write_bytes("s3://data/code/stays/script.py", script.encode())
-    backend = ProcessingJobsBackend(settings)
+    backend = ProcessingAndTrainingJobsBackend(settings)
     backend.create_processing_job({"ProcessingJobName": "stays", **request("s3://data/code/stays/script.py")})
     deadline = time.monotonic() + 60
     while not sleeping(token):

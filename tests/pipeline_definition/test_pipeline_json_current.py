@@ -16,6 +16,17 @@ def test_committed_pipeline_json_is_current(built):
     assert committed == built.text, "pipeline.json is stale: run `make pipeline-json` and commit the result"
 
 
+def test_committed_clarify_configurations_are_current(built):
+    """The SDK's build-time uploads, written beside the definition, are the committed ones (the deploy uploads
+    those)."""
+    built_files = sorted(path.relative_to(built.path.parent) for path in (built.path.parent / "clarify").rglob("*.json"))
+    assert [str(path) for path in built_files] == ["clarify/model-bias/analysis_config.json",
+                                                   "clarify/model-explainability/analysis_config.json"]
+    for path in built_files:
+        assert (ROOT / path).read_bytes() == (built.path.parent / path).read_bytes(), (
+            f"{path} is stale: run `make pipeline-json` and commit the result")
+
+
 def test_build_makes_no_network_attempt(built):
     assert built.status == 0
     assert built.attempts == []
@@ -23,7 +34,8 @@ def test_build_makes_no_network_attempt(built):
 
 def test_build_prints_one_summary_line(built):
     lines = built.stdout.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("wrote ") and "5 top-level steps" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("wrote ") and "8 top-level steps" in lines[0]
+    assert lines[0].endswith("and 2 build-time files beside it")
 
 
 def test_flags_set_region_role_bucket_and_names(tmp_path):

@@ -4,7 +4,11 @@ The published schema is closed (``additionalProperties: false``) and older than 
 service accepts (PropertyFiles, ModelApprovalStatus, ...) and knows no ``Std:JsonGet``. Relaxed, it still
 checks every step's shape, types and enums, so it works as a lint. One addition to §7's recipe: the SDK (v2 and
 v3) writes ``SuppliedBaselineStatistics/Constraints: null`` when no baseline is supplied (the check then uses
-the model package group's latest approved baseline), and the schema types them as strings only.
+the model package group's latest approved baseline), and the schema types them as strings only; the same for the
+ClarifyCheck step's SuppliedBaselineConstraints. Each step is checked against the definition whose ``Type`` enum
+names its type (``Model`` is in ``CreateModelStep``). And a Model step's container ModelDataUrl may be an expression
+(the monitoring template's CreateModel step takes the training step's artifact), where the schema allows only a
+literal S3 URI.
 """
 from __future__ import annotations
 
@@ -36,9 +40,13 @@ def relaxed_schema(fixtures_dir) -> dict:
     schema["definitions"]["StdFunction"] = STD_FUNCTION
     for kind in ("String", "Integer", "Float", "Boolean"):
         schema["definitions"][f"{kind}ArgumentValue"]["oneOf"].append({"$ref": "#/definitions/StdFunction"})
-    quality_check = schema["definitions"]["QualityCheckStep"]["properties"]
-    for key in ("SuppliedBaselineStatistics", "SuppliedBaselineConstraints"):
-        quality_check[key] = {"oneOf": [quality_check[key], {"type": "null"}]}
+    for step_type, keys in (("QualityCheckStep", ("SuppliedBaselineStatistics", "SuppliedBaselineConstraints")),
+                            ("ClarifyCheckStep", ("SuppliedBaselineConstraints",))):
+        properties = schema["definitions"][step_type]["properties"]
+        for key in keys:
+            properties[key] = {"oneOf": [properties[key], {"type": "null"}]}
+    container = schema["definitions"]["ContainerDefinition"]["properties"]
+    container["ModelDataUrl"] = {"anyOf": [container["ModelDataUrl"], {"$ref": "#/definitions/StringArgumentValue"}]}
     jsonschema.Draft7Validator.check_schema(schema)
     return schema
 
@@ -58,10 +66,12 @@ def definition_errors(schema: dict, definition: dict) -> list[str]:
               for error in validator.iter_errors({**definition, "Steps": []})]
     for step in _all_steps(definition.get("Steps", [])):
         step_type = step.get("Type")
-        if f"{step_type}Step" not in schema["definitions"]:
+        named = [name for name, body in schema["definitions"].items() if name.endswith("Step")
+                 and step_type in body.get("properties", {}).get("Type", {}).get("enum", [])]
+        if not named:
             errors.append(f"step {step.get('Name')!r}: unknown step type {step_type!r}")
             continue
-        step_schema = {**schema, "$ref": f"#/definitions/{step_type}Step"}
+        step_schema = {**schema, "$ref": f"#/definitions/{named[0]}"}
         # Nested steps are checked on their own; the parent's oneOf would only say "not valid under any".
         checked = copy.deepcopy(step)
         if step_type == "Condition":

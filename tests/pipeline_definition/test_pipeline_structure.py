@@ -25,7 +25,8 @@ def steps(definition) -> dict:
 def test_steps_and_types(definition, steps):
     assert [(s["Name"], s["Type"]) for s in definition["Steps"]] == [
         ("PreprocessData", "Processing"), ("TrainXGBoost", "Training"), ("EvaluateModel", "Processing"),
-        ("DataQualityBaseline", "QualityCheck"), ("CheckChallenger", "Condition"),
+        ("DataQualityBaseline", "QualityCheck"), ("CreateModel", "Model"), ("ModelBiasCheck", "ClarifyCheck"),
+        ("ModelExplainabilityCheck", "ClarifyCheck"), ("CheckChallenger", "Condition"),
     ]
     condition = steps["CheckChallenger"]["Arguments"]
     assert [(s["Name"], s["Type"]) for s in condition["IfSteps"]] == [("RegisterModel", "RegisterModel")]
@@ -45,6 +46,10 @@ def test_parameters_and_defaults(definition):
         "BaselineFirstColumn": ("String", "prediction"),
         "SkipDataQualityCheck": ("Boolean", True),
         "RegisterNewDataQualityBaseline": ("Boolean", True),
+        "SkipModelBiasCheck": ("Boolean", True),
+        "RegisterNewModelBiasBaseline": ("Boolean", True),
+        "SkipModelExplainabilityCheck": ("Boolean", True),
+        "RegisterNewModelExplainabilityBaseline": ("Boolean", True),
     }
 
 
@@ -181,3 +186,55 @@ def test_register_model_package(steps):
     drift = arguments["DriftCheckBaselines"]["ModelDataQuality"]
     assert drift["Statistics"]["S3Uri"] == {"Get": "Steps.DataQualityBaseline.BaselineUsedForDriftCheckStatistics"}
     assert drift["Constraints"]["S3Uri"] == {"Get": "Steps.DataQualityBaseline.BaselineUsedForDriftCheckConstraints"}
+
+
+def test_clarify_checks_run_on_the_created_model_over_the_gold_rows(steps):
+    assert steps["CreateModel"]["Arguments"]["PrimaryContainer"]["ModelDataUrl"] == {
+        "Get": "Steps.TrainXGBoost.ModelArtifacts.S3ModelArtifacts"}
+    for name, check_type, folder in (("ModelBiasCheck", "MODEL_BIAS", "model-bias"),
+                                     ("ModelExplainabilityCheck", "MODEL_EXPLAINABILITY", "model-explainability")):
+        step = steps[name]
+        assert (step["CheckType"], step["ModelName"]) == (check_type, {"Get": "Steps.CreateModel.ModelName"})
+        assert step["ModelPackageGroupName"] == "breast-cancer-xgboost" and step["FailOnViolation"] is True
+        kind = "ModelBias" if check_type == "MODEL_BIAS" else "ModelExplainability"
+        assert step["SkipCheck"] == {"Get": f"Parameters.Skip{kind}Check"}
+        assert step["RegisterNewBaseline"] == {"Get": f"Parameters.RegisterNew{kind}Baseline"}
+        inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in step["Arguments"]["ProcessingInputs"]}
+        assert inputs == {
+            "analysis_config": f"{BUCKET_PREFIX}/code/clarify/{folder}/analysis_config.json",
+            "dataset": {"Get": "Steps.PreprocessData.ProcessingOutputConfig.Outputs['gold'].S3Output.S3Uri"}}
+        assert step["Arguments"]["AppSpecification"]["ImageUri"].endswith("/sagemaker-clarify-processing:1.0")
+        [output] = step["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+        assert output["S3Output"]["S3Uri"] == {"Std:Join": {"On": "/", "Values": [
+            BUCKET_PREFIX, {"Get": "Execution.PipelineExecutionId"}, folder]}}
+
+
+def test_the_clarify_analyses_travel_with_the_model_package(steps):
+    arguments = steps["RegisterModel"]["Arguments"]
+    assert arguments["ModelMetrics"]["Bias"]["PostTrainingReport"]["S3Uri"] == {
+        "Get": "Steps.ModelBiasCheck.CalculatedBaselineConstraints"}
+    assert arguments["ModelMetrics"]["Explainability"]["Report"]["S3Uri"] == {
+        "Get": "Steps.ModelExplainabilityCheck.CalculatedBaselineConstraints"}
+    drift = arguments["DriftCheckBaselines"]
+    assert drift["Bias"]["PostTrainingConstraints"]["S3Uri"] == {
+        "Get": "Steps.ModelBiasCheck.BaselineUsedForDriftCheckConstraints"}
+    assert drift["Explainability"]["Constraints"]["S3Uri"] == {
+        "Get": "Steps.ModelExplainabilityCheck.BaselineUsedForDriftCheckConstraints"}
+
+
+def test_the_bias_facet_and_the_shap_settings_are_the_documented_ones():
+    """The committed analysis configurations (what the checks read): the tumour-size facet, Kernel SHAP's settings."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "clarify"
+    bias = json.loads((root / "model-bias" / "analysis_config.json").read_text())
+    assert (bias["label"], bias["label_values_or_threshold"], bias["excluded_columns"]) == ("label", [1], ["row_id"])
+    assert bias["facet"] == [{"name_or_index": "mean radius", "value_or_threshold": [14.0]}]
+    assert bias["methods"]["post_training_bias"] == {"methods": "all"} and bias["probability_threshold"] == 0.5
+    explained = json.loads((root / "model-explainability" / "analysis_config.json").read_text())
+    assert explained["methods"]["shap"] == {"use_logit": False, "save_local_shap_values": True, "num_samples": 64,
+                                            "agg_method": "mean_abs", "seed": 20261128, "num_clusters": 1}
+    for config in (bias, explained):
+        assert "model_name" not in config["predictor"]  # the step's ModelName names it
+        assert config["predictor"]["content_type"] == config["predictor"]["accept_type"] == "text/csv"

@@ -55,6 +55,23 @@ def test_a_missing_script_is_named(definition, tmp_path):
         deploy.script_uploads(definition, tmp_path)
 
 
+def test_clarify_configurations_go_to_the_uris_the_checks_name(built):
+    """The analysis_config.json files the build wrote beside the definition, each to its ClarifyCheck step's input."""
+    uploads = deploy.analysis_config_uploads(built.definition, built.path.parent)
+    folder = built.path.parent
+    assert [(path.relative_to(folder).as_posix(), uri) for path, uri in uploads] == [
+        ("clarify/model-bias/analysis_config.json", f"s3://{PREFIX[0]}/{PREFIX[1]}/clarify/model-bias/analysis_config.json"),
+        ("clarify/model-explainability/analysis_config.json",
+         f"s3://{PREFIX[0]}/{PREFIX[1]}/clarify/model-explainability/analysis_config.json"),
+    ]
+
+
+def test_a_missing_clarify_configuration_is_named(definition, tmp_path):
+    with pytest.raises(deploy.DeployError, match=r"step ModelBiasCheck reads s3://.*/clarify/model-bias/analysis_config"
+                                                 r"\.json, but .* does not exist: rebuild the definition"):
+        deploy.analysis_config_uploads(definition, tmp_path)
+
+
 def test_pipeline_is_created_when_absent():
     sagemaker = client("sagemaker")
     with Stubber(sagemaker) as stub:
@@ -181,7 +198,8 @@ class StubbedSession:
 
 def test_main_uploads_scripts_and_library_then_starts(processing_built, monkeypatch, capsys):
     s3, sagemaker = client("s3"), client("sagemaker")
-    scripts = deploy.script_uploads(processing_built.definition, ROOT / "steps")
+    scripts = deploy.script_uploads(processing_built.definition, ROOT / "steps") + deploy.analysis_config_uploads(
+        processing_built.definition, processing_built.path.parent)
     with Stubber(s3) as s3_stub, Stubber(sagemaker) as sagemaker_stub:
         for path, uri in scripts:
             s3_stub.add_response("put_object", {}, {"Bucket": PREFIX[0], "Key": uri.split("/", 3)[3],

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from pipelines.run_pipeline import parse_args
-from pipelines_api.test_pipeline_operations import definition
+from pipeline_registry.test_pipeline_operations import definition
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from sagelocal.review.store import later, now
+
 from .conftest import PROJECT_TEMPLATE, make_flow, row
 
 
@@ -159,7 +161,7 @@ def test_a_stopping_loop_whose_holder_runs_out_of_time_is_stopped(review):
     review.backend.tasks.accept("sam", "event-7")
     review.a2i.stop_human_loop(HumanLoopName="event-7")
     with review.backend.db.transaction() as conn:
-        conn.execute("UPDATE assignments SET deadline = accepted - 1 WHERE loop = 'event-7'")
+        conn.execute("UPDATE assignments SET deadline = ? WHERE loop = 'event-7'", (later(now(), -1),))
     assert review.a2i.describe_human_loop(HumanLoopName="event-7")["HumanLoopStatus"] == "Stopped"
     uri = review.a2i.describe_human_loop(HumanLoopName="event-7")["HumanLoopOutput"]["OutputS3Uri"]
     assert not review.backend.loops.s3.exists(uri)  # nobody answered: nothing to write

@@ -11,7 +11,8 @@ import httpx
 from sagelocal.cli import main as sagelocal_main
 from sagelocal.config import Settings
 from sagelocal.review.reviewers import MAX_FAILURES, Reviewers, _hash_password
-from sagelocal.review.store import ONE_TIME_PASSWORD_SECONDS, open_database
+from sagelocal.review.store import (ONE_TIME_PASSWORD_SECONDS, SCHEMA, TIME_COLUMNS, later, now, open_database,
+                                    seconds_between)
 
 from .conftest import CHOSEN_PASSWORD, row
 from .test_portal_security import CSRF, choose_password, post_sign_in, signed_in
@@ -52,9 +53,9 @@ def test_a_one_time_password_works_once_then_only_for_choosing_a_password(review
 def test_a_one_time_password_expires_after_seven_days(review):
     one_time = review.add_reviewer("alice")
     stored = review.backend.db.query_one("SELECT created, password_expires FROM workers WHERE name = 'alice'")
-    assert round(stored["password_expires"] - stored["created"]) == ONE_TIME_PASSWORD_SECONDS == 7 * 24 * 3600
+    assert seconds_between(stored["created"], stored["password_expires"]) == ONE_TIME_PASSWORD_SECONDS == 7 * 24 * 3600
     with review.backend.db.transaction() as conn:
-        conn.execute("UPDATE workers SET password_expires = created - 1 WHERE name = 'alice'")
+        conn.execute("UPDATE workers SET password_expires = ? WHERE name = 'alice'", (later(now(), -1),))
     refused = post_sign_in(_client(review), "alice", one_time)
     assert refused.status_code == 401 and "one-time password has expired" in refused.text
     assert "sl_session" not in refused.headers.get("set-cookie", "")
@@ -165,3 +166,32 @@ def test_a_review_db_of_the_previous_version_is_upgraded_in_place(tmp_path):
     signed = reviewers.sign_in("alice", "old-password", "127.0.0.1", None)
     assert signed is not None and signed.password_change
     assert reviewers.list()[0]["user_pool"] == "us-east-1_Old"
+
+
+def _version_1_schema() -> str:
+    """This version's schema as version 1 declared it: every time column epoch seconds (REAL)."""
+    names = "|".join({column for columns in TIME_COLUMNS.values() for column in columns})
+    return re.sub(rf"\b({names}) TEXT", r"\1 REAL", SCHEMA)
+
+
+def test_the_epoch_seconds_of_a_version_1_review_db_become_iso_text(tmp_path):
+    settings = Settings(home=tmp_path)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(settings.db_path("review")) as old:
+        old.executescript(_version_1_schema())
+        old.execute("PRAGMA user_version = 1")
+        old.execute("INSERT INTO human_loops VALUES ('loop', 'arn', 'flow', 'flow-arn', 'InProgress', 1700000000.123, "
+                    "4102444800, '{}', 's3://b/k', NULL, NULL)")
+        old.execute("INSERT INTO assignments VALUES ('loop', 'alice', 1700000000.5, 1700000300, 1700000042.25, '{}')")
+        old.execute("INSERT INTO workers VALUES ('alice', 'id', 'sub', 1700000000, x'00', x'00', 'pool', NULL)")
+    db = open_database(settings)
+    loop = db.query_one("SELECT created, expires FROM human_loops")
+    assert dict(loop) == {"created": "2023-11-14T22:13:20.123+00:00", "expires": "2100-01-01T00:00:00.000+00:00"}
+    answer = db.query_one("SELECT accepted, deadline, submitted FROM assignments")
+    assert answer["submitted"] == "2023-11-14T22:14:02.250+00:00"
+    assert seconds_between(answer["accepted"], answer["submitted"]) == 41.75
+    worker = db.query_one("SELECT created, password_expires FROM workers")
+    assert dict(worker) == {"created": "2023-11-14T22:13:20.000+00:00", "password_expires": None}
+    assert db.query_one("PRAGMA user_version")[0] == 2
+    # The open loop is still open: its expiry compares with now as text.
+    assert db.query_one("SELECT COUNT(*) FROM human_loops WHERE expires > ?", (now(),))[0] == 1

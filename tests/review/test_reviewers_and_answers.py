@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from sagelocal.cli import main as sagelocal_main
+from sagelocal.review.store import later, now
 from sagelocal.review.tasks import TaskUnavailable
 
 from servers import start_local_server
@@ -54,7 +55,7 @@ def test_a_hold_past_its_time_limit_is_released(review):
     assert review.backend.tasks.available("ben") == []
     # Let the hold's TaskTimeLimitInSeconds pass.
     with review.backend.db.transaction() as conn:
-        conn.execute("UPDATE assignments SET deadline = accepted - 1 WHERE loop = 'slow'")
+        conn.execute("UPDATE assignments SET deadline = ? WHERE loop = 'slow'", (later(now(), -1),))
     assert [t["loop"] for t in review.backend.tasks.available("ben")] == ["slow"]
     with pytest.raises(TaskUnavailable, match="time limit"):
         review.backend.tasks.submit("ann", "slow", {"reason1": "late"})

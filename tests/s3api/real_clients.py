@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sagelocal.api.credentials import PROFILE, credentials_path
+from sagelocal.credentials import PROFILE, credentials_path
 
 TESTS = Path(__file__).resolve().parents[1]
 # The guard, then the program as its own __main__; an attempt that the program swallowed still fails the run.

@@ -4,7 +4,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sagelocal.api.credentials import client_kwargs
+from sagelocal.credentials import client_kwargs
 
 
 @pytest.fixture(params=["path", "auto"])

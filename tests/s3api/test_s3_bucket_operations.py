@@ -6,7 +6,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sagelocal.api.credentials import client_kwargs
+from sagelocal.credentials import client_kwargs
 
 KEYS = ["a/1.csv", "a/2.csv", "b/x/1.json", "c d.txt", "é.txt"]
 

@@ -3,7 +3,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from sagelocal.api.credentials import client_kwargs
+from sagelocal.credentials import client_kwargs
 
 LONG_PART = "p" * 300  # longer than any file name (255 bytes)
 

@@ -7,7 +7,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sagelocal.api.credentials import client_kwargs
+from sagelocal.credentials import client_kwargs
 
 MiB = 1024 * 1024
 

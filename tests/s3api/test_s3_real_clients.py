@@ -69,3 +69,20 @@ def test_sagemaker_sdk_upload_data_s3uploader_and_list_s3_files(local_server, bu
     assert "files ['sdk/folder/inner/model.txt', 'sdk/input/data.csv']" in output
     assert "listed ['s3://data/sdk/folder/inner/model.txt']" in output
     assert (local_server.settings.s3_root / "data" / "sdk" / "input" / "data.csv").read_bytes() == b"1,2\n" * (3 * MiB)
+
+
+BOTO3_UPLOAD_FILE = """
+import boto3
+s3 = boto3.client("s3")
+s3.upload_file("big.bin", "data", "models/big.bin")
+print("ETAG", s3.head_object(Bucket="data", Key="models/big.bin")["ETag"])
+"""
+
+
+def test_boto3_upload_file_of_50_mb_under_the_network_guard(local_server, bucket, tmp_path):
+    # The issue's judged client, verbatim: boto3's defaults (8 MiB parts, 10 threads), only AWS_ENDPOINT_URL set.
+    data = os.urandom(50 * MiB)
+    (tmp_path / "big.bin").write_bytes(data)
+    output = _ok(python_client(local_server, BOTO3_UPLOAD_FILE, cwd=tmp_path)).stdout
+    assert output.strip().endswith('-7"')  # seven parts: S3's multipart ETag
+    assert (local_server.settings.s3_root / "data" / "models" / "big.bin").read_bytes() == data

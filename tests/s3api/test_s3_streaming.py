@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 
 from hosting.process import ServerProcess
-from sagelocal.api.credentials import load_or_create
+from sagelocal.credentials import load_or_create
 from sagelocal.s3api.errors import S3Error
 from sagelocal.s3api.payload import ChunkSigner, IncomingBody
 

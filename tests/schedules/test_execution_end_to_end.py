@@ -98,7 +98,7 @@ def test_cli_runs_a_schedule_now_and_lists_executions(local_server):
 def test_metrics_page_exports_the_executions_cloudwatch_metrics(local_server, tmp_path):
     import httpx
 
-    from sagelocal.api.credentials import load_or_create
+    from sagelocal.credentials import load_or_create
 
     env = deploy(local_server)
     for row in feature_rows(30):

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from hosting.deploy import deploy
 from schedules.monitoring import schedule_config
 
-from sagelocal.api.credentials import load_or_create
+from sagelocal.credentials import load_or_create
 
 
 def _code(raised):

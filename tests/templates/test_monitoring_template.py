@@ -15,7 +15,7 @@ import botocore.session
 import pytest
 
 from hosting.process import ServerProcess
-from sagelocal.api.credentials import client_kwargs
+from sagelocal.credentials import client_kwargs
 from templates.build_template import TEMPLATE, place_template
 from transform.test_transform_pipeline import raw_response, unknown_members
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import xgboost as xgb
 
-from sagelocal.hosting.serving import make_model_archive
+from sagelocal.jobs.serving import make_model_archive
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 MODEL_URI = "s3://models/step/model.tar.gz"

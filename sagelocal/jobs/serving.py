@@ -20,14 +20,20 @@ import tarfile
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xgboost as xgb
 
-from sagelocal.hosting.model_loader import MODEL_FILE
+from sagelocal.jobs.csv_rows import read_rows
+from sagelocal.jobs.model_loader import MODEL_FILE
 from sagelocal.jobs.container import base_environment
 from sagelocal.jobs.xgb_container import data, recordio, versions
 from sagelocal.jobs.xgb_container.errors import ContainerFailure
+
+if TYPE_CHECKING:
+    # Imported where a model is loaded or asked: importing XGBoost (with scikit-learn and SciPy behind it) takes
+    # seconds, which a server that runs pipelines and never serves a model should not pay at its start.
+    import xgboost as xgb
 
 # The images whose models the server can load: the XGBoost containers, current and legacy.
 SERVED_IMAGES = ("sagemaker-xgboost", "xgboost")
@@ -49,11 +55,11 @@ class ContainerError(Exception):
 def load_booster(model_tar: Path, image_uri: str) -> xgb.Booster:
     """Load ``xgboost-model`` from a model.tar.gz as the container of ``image_uri`` does.
 
-    The archive is opened by a short-lived child process (:mod:`sagelocal.hosting.model_loader`), which hands
+    The archive is opened by a short-lived child process (:mod:`sagelocal.jobs.model_loader`), which hands
     back the booster in XGBoost's raw format: the server never unpickles. Pickle is tried only for the
     container versions that saved pickles (sagemaker-xgboost up to 1.2, and the legacy ``xgboost`` image).
     """
-    argv = [sys.executable, "-m", "sagelocal.hosting.model_loader", str(model_tar)]
+    argv = [sys.executable, "-m", "sagelocal.jobs.model_loader", str(model_tar)]
     if saves_pickles(image_uri):
         argv.append("--pickle")
     done = subprocess.run(argv, capture_output=True, env=base_environment(model_tar.parent, {}),
@@ -61,6 +67,8 @@ def load_booster(model_tar: Path, image_uri: str) -> xgb.Booster:
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
         raise ValueError(reason[-1] if reason else f"the model loader exited with status {done.returncode}")
+    import xgboost as xgb
+
     booster = xgb.Booster(model_file=bytearray(done.stdout))
     # One thread per prediction: the server answers many small requests, not one big one.
     booster.set_param("nthread", 1)
@@ -112,6 +120,12 @@ class XGBoostServer:
         accept = self._accept(accept)
         return Reply(encode(predictions, accept), _mimetype(accept))
 
+    def predict_rows(self, rows: np.ndarray) -> list:
+        """What a text/csv request of these rows answers, without the text: the rows as float32, as the CSV parser
+        makes them (a float64 printed with repr and parsed back is the same number), then the same checks and
+        prediction. For in-process callers that score many rows (Clarify's shadow endpoint)."""
+        return self._predict("csv", np.asarray(rows, dtype=np.float32))
+
     def _predict(self, fmt: str, rows) -> list:
         width = rows.shape[1]
         if self.checks_feature_count:
@@ -127,6 +141,8 @@ class XGBoostServer:
             # A model trained with one column more than it is asked about (the label's place): the container
             # accepts it, the last column missing.
             rows = _widened(rows, self.num_features)
+        import xgboost as xgb
+
         try:
             return self.booster.inplace_predict(rows, validate_features=False).ravel().tolist()
         except (xgb.core.XGBoostError, ValueError) as error:
@@ -191,6 +207,16 @@ def parse_request(fmt: str, body: bytes):
 
 def parse_csv(body: bytes) -> np.ndarray:
     """Rows of floats from a CSV payload; empty fields are missing values (NaN), as in the container."""
+    stripped = body.strip()
+    if b"\n" in stripped:
+        rows = read_rows(stripped)  # many rows (a batch transform's requests): Arrow's reader, when it can
+        if rows is not None:
+            return rows
+    return parse_csv_fields(body)
+
+
+def parse_csv_fields(body: bytes) -> np.ndarray:
+    """:func:`parse_csv` field by field, with the container's rules and errors for any payload."""
     lines = body.decode("utf-8").strip().split("\n")
     if len(lines) == 1:
         # Fast path for the common single-row request.
@@ -224,7 +250,9 @@ def _number(value: str) -> float:
 
 
 def _lines(predictions: list) -> bytes:
-    return "".join(f"{value}\n" for value in predictions).encode()
+    if not predictions:
+        return b""
+    return ("\n".join(map(repr, predictions)) + "\n").encode()
 
 
 def encode(predictions: list, accept: str) -> bytes:

@@ -1,5 +1,5 @@
 """Load a model.tar.gz the way the built-in XGBoost container does, in a short-lived child process:
-``python -m sagelocal.hosting.model_loader MODEL_TAR [--pickle]`` writes the booster to stdout in XGBoost's own
+``python -m sagelocal.jobs.model_loader MODEL_TAR [--pickle]`` writes the booster to stdout in XGBoost's own
 raw format (UBJSON), or the reason it cannot to stderr with exit status 1.
 
 It runs apart from the server because a pickled model is code: unpickling one runs whatever it holds. Only the

@@ -14,7 +14,7 @@ Values of shapes the model marks sensitive are not echoed back. These checks are
 """
 from __future__ import annotations
 
-from sagelocal.api.java_regex import compile_java
+from sagelocal.validation.java_regex import compile_java
 
 _NUMBERS = frozenset({"integer", "long", "float", "double"})
 # One checker per botocore shape object, built on first use (service models live as long as the server).

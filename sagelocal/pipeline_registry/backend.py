@@ -19,9 +19,9 @@ from sagelocal.engine.runner import PipelineRunner
 from sagelocal.engine.store import PipelineStore
 from sagelocal.errors import ResourceNotFound, UserError, ValidationError
 from sagelocal.paging import paginate, with_token
-from sagelocal.pipelines_api.versions import PipelineVersions
+from sagelocal.pipeline_registry.versions import PipelineVersions
 from sagelocal.storage.s3 import LocalS3
-from sagelocal.storage.sqlite import Database
+from sagelocal.storage.sqlite import Database, renamed_database
 from sagelocal.storage.sqlite import start_up
 
 _SCHEMA = """
@@ -55,16 +55,18 @@ class _AnnouncingStore(PipelineStore):
         return result
 
 
-class PipelinesBackend:
+class PipelineRegistryBackend:
     """The pipeline operations; ``executions`` answers the execution operations from the same records."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.db = Database(settings.db_path("pipelines_api"), _SCHEMA)
+        # Called pipelines_api.db before, a name that said where it was used rather than what it holds.
+        path = renamed_database(settings.db_path("pipelines_api"), settings.db_path("pipeline_registry"))
+        self.db = Database(path, _SCHEMA)
         self.executions = PipelineStore(settings)
         # Executions a crashed runtime left running end now, as AWS would show them, and their jobs with them.
         start_up(self.executions.settle_interrupted)
-        self.versions = PipelineVersions(settings.db_path("pipelines_api"), self.executions)
+        self.versions = PipelineVersions(path, self.executions)
         self.s3 = LocalS3(settings.s3_root)
 
     # -- pipelines -----------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines_api.test_pipeline_operations import ROLE, SCRIPT
-from sagelocal.api.credentials import PROFILE, credentials_path
+from pipeline_registry.test_pipeline_operations import ROLE, SCRIPT
+from sagelocal.credentials import PROFILE, credentials_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_CLIENT = """

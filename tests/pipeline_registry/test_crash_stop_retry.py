@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from hosting.process import ServerProcess
-from sagelocal.api.credentials import PROFILE, credentials_path
+from sagelocal.credentials import PROFILE, credentials_path
 from sagelocal.jobs.processes import ProcessId
 
 ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"
