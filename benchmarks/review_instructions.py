@@ -3,9 +3,9 @@ StartHumanLoop (a signed boto3 call to sagemaker-a2i-runtime) and a reviewer's t
 portal session: the 100-row page of review_task_page.py, rendered by the project's review template).
 
 Starts ``sagelocal serve`` under callgrind with instrumentation off, sets up as review_task_page.py does, warms
-up, then counts only while BENCH_PAGES task pages (default 20) and BENCH_LOOPS StartHumanLoop calls (default
-200, one after another as review_loops.py sends them) are answered. The client code is this checkout's in
-both trees, so with ``BENCH_REFERENCE_TREE=<checkout>`` only the server's code differs.
+up, then counts only while BENCH_PAGES task pages (default 5: each is ~270 M instructions) and BENCH_LOOPS
+StartHumanLoop calls (default 200, one after another as review_loops.py sends them) are answered.
+The client code is this checkout's in both trees, so with ``BENCH_REFERENCE_TREE=<checkout>`` only the server's code differs.
 Usage: ``BENCH_REFERENCE_TREE=../base python benchmarks/review_instructions.py``; a few minutes per tree.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from callgrind_counts import InstructionCounter, compare_trees, servers_under_ca
 from review_loops import INPUT_CONTENT, clients, start_server
 from review_task_page import LOOP, setup, signed_in
 
-PAGES = int(os.environ.get("BENCH_PAGES", "20"))
+PAGES = int(os.environ.get("BENCH_PAGES", "5"))
 LOOPS = int(os.environ.get("BENCH_LOOPS", "200"))
 COLUMNS = ("StartHumanLoop", "task page GET")
 

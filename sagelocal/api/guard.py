@@ -3,8 +3,9 @@
 uvicorn waits forever for a request's headers and the application waits forever for its body, so a client
 that sends half a request holds a connection (and a task) indefinitely. Two layers bound that:
 
-- :class:`HeaderTimeoutProtocol` (uvicorn's httptools HTTP/1.1 protocol) closes a connection whose request headers
-  are not complete within the read timeout of the server starting to wait for them;
+- :class:`HeaderGuardProtocol` (uvicorn's httptools HTTP/1.1 protocol) closes a connection whose request
+  headers are not complete within the read timeout of the server starting to wait for them, and refuses
+  headers that grow past :data:`MAX_HEADER_BYTES` (a fast client never trips the timeout);
 - :class:`RequestGuard` (outermost ASGI layer) fails a body read that waits longer than the read timeout
   for its next bytes: 408 (S3 answers its own RequestTimeout), and the connection is closed. It also caps
   every body (a backstop for routes with no limit of their own, such as the portal's forms): 413.
@@ -26,10 +27,10 @@ from sagelocal.errors import BodyTooLarge
 # A refused body up to this size is drained by uvicorn (read and discarded, never held) so that the client,
 # still sending, reliably reads the answer; beyond it the connection is closed at once.
 DRAIN_BYTES = 24 * 1024 * 1024
-# The most a request's headers may take, counted from their first byte (plus at most one read, 256 KiB, of the
-# body behind them): httptools buffers headers without a bound of its own (h11 stopped near 16 KiB).
-MAX_HEADER_BYTES = 1024 * 1024
 _CLOSE = (b"connection", b"close")
+# The most a request's line and headers may take before they are complete (h11's bound, which uvicorn's h11
+# protocol applied here before: httptools has none of its own).
+MAX_HEADER_BYTES = 16 * 1024
 
 
 class BodyTimeout(Exception):
@@ -39,58 +40,54 @@ class BodyTimeout(Exception):
         super().__init__(f"The client sent no request body bytes for {seconds:g} s; the connection is closed.")
 
 
-class HeaderTimeoutProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol (a C parser: h11, in Python, cannot take a body faster than ~100 MB/s on one
-    core), plus a timeout on receiving each request's headers and a bound on their size.
-
-    The timer runs from the connection's start, and from the first byte of each later request, until that
-    request's headers are complete; uvicorn's keep-alive timeout covers the wait between requests. The bytes
-    received while it runs are counted: past :data:`MAX_HEADER_BYTES` the request is refused (400) and the
-    connection closed.
-    """
+class HeaderGuardProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (a C parser: a few hundred fewer Python calls per request than h11's), plus
+    a timeout on receiving each request's headers and a bound on their size."""
 
     header_timeout = 20.0
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        # Bytes received while a request's line and headers were incomplete (a body's bytes do not count).
+        self._header_bytes, self._reading_headers = 0, True
         self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
-        self._header_bytes = 0
 
     def data_received(self, data: bytes) -> None:
-        if self._header_timer is not None:  # waiting for (the rest of) a request's headers
+        if self._reading_headers:
             self._header_bytes += len(data)
-            if self._header_bytes > MAX_HEADER_BYTES:
-                self.send_400_response("The request headers are too large.")
-                return
         super().data_received(data)
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self._header_timer is None:
-            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        if self._reading_headers and self._header_bytes > MAX_HEADER_BYTES and not self.transport.is_closing():
+            self.send_400_response(f"The request's line and headers exceed {MAX_HEADER_BYTES} bytes.")
+            return
+        # A request whose headers came whole (the usual case) never needs a timer: uvicorn's keep-alive timeout
+        # covers the wait before the next request, and the timer runs only while headers are part-way in.
+        if self._awaiting_headers():
+            if self._header_timer is None:
+                self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        elif self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
 
     def on_headers_complete(self) -> None:
-        self._stop_header_timer()
+        self._header_bytes, self._reading_headers = 0, False
         super().on_headers_complete()
 
-    def connection_lost(self, exc) -> None:
-        self._stop_header_timer()
-        super().connection_lost(exc)
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._reading_headers = True
 
-    def _stop_header_timer(self) -> None:
+    def connection_lost(self, exc) -> None:
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
-        self._header_bytes = 0
+        super().connection_lost(exc)
+
+    def _awaiting_headers(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
 
     def _headers_too_slow(self) -> None:
         self._header_timer = None
-        if self.transport.is_closing():
-            return
-        if self.cycle is not None and not self.cycle.response_complete:
-            # The next request's headers, pipelined behind one still being answered: wait another period.
-            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
-        else:
+        if self._awaiting_headers() and not self.transport.is_closing():
             self.transport.close()
 
 
@@ -98,7 +95,7 @@ def server_config(app, host: str, port: int, read_timeout: float, **options):
     """uvicorn's configuration for the local server: its protocol with the header timeout."""
     import uvicorn
 
-    protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": read_timeout})
+    protocol = type("HeaderGuardProtocol", (HeaderGuardProtocol,), {"header_timeout": read_timeout})
     return uvicorn.Config(app, host=host, port=port, http=protocol, **options)
 
 

@@ -201,3 +201,13 @@ def test_routes_without_a_limit_of_their_own_are_capped_too(local_server):
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     # The cap stops the read inside FastAPI's form parsing, which answers any failure to read a body so.
     assert (refused.status_code, refused.json()) == (400, {"detail": "There was an error parsing the body"})
+
+
+def test_headers_that_never_end_are_refused_at_16_kib_not_held_until_the_timeout(local_server):
+    # A client sending header bytes fast never trips the header timeout: the server must bound what it holds.
+    port = int(local_server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        # 20 KiB in one write, so the server has read it all when it answers (else the close is a reset).
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + b"a" * (20 * 1024))
+        answer = _closed_within(sock, 10)  # well within the server's 20 s read timeout
+    assert answer.startswith(b"HTTP/1.1 400 ")
