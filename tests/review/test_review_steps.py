@@ -178,7 +178,8 @@ ORIGINAL_INPUT = "s3://sagemaker-us-east-1-000000000000/BreastCancerXGBoost/inpu
 
 
 def _stage_pipeline(local_server, with_code: bool) -> None:
-    """The pipeline on the server and its input data in local S3 (and the step scripts, if ``with_code``)."""
+    """The pipeline on the server and its input data in local S3 (and the step scripts and the Clarify checks'
+    configurations, if ``with_code``)."""
     import subprocess
 
     made = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_input_data.py"), "--s3-root",
@@ -188,8 +189,11 @@ def _stage_pipeline(local_server, with_code: bool) -> None:
     s3 = LocalS3(local_server.settings.s3_root)
     for step in definition["Steps"] if with_code else []:
         for item in step["Arguments"].get("ProcessingInputs", []):
+            uri = item["S3Input"]["S3Uri"]
             if item["InputName"] == "code":
-                s3.copy_in(STEPS / item["S3Input"]["S3Uri"].rsplit("/", 1)[-1], item["S3Input"]["S3Uri"])
+                s3.copy_in(STEPS / uri.rsplit("/", 1)[-1], uri)
+            elif item["InputName"] == "analysis_config":  # a Clarify check's, committed beside pipeline.json
+                s3.copy_in(ROOT / uri.partition("/code/")[2], uri)
     local_server.client("sagemaker").create_pipeline(
         PipelineName="BreastCancerXGBoost", PipelineDefinition=PIPELINE.read_text(),
         RoleArn="arn:aws:iam::000000000000:role/Pipeline")
