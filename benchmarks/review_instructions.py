@@ -5,7 +5,8 @@ portal session: the 100-row page of review_task_page.py, rendered by the project
 Starts ``sagelocal serve`` under callgrind with instrumentation off, sets up as review_task_page.py does, warms
 up, then counts only while BENCH_PAGES task pages (default 5: each is ~270 M instructions) and BENCH_LOOPS
 StartHumanLoop calls (default 200, one after another as review_loops.py sends them) are answered.
-The client code is this checkout's in both trees, so with ``BENCH_REFERENCE_TREE=<checkout>`` only the server's code differs.
+The client code is this checkout's in both trees, so with ``BENCH_REFERENCE_TREE=<checkout>`` only the
+server's code differs.
 Usage: ``BENCH_REFERENCE_TREE=../base python benchmarks/review_instructions.py``; a few minutes per tree.
 """
 from __future__ import annotations
