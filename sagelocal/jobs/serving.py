@@ -11,6 +11,7 @@ transform always gets one prediction per line. The endpoint turns these statuses
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -173,6 +174,8 @@ def _mimetype(media: str) -> str:
     return f"{media}; charset=utf-8" if media.startswith("text/") else media
 
 
+# Parsed once per distinct header value: email's header machinery costs more than the rest of a small request.
+@functools.lru_cache(maxsize=64)
 def _media_type(header_value: str) -> str:
     if "/" not in header_value:
         return header_value.split(";")[0].strip().lower()
@@ -181,6 +184,7 @@ def _media_type(header_value: str) -> str:
     return header.get_content_type()
 
 
+@functools.lru_cache(maxsize=64)
 def request_format(content_type: str) -> str:
     """csv, libsvm or recordio-protobuf, or the container's 415 (its training content types are parsed alike)."""
     try:
