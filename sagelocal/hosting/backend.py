@@ -18,7 +18,7 @@ from sagelocal.hosting.capture import CaptureDrops, CapturePolicy, CaptureWriter
 from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
 from sagelocal.jobs.serving import XGBoostServer, load_booster, served_version
-from sagelocal.jobs.models import ModelStore
+from sagelocal.jobs.models import ModelStore, model_container
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.storage import LocalS3
 from sagelocal.storage.sqlite import Database, DatabaseUnavailable
