@@ -90,9 +90,10 @@ class Reviewers:
                 raise UserError(f"no workteam named {team!r} (create it with CreateWorkteam first)")
             if conn.execute("SELECT 1 FROM workers WHERE name = ?", (name,)).fetchone():
                 raise UserError(f"reviewer {name!r} already exists")
+            created = now()  # one instant: the password lasts exactly ONE_TIME_PASSWORD_SECONDS from creation
             conn.execute("INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (name, secrets.token_hex(8), str(uuid.uuid4()), now(), salt, hashed, groups[0]["user_pool"],
-                          later(now(), ONE_TIME_PASSWORD_SECONDS)))
+                         (name, secrets.token_hex(8), str(uuid.uuid4()), created, salt, hashed, groups[0]["user_pool"],
+                          later(created, ONE_TIME_PASSWORD_SECONDS)))
             conn.executemany("INSERT OR IGNORE INTO group_members VALUES (?, ?)",
                              [(g["user_group"], name) for g in groups])
         return password
