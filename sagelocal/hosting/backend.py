@@ -17,8 +17,8 @@ from sagelocal.errors import UserError, ValidationError
 from sagelocal.hosting.capture import CaptureDrops, CapturePolicy, CaptureWriter
 from sagelocal.hosting.container_log import ContainerLog
 from sagelocal.hosting.runtime import LiveEndpoint, LiveVariant, RuntimeValidationError
+from sagelocal.jobs.models import ModelStore
 from sagelocal.jobs.serving import XGBoostServer, load_booster, served_version
-from sagelocal.jobs.models import ModelStore, model_container
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
 from sagelocal.storage import LocalS3
 from sagelocal.storage.sqlite import Database, DatabaseUnavailable
@@ -182,10 +182,6 @@ class HostingBackend:
         if live is not None:
             live.close()
         return {}
-
-    def model_container(self, name: str) -> dict:
-        """The Image and ModelDataUrl a model serves (a Clarify monitor's shadow endpoint serves it too)."""
-        return model_container(self.settings, name)
 
     def endpoint_capture_config(self, name: str) -> dict | None:
         """The DataCaptureConfig an endpoint runs with (for monitoring schedules), or ValidationException."""

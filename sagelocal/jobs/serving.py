@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sagelocal.jobs.container import base_environment
 from sagelocal.jobs.csv_rows import read_rows
 from sagelocal.jobs.model_loader import MODEL_FILE
-from sagelocal.jobs.container import base_environment
 from sagelocal.jobs.xgb_container import data, recordio, versions
 from sagelocal.jobs.xgb_container.errors import ContainerFailure
 

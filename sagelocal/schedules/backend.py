@@ -19,6 +19,7 @@ from sagelocal.clock import utc_now, utc_now_iso
 from sagelocal.config import Settings
 from sagelocal.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagelocal.paging import paginate, sorted_by_request, time_filtered, with_token
+from sagelocal.jobs.models import model_container
 from sagelocal.jobs.processes import ProcessId, interrupted
 from sagelocal.jobs.store import JobStore
 from sagelocal.schedules.cadence import cadence, duration_offset
@@ -257,7 +258,7 @@ class SchedulesBackend:
         if not name:
             raise ValidationError(f"The analysis configuration {definition['ConfigUri']} names no model "
                                   "(predictor.model_name): feature attribution needs one.")
-        return self.hosting.model_container(name)
+        return model_container(self.settings, name)
 
     def _report(self, execution_id: int) -> dict:
         row = self.db.query_one("SELECT * FROM monitoring_executions WHERE id = ?", (execution_id,))
