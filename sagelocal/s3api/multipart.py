@@ -2,12 +2,23 @@
 ListMultipartUploads, with S3's rules and errors.
 
 An upload is a folder ``<bucket>/.sagelocal-s3/uploads/<upload id>/``: ``upload.json`` (key, when), each part's
-bytes in ``<n>`` and its record in ``<n>.json`` (written after the bytes: a part is there once its record is).
-Complete joins the parts in a temp file of the bucket and renames it into place, with the ETag S3 gives a
-multipart object: the MD5 of the parts' binary MD5s, then ``-<number of parts>``.
+record in ``<n>.json`` (written after its bytes: a part is there once its record is) and its bytes in one of two
+places:
+
+- its slot in ``data``, at ``(n - 1) × stride``: the stride is the size of the first part of at least 5 MiB,
+  and a part of at most that size whose number has no part yet is written there, so that when every part has
+  the clients' usual one size (the last smaller), Complete truncates ``data`` and renames it into place without
+  copying a byte;
+- otherwise its own file ``<n>`` (a part uploaded again, a larger one, UploadPartCopy); Complete then copies
+  the parts one after another into a new file.
+
+A slot is claimed by one request at a time (``<n>.writing``, created exclusively); its writer holds a shared
+``flock`` on ``data``, and Complete renames ``data`` only when it gets the lock exclusively (it copies otherwise).
+The object's ETag is S3's for a multipart object: the MD5 of the parts' binary MD5s, then ``-<number of parts>``.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -23,12 +34,16 @@ from sagelocal.s3api.errors import S3Error
 from sagelocal.s3api.keyspace import check_key
 from sagelocal.s3api.listing import encoder, max_count, rolled_up
 from sagelocal.s3api.operations import OWNER, Call, source_object, xml_root
-from sagelocal.s3api.spool import copy_range
+from sagelocal.s3api.spool import Received, TempFile, copy_range
 from sagelocal.s3api.xml import document, element, iso
 from sagelocal.storage.s3 import INTERNAL, temp_file
 
 MIN_PART_BYTES = 5 * 1024 * 1024  # every part but the last
+MAX_PART_BYTES = 5 * 1024 ** 3
 MAX_PART_NUMBER = 10000
+_LARGEST_OBJECT = 5 * 1024 ** 4  # S3's largest object: no slot lies beyond it (ext4 takes files of 16 TiB)
+_DATA = "data"
+_STRIDE = "stride"
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 _COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
 _INITIATOR = "<Initiator><ID>sagelocal</ID><DisplayName>sagelocal</DisplayName></Initiator>"
@@ -85,6 +100,82 @@ def _parts(folder: Path) -> dict[int, dict]:
     return parts
 
 
+class PartSlot:
+    """Part ``number``'s slot in the upload's ``data`` file, claimed by this request (see the module's text)."""
+
+    def __init__(self, folder: Path, number: int, offset: int, size: int):
+        self.path, self.offset, self.size = folder / _DATA, offset, size
+        self._claim = folder / f"{number}.writing"
+
+    def open(self):
+        handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644), "wb")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            if os.fstat(handle.fileno()).st_ino != os.stat(self.path).st_ino:  # completed since we opened it
+                raise FileNotFoundError(self.path)
+            handle.seek(self.offset)
+        except FileNotFoundError:
+            handle.close()
+            raise _no_such_upload(self.path.parent.name) from None
+        except BaseException:
+            handle.close()
+            raise
+        return handle
+
+    def too_large(self, size: int) -> S3Error | None:
+        if size <= self.size:
+            return None
+        return S3Error("IncompleteBody", "You did not provide the number of bytes specified by the "
+                       "X-Amz-Decoded-Content-Length HTTP header", 400)
+
+    def discard(self) -> None:
+        self._claim.unlink(missing_ok=True)
+
+
+def _declared_size(headers: dict[str, str]) -> int | None:
+    """The size of the part the request says it sends, before its body is read (None when it does not say)."""
+    text = headers.get("x-amz-decoded-content-length") if headers.get("x-amz-content-sha256", "").startswith(
+        "STREAMING-") else headers.get("content-length")
+    return int(text) if text is not None and text.isdigit() else None
+
+
+def _stride(folder: Path, size: int) -> int | None:
+    """The upload's slot size: the first part of at least :data:`MIN_PART_BYTES` sets it, once."""
+    path = folder / _STRIDE
+    if not path.exists():
+        if size < MIN_PART_BYTES:
+            return None
+        proposal = folder / f"{_STRIDE}.{secrets.token_hex(8)}"
+        proposal.write_text(str(size))
+        try:
+            os.link(proposal, path)  # published whole, by one request only
+        except FileExistsError:
+            pass
+        finally:
+            proposal.unlink()
+    return int(path.read_text())
+
+
+def part_destination(call: Call, bucket_path: Path):
+    """Where UploadPart's body goes: its slot when it can have it, else a temp file of the bucket.
+
+    NoSuchUpload or InvalidArgument, before a byte is read, when the upload or part number is not one."""
+    folder, number = upload_folder(call), part_number(call)
+    size = _declared_size(call.headers)
+    stride = _stride(folder, size) if size is not None else None
+    if stride is None or size > stride or number * stride > _LARGEST_OBJECT:
+        return TempFile(bucket_path, MAX_PART_BYTES)
+    claim = folder / f"{number}.writing"
+    try:
+        os.close(os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    except FileExistsError:  # the same part is arriving twice at once
+        return TempFile(bucket_path, MAX_PART_BYTES)
+    if (folder / f"{number}.json").exists():  # uploaded again: the slot keeps the first until this one is whole
+        claim.unlink()
+        return TempFile(bucket_path, MAX_PART_BYTES)
+    return PartSlot(folder, number, (number - 1) * stride, size)
+
+
 # -- operations -------------------------------------------------------------------------------------
 def create_multipart_upload(call: Call) -> Response:
     check_key(call.key)
@@ -100,19 +191,22 @@ def create_multipart_upload(call: Call) -> Response:
                     + element("UploadId", upload_id), headers=headers)
 
 
-def _store_part(folder: Path, number: int, path: Path, md5: bytes, size: int, checksums: dict) -> str:
-    etag = f'"{md5.hex()}"'
-    os.replace(path, folder / str(number))
-    _write_json(folder / f"{number}.json", {"etag": etag, "size": size, "md5": md5.hex(), "checksums": checksums,
-                                             "last_modified": iso(utc_now())})
-    return etag
+def _store_part(folder: Path, number: int, received: Received) -> str:
+    """Record a part whose bytes are in its slot, or move them from their temp file to the part's own file."""
+    record = {"etag": received.etag, "size": received.size, "md5": received.md5.hex(),
+              "checksums": received.checksums, "last_modified": iso(utc_now())}
+    if isinstance(received.destination, PartSlot):
+        record["offset"] = received.destination.offset
+    else:
+        os.replace(received.path, folder / str(number))
+    _write_json(folder / f"{number}.json", record)
+    return received.etag
 
 
 def upload_part(call: Call) -> Response:
-    """The part's body was streamed into a temp file of the bucket (the upload was checked before it was)."""
-    folder, number, received = upload_folder(call), part_number(call), call.received
-    etag = _store_part(folder, number, received.path, received.md5, received.size, received.checksums)
-    return Response(headers={"ETag": etag, **received.checksums})
+    """The part's body was streamed into its destination (:func:`part_destination`) before this runs."""
+    etag = _store_part(upload_folder(call), part_number(call), call.received)
+    return Response(headers={"ETag": etag, **call.received.checksums})
 
 
 def upload_part_copy(call: Call) -> Response:
@@ -121,7 +215,7 @@ def upload_part_copy(call: Call) -> Response:
     _, source = call.store.find_object(source_bucket, source_key)
     first, last = _copy_range(call.headers.get("x-amz-copy-source-range"), source.stat().st_size)
     copied = copy_range(source, first, last, call.store.require_bucket(call.bucket))
-    etag = _store_part(folder, number, copied.path, copied.md5, copied.size, {})
+    etag = _store_part(folder, number, copied)
     return document("CopyPartResult", element("LastModified", iso(utc_now())) + element("ETag", etag))
 
 
@@ -176,22 +270,43 @@ def complete_multipart_upload(call: Call) -> Response:
             raise S3Error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", 400,
                           ProposedSize=str(part["size"]), MinSizeAllowed=str(MIN_PART_BYTES),
                           PartNumber=str(number), ETag=part["etag"])
-    joined = _join(call.store.require_bucket(call.bucket), [folder / str(number) for number in numbers])
     md5s = b"".join(bytes.fromhex(uploaded[number]["md5"]) for number in numbers)
     etag = f'"{hashlib.md5(md5s, usedforsecurity=False).hexdigest()}-{len(numbers)}"'
-    call.store.place(call.bucket, call.key, joined, etag)
+    parts = [(folder / _DATA if "offset" in uploaded[number] else folder / str(number),
+              uploaded[number].get("offset", 0), uploaded[number]["size"]) for number in numbers]
+    if not _place_data_whole(call, folder, parts, etag):
+        call.store.place(call.bucket, call.key, _join(call.store.require_bucket(call.bucket), parts), etag)
     shutil.rmtree(folder, ignore_errors=True)
     location = f"/{call.bucket}/{call.key}"
     return document("CompleteMultipartUploadResult", element("Location", location) + element("Bucket", call.bucket)
                     + element("Key", call.key) + element("ETag", etag))
 
 
-def _join(bucket_path: Path, parts: list[Path]) -> Path:
-    """The parts' bytes one after another in a temp file of the bucket (copied by the kernel where it can)."""
+def _place_data_whole(call: Call, folder: Path, parts: list[tuple[Path, int, int]], etag: str) -> bool:
+    """Make ``data`` the object when the parts lie in it one after another from its start and no part is being
+    written into it; False (nothing done) otherwise."""
+    data, end = folder / _DATA, 0
+    for path, offset, size in parts:
+        if path != data or offset != end:
+            return False
+        end += size
+    with data.open("r+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # a part is being written into its slot: copy the parts out instead
+            return False
+        handle.truncate(end)  # parts uploaded but not completed are left out
+        call.store.place(call.bucket, call.key, data, etag)
+    return True
+
+
+def _join(bucket_path: Path, parts: list[tuple[Path, int, int]]) -> Path:
+    """The parts' bytes (``(file, offset, size)`` each) one after another in a temp file of the bucket, copied
+    by the kernel where it can."""
     with temp_file(bucket_path) as target:
         try:
-            for part in parts:
-                _append(part, target)
+            for path, offset, size in parts:
+                _append(path, offset, size, target)
         except BaseException:
             target.close()
             os.unlink(target.name)
@@ -199,17 +314,22 @@ def _join(bucket_path: Path, parts: list[Path]) -> Path:
     return Path(target.name)
 
 
-def _append(part: Path, target) -> None:
-    with part.open("rb") as source:
+def _append(path: Path, offset: int, size: int, target) -> None:
+    with path.open("rb") as source:
         start = target.seek(0, os.SEEK_END)
         try:
-            left = os.fstat(source.fileno()).st_size
-            while left > 0 and (copied := os.copy_file_range(source.fileno(), target.fileno(), left)):
+            left = size
+            while left > 0 and (copied := os.copy_file_range(source.fileno(), target.fileno(), left,
+                                                             offset + size - left)):
                 left -= copied
         except OSError:  # a file system without copy_file_range: copy through user space
             target.seek(start)
             target.truncate()
-            shutil.copyfileobj(source, target, 1 << 20)
+            source.seek(offset)
+            left = size
+            while left > 0 and (block := source.read(min(left, 1 << 20))):
+                target.write(block)
+                left -= len(block)
 
 
 def abort_multipart_upload(call: Call) -> Response:

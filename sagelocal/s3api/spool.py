@@ -1,9 +1,12 @@
-"""Bodies written to a temp file of their bucket as they arrive, hashed on the way, never whole in memory.
+"""Bodies written to disk as they arrive, hashed on the way, never whole in memory.
 
 The event loop receives the request's bytes; every megabyte or so is handed to a worker thread that decodes
 (``aws-chunked``), hashes (MD5, SHA-256, CRC32: hashlib and zlib release the GIL) and writes it, while the
 loop receives the next megabyte. At most two batches are held; flow control does the rest (uvicorn stops
 reading the socket while the app does not ask for more).
+
+Where the bytes go is a :class:`Destination`: a new temp file of the bucket (:class:`TempFile`, renamed into
+place by the operation), or a multipart upload's part slot (:class:`sagelocal.s3api.multipart.PartSlot`).
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,36 +26,80 @@ from sagelocal.storage.s3 import temp_file
 BATCH_BYTES = 1 << 20
 
 
+class Destination(Protocol):
+    """Where one body's bytes are written."""
+
+    path: Path  # the file the bytes are in
+    offset: int  # where in it the first byte is
+
+    def open(self) -> BinaryIO:
+        """The file, open for writing at :attr:`offset`."""
+
+    def too_large(self, size: int) -> Exception | None:
+        """The error for a body that has reached ``size`` bytes; None while it may grow."""
+
+    def discard(self) -> None:
+        """Give up what was written (called after a failure, and after the operation that used the bytes)."""
+
+
+class TempFile:
+    """A new temp file of the bucket at ``bucket_path``, for a body of at most ``limit`` bytes."""
+
+    offset = 0
+
+    def __init__(self, bucket_path: Path, limit: int):
+        self.bucket_path, self.limit, self.path = bucket_path, limit, None
+
+    def open(self) -> BinaryIO:
+        handle = temp_file(self.bucket_path)
+        self.path = Path(handle.name)
+        return handle
+
+    def too_large(self, size: int) -> Exception | None:
+        return BodyTooLarge(self.limit) if size > self.limit else None
+
+    def discard(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
 @dataclass
 class Received:
-    """A whole body, checked, in a temp file of its bucket: rename it into place or :meth:`discard` it."""
+    """A whole body, checked, in its destination's file: rename it into place or :meth:`discard` it."""
 
-    path: Path
+    destination: Destination
     size: int
     md5: bytes
     checksums: dict[str, str] = field(default_factory=dict)  # the x-amz-checksum-* values S3 echoes
+
+    @property
+    def path(self) -> Path:
+        return self.destination.path
 
     @property
     def etag(self) -> str:
         return f'"{self.md5.hex()}"'
 
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self.destination.discard()
 
 
 class _Writer:
-    def __init__(self, bucket_path: Path, body: IncomingBody, limit: int):
-        self.handle, self.body, self.limit = temp_file(bucket_path), body, limit
+    def __init__(self, destination: Destination, body: IncomingBody):
+        self.destination, self.body = destination, body
+        self.handle = destination.open()
 
     def write(self, pieces: list[bytes]) -> None:
         for raw in pieces:
-            self.handle.write(self.body.feed(raw))
-        if self.body.size > self.limit:
-            raise BodyTooLarge(self.limit)
+            data = self.body.feed(raw)
+            error = self.destination.too_large(self.body.size)
+            if error is not None:  # before writing: a part slot must not spill into the next
+                raise error
+            self.handle.write(data)
 
     def finish(self) -> Received:
         self.handle.close()
-        received = Received(Path(self.handle.name), self.body.size, self.body.md5.digest())
+        received = Received(self.destination, self.body.size, self.body.md5.digest())
         try:
             received.checksums = self.body.finish()
         except BaseException:
@@ -61,16 +109,16 @@ class _Writer:
 
     def discard(self) -> None:
         self.handle.close()
-        os.unlink(self.handle.name)
+        self.destination.discard()
 
 
-async def receive(request: Request, bucket_path: Path, body: IncomingBody, limit: int) -> Received:
-    """Stream ``request``'s body through ``body`` into a temp file of the bucket at ``bucket_path``.
+async def receive(request: Request, destination: Destination, body: IncomingBody) -> Received:
+    """Stream ``request``'s body through ``body`` into ``destination``.
 
-    Raises what the body's checks raise (:class:`~sagelocal.s3api.errors.S3Error`) or
-    :class:`BodyTooLarge` when the object exceeds ``limit`` bytes; the temp file is then gone.
+    Raises what the body's checks raise (:class:`~sagelocal.s3api.errors.S3Error`) or what the destination
+    says of a body too large (:class:`BodyTooLarge`); what was written is then discarded.
     """
-    writer = await run_in_threadpool(_Writer, bucket_path, body, limit)
+    writer = await run_in_threadpool(_Writer, destination, body)
     writing = None  # the previous batch, being written while the next one arrives
     try:
         batch, size = [], 0
@@ -96,7 +144,7 @@ async def receive(request: Request, bucket_path: Path, body: IncomingBody, limit
 def copy_range(source: Path, first: int, last: int, bucket_path: Path) -> Received:
     """Bytes ``first..last`` of ``source`` copied to a temp file of the bucket at ``bucket_path`` (with their MD5)."""
     body = IncomingBody({"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
-    writer = _Writer(bucket_path, body, limit=last - first + 1)
+    writer = _Writer(TempFile(bucket_path, limit=last - first + 1), body)
     try:
         with source.open("rb") as handle:
             handle.seek(first)
