@@ -92,11 +92,10 @@ def main() -> None:
             for run in range(args.runs):  # interleaved, so that a change in the machine's load hits each alike
                 copy.run(lambda: shutil.copyfile(source, scratch / "copy.bin"))
                 reference.run(lambda: bare.upload_file(str(source), "bench", "sink", Config=TransferConfig()))
-                multipart.run(lambda: s3.upload_file(str(source), "bench", f"multipart-{run}.bin",
-                                                     Config=TransferConfig()))
+                multipart.run(lambda: s3.upload_file(str(source), "bench", "multipart.bin", Config=TransferConfig()))
                 with source.open("rb") as body:
-                    single.run(lambda: s3.put_object(Bucket="bench", Key=f"single-{run}.bin", Body=body))
-            assert s3.head_object(Bucket="bench", Key="multipart-0.bin")["ETag"].endswith(f'-{-(-args.mb // 8)}"')
+                    single.run(lambda: s3.put_object(Bucket="bench", Key="single.bin", Body=body))
+            assert s3.head_object(Bucket="bench", Key="multipart.bin")["ETag"].endswith(f'-{-(-args.mb // 8)}"')
         finally:
             for started in (process, sink):
                 started.terminate()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 
 from starlette.responses import JSONResponse, Response
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from sagelocal.api.inbound import too_large
@@ -71,6 +72,18 @@ class HeaderGuardProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._header_bytes, self._reading_headers = 0, False
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        # uvicorn appends every piece of a body to a bytearray and copies that into bytes for the application:
+        # two copies of each byte, holding the GIL. A piece that arrives while none is waiting goes as it is.
+        cycle = self.cycle
+        if cycle.body or cycle.response_complete or (self.parser.should_upgrade() and self._should_upgrade()):
+            super().on_body(body)
+            return
+        cycle.body = body  # uvicorn's receive hands it over with bytes(), which returns bytes unchanged
+        if len(body) > HIGH_WATER_LIMIT:
+            self.flow.pause_reading()
+        cycle.message_event.set()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

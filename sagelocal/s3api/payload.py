@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import zlib
+from zlib_ng import zlib_ng
 
 from sagelocal.s3api.errors import S3Error
 
@@ -34,7 +34,7 @@ class _Crc32:
         self.value = 0
 
     def update(self, data: bytes) -> None:
-        self.value = zlib.crc32(data, self.value)
+        self.value = zlib_ng.crc32(data, self.value)
 
     def digest(self) -> bytes:
         return self.value.to_bytes(4, "big")

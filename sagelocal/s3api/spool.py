@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -24,6 +25,8 @@ from sagelocal.s3api.payload import IncomingBody
 from sagelocal.storage.s3 import temp_file
 
 BATCH_BYTES = 1 << 20
+# Hashing is CPU work: more threads than cores would only take the GIL from each other.
+_HASHING = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="s3-body")
 
 
 class Destination(Protocol):
@@ -128,7 +131,7 @@ async def receive(request: Request, destination: Destination, body: IncomingBody
             if size >= BATCH_BYTES:
                 if writing is not None:
                     await writing
-                writing = asyncio.ensure_future(run_in_threadpool(writer.write, batch))
+                writing = asyncio.get_running_loop().run_in_executor(_HASHING, writer.write, batch)
                 batch, size = [], 0
         if writing is not None:
             await writing
