@@ -33,7 +33,7 @@ from pathlib import Path
 
 from sagelocal.s3api.errors import S3Error
 from sagelocal.storage.paths import OutsideRoot, contained
-from sagelocal.storage.s3 import INTERNAL, object_files
+from sagelocal.storage.s3 import INTERNAL, object_files, replace_file
 
 MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
 
@@ -122,7 +122,7 @@ class KeySpace:
         stat = finished.stat()
         self._write_record(key, etag, stat)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(finished, target)
+        replace_file(finished, target)
         other = self.aside_path(key) if target != self.aside_path(key) else self.plain_path(key)
         if other is not None and other.is_file():  # the key moved between the two places: one copy only
             other.unlink()

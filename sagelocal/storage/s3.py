@@ -1,10 +1,12 @@
 """Map ``s3://bucket/key`` URIs to files under one local root, refusing keys that would leave it."""
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sagelocal.errors import UserError
@@ -15,6 +17,33 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 # sagelocal/s3api/keyspace.py) lives in this folder of the bucket: on the bucket's file system, so a finished
 # body is renamed into place, and never listed as objects.
 INTERNAL = ".sagelocal-s3"
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+# Deleting a large replaced file frees its blocks (on a disk mounted with discard, trims them too): milliseconds
+# no request needs to wait for. The pool's thread is joined at exit, so nothing is left behind.
+_DELETING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replaced-files")
+
+
+def replace_file(finished: Path | str, target: Path | str) -> None:
+    """``os.replace(finished, target)``: a reader of ``target`` finds the old file or the new, never neither.
+
+    When ``target`` is a file already, the two are exchanged (``renameat2(RENAME_EXCHANGE)``) and the old one is
+    deleted: ext4 writes a new file out to disk before renaming it over another (``auto_da_alloc``, its guard for
+    programs that do not fsync), which made replacing a 100 MB object take ~70 ms of the request.
+    """
+    if os.path.isfile(target) and not os.path.islink(target) and _exchange(finished, target):
+        _DELETING.submit(os.unlink, finished)  # now the old file
+    else:
+        os.replace(finished, target)
+
+
+def _exchange(first: Path | str, second: Path | str) -> bool:
+    """Swap two paths atomically; False where the system cannot (no renameat2, a file system without it)."""
+    renameat2 = getattr(_LIBC, "renameat2", None)
+    return renameat2 is not None and renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
+                                               _RENAME_EXCHANGE) == 0
 
 
 def object_files(folder: Path) -> list[Path]:
@@ -80,7 +109,7 @@ class LocalS3:
             try:
                 handle.write(data)
                 handle.close()
-                os.replace(handle.name, path)
+                replace_file(handle.name, path)
             except BaseException:
                 os.unlink(handle.name)
                 raise
