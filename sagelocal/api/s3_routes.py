@@ -31,7 +31,7 @@ from sagelocal.s3api.errors import S3Error
 from sagelocal.s3api.keyspace import check_key
 from sagelocal.s3api.operations import Call
 from sagelocal.s3api.payload import ChunkSigner, IncomingBody
-from sagelocal.s3api.spool import Destination, TempFile, receive
+from sagelocal.s3api.spool import BodyWriter, TempFile, receive
 from sagelocal.s3api.store import BucketStore
 from sagelocal.storage.s3 import LocalS3
 
@@ -151,8 +151,8 @@ class S3Router:
         body = IncomingBody(headers, lambda: ChunkSigner(self.access_key.secret_access_key, claim.amz_date,
                                                          claim.region, claim.service, claim.signature))
         if name in _STREAMED:
-            destination = await run_in_threadpool(self._ready_for_body, call, name)
-            call.received = await receive(request, destination, body)
+            writer = await run_in_threadpool(self._ready_for_body, call, name, body)
+            call.received = await receive(request, writer)
         else:
             call.body = body.feed(await read_body(request, MAX_REQUEST_BYTES))
             body.finish()
@@ -172,10 +172,10 @@ class S3Router:
         claim.verify(request.method, signed_url(request), headers, self.access_key, payload_hash)
         return claim
 
-    def _ready_for_body(self, call: Call, name: str) -> Destination:
-        """Refuse, before reading a byte of it, a body that has nowhere to go; where it goes otherwise."""
+    def _ready_for_body(self, call: Call, name: str, body: IncomingBody) -> BodyWriter:
+        """Refuse, before reading a byte of it, a body that has nowhere to go; its writer, open, otherwise."""
         check_key(call.key)
         bucket_path = self.store.require_bucket(call.bucket)
         if name == "UploadPart":
-            return multipart.part_destination(call, bucket_path)
-        return TempFile(bucket_path, MAX_OBJECT_BYTES)
+            return BodyWriter(multipart.part_destination(call, bucket_path), body)
+        return BodyWriter(TempFile(bucket_path, MAX_OBJECT_BYTES), body)

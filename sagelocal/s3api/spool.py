@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from sagelocal.errors import BodyTooLarge
@@ -87,10 +86,17 @@ class Received:
         self.destination.discard()
 
 
-class _Writer:
+class BodyWriter:
+    """A body's bytes on their way into ``destination`` (opened now): written in batches, then finished or
+    discarded. A destination that cannot be opened is discarded at once."""
+
     def __init__(self, destination: Destination, body: IncomingBody):
         self.destination, self.body = destination, body
-        self.handle = destination.open()
+        try:
+            self.handle = destination.open()
+        except BaseException:
+            destination.discard()
+            raise
 
     def write(self, pieces: list[bytes]) -> None:
         for raw in pieces:
@@ -100,13 +106,15 @@ class _Writer:
                 raise error
             self.handle.write(data)
 
-    def finish(self) -> Received:
-        self.handle.close()
-        received = Received(self.destination, self.body.size, self.body.md5.digest())
+    def finish(self, last: list[bytes]) -> Received:
+        """Write the ``last`` pieces and check the whole body against what the request declared."""
         try:
+            self.write(last)
+            self.handle.close()
+            received = Received(self.destination, self.body.size, self.body.md5.digest())
             received.checksums = self.body.finish()
         except BaseException:
-            received.discard()
+            self.discard()
             raise
         return received
 
@@ -115,13 +123,13 @@ class _Writer:
         self.destination.discard()
 
 
-async def receive(request: Request, destination: Destination, body: IncomingBody) -> Received:
-    """Stream ``request``'s body through ``body`` into ``destination``.
+async def receive(request: Request, writer: BodyWriter) -> Received:
+    """Stream ``request``'s body through ``writer``, a batch at a time in the hashing threads.
 
     Raises what the body's checks raise (:class:`~sagelocal.s3api.errors.S3Error`) or what the destination
     says of a body too large (:class:`BodyTooLarge`); what was written is then discarded.
     """
-    writer = await run_in_threadpool(_Writer, destination, body)
+    loop = asyncio.get_running_loop()
     writing = None  # the previous batch, being written while the next one arrives
     try:
         batch, size = [], 0
@@ -131,23 +139,22 @@ async def receive(request: Request, destination: Destination, body: IncomingBody
             if size >= BATCH_BYTES:
                 if writing is not None:
                     await writing
-                writing = asyncio.get_running_loop().run_in_executor(_HASHING, writer.write, batch)
+                writing = loop.run_in_executor(_HASHING, writer.write, batch)
                 batch, size = [], 0
         if writing is not None:
             await writing
-        await run_in_threadpool(writer.write, batch)
     except BaseException:
         if writing is not None:
             await asyncio.gather(writing, return_exceptions=True)
-        await run_in_threadpool(writer.discard)
+        await loop.run_in_executor(_HASHING, writer.discard)
         raise
-    return await run_in_threadpool(writer.finish)
+    return await loop.run_in_executor(_HASHING, writer.finish, batch)
 
 
 def copy_range(source: Path, first: int, last: int, bucket_path: Path) -> Received:
     """Bytes ``first..last`` of ``source`` copied to a temp file of the bucket at ``bucket_path`` (with their MD5)."""
     body = IncomingBody({"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
-    writer = _Writer(TempFile(bucket_path, limit=last - first + 1), body)
+    writer = BodyWriter(TempFile(bucket_path, limit=last - first + 1), body)
     try:
         with source.open("rb") as handle:
             handle.seek(first)
@@ -158,4 +165,4 @@ def copy_range(source: Path, first: int, last: int, bucket_path: Path) -> Receiv
     except BaseException:
         writer.discard()
         raise
-    return writer.finish()
+    return writer.finish([])
