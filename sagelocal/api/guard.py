@@ -32,6 +32,9 @@ _CLOSE = (b"connection", b"close")
 # The most a request's line and headers may take before they are complete (h11's bound, which uvicorn's h11
 # protocol applied here before: httptools has none of its own).
 MAX_HEADER_BYTES = 16 * 1024
+# A body of at least this size is read from the socket this much at a time (asyncio reads 256 KiB): a quarter
+# of the reads, parser callbacks and flow-control pauses for each megabyte of an upload.
+LARGE_BODY_BYTES = 1024 * 1024
 
 
 class BodyTimeout(Exception):
@@ -72,6 +75,9 @@ class HeaderGuardProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._header_bytes, self._reading_headers = 0, False
         super().on_headers_complete()
+        for name, value in self.headers:
+            if name == b"content-length" and value.isdigit() and int(value) >= LARGE_BODY_BYTES:
+                self._read_size(LARGE_BODY_BYTES)
 
     def on_body(self, body: bytes) -> None:
         # uvicorn appends every piece of a body to a bytearray and copies that into bytes for the application:
@@ -88,6 +94,16 @@ class HeaderGuardProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._reading_headers = True
+        self._read_size(None)
+
+    def _read_size(self, size: int | None) -> None:
+        """Read the socket ``size`` bytes at a time, or (None) as the event loop's transport does by default."""
+        if not hasattr(type(self.transport), "max_size"):  # a transport that does not read this way (uvloop's)
+            return
+        if size is not None:
+            self.transport.max_size = size
+        else:
+            vars(self.transport).pop("max_size", None)
 
     def connection_lost(self, exc) -> None:
         if self._header_timer is not None:
