@@ -56,7 +56,9 @@ class Upload:
         rates = [mb / s for s in self.wall]
         cpu = (f"   CPU s client {statistics.median(self.client):.2f} server {statistics.median(self.server):.2f}"
                if self.server_pid else "")
-        return f"  {name:<50}best {max(rates):5.0f} MB/s  median {statistics.median(rates):5.0f} MB/s{cpu}{target}"
+        runs = "\n" + " " * 52 + "runs: " + " ".join(f"{rate:.0f}" for rate in rates) if self.server_pid else ""
+        return (f"  {name:<50}best {max(rates):5.0f} MB/s  median {statistics.median(rates):5.0f} MB/s{cpu}{target}"
+                + runs)
 
 
 def client(url: str, home: Path):
