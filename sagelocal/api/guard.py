@@ -53,7 +53,7 @@ class HeaderGuardProtocol(HttpToolsProtocol):
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         # Bytes received while a request's line and headers were incomplete (a body's bytes do not count).
-        self._header_bytes, self._reading_headers = 0, True
+        self._header_bytes, self._reading_headers, self._large_reads = 0, True, False
         self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
     def data_received(self, data: bytes) -> None:
@@ -75,9 +75,9 @@ class HeaderGuardProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._header_bytes, self._reading_headers = 0, False
         super().on_headers_complete()
-        for name, value in self.headers:
-            if name == b"content-length" and value.isdigit() and int(value) >= LARGE_BODY_BYTES:
-                self._read_size(LARGE_BODY_BYTES)
+        length = dict(self.headers).get(b"content-length", b"")
+        if length.isdigit() and int(length) >= LARGE_BODY_BYTES:
+            self._read_size(LARGE_BODY_BYTES)
 
     def on_body(self, body: bytes) -> None:
         # uvicorn appends every piece of a body to a bytearray and copies that into bytes for the application:
@@ -94,16 +94,14 @@ class HeaderGuardProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._reading_headers = True
-        self._read_size(None)
+        if self._large_reads:
+            del self.transport.max_size  # back to the transport's own
+            self._large_reads = False
 
-    def _read_size(self, size: int | None) -> None:
-        """Read the socket ``size`` bytes at a time, or (None) as the event loop's transport does by default."""
-        if not hasattr(type(self.transport), "max_size"):  # a transport that does not read this way (uvloop's)
-            return
-        if size is not None:
-            self.transport.max_size = size
-        else:
-            vars(self.transport).pop("max_size", None)
+    def _read_size(self, size: int) -> None:
+        """Read the socket ``size`` bytes at a time (for this request's body)."""
+        if hasattr(type(self.transport), "max_size"):  # not a transport that reads its own way (uvloop's)
+            self.transport.max_size, self._large_reads = size, True
 
     def connection_lost(self, exc) -> None:
         if self._header_timer is not None:
