@@ -161,18 +161,26 @@ def part_destination(call: Call, bucket_path: Path):
 
     NoSuchUpload or InvalidArgument, before a byte is read, when the upload or part number is not one."""
     folder, number = upload_folder(call), part_number(call)
-    size = _declared_size(call.headers)
+    try:
+        slot = _claim_slot(folder, number, _declared_size(call.headers))
+    except FileNotFoundError:  # completed or aborted since it was found
+        raise _no_such_upload(folder.name) from None
+    return slot or TempFile(bucket_path, MAX_PART_BYTES)
+
+
+def _claim_slot(folder: Path, number: int, size: int | None) -> PartSlot | None:
+    """Part ``number``'s slot, claimed for a body of ``size`` bytes; None when the part must go elsewhere."""
     stride = _stride(folder, size) if size is not None else None
     if stride is None or size > stride or number * stride > _LARGEST_OBJECT:
-        return TempFile(bucket_path, MAX_PART_BYTES)
+        return None
     claim = folder / f"{number}.writing"
     try:
         os.close(os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
     except FileExistsError:  # the same part is arriving twice at once
-        return TempFile(bucket_path, MAX_PART_BYTES)
+        return None
     if (folder / f"{number}.json").exists():  # uploaded again: the slot keeps the first until this one is whole
         claim.unlink()
-        return TempFile(bucket_path, MAX_PART_BYTES)
+        return None
     return PartSlot(folder, number, (number - 1) * stride, size)
 
 
