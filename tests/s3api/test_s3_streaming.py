@@ -143,6 +143,30 @@ def test_botocores_trailer_checksum_body_is_decoded_and_checked(local_server):
     assert refused.status_code == 400 and b"<Code>BadDigest</Code>" in refused.content
 
 
+def test_aws_chunked_parts_fill_their_slots_and_one_longer_than_it_declares_spills_into_none(local_server):
+    """Parts as botocore sends them over HTTPS (their size in X-Amz-Decoded-Content-Length): part 4 arrives after
+    part 5 and first claims to be 5 MiB while sending more; it is refused before it reaches part 5's bytes."""
+    s3 = local_server.client("s3")
+    s3.create_bucket(Bucket="data")
+    upload = s3.create_multipart_upload(Bucket="data", Key="k")["UploadId"]
+    parts = [os.urandom(5 * MiB) for _ in range(4)] + [b"tail"]
+
+    def send(number: int, data: bytes, declared: int) -> httpx.Response:
+        headers = {"X-Amz-Content-SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "Content-Encoding": "aws-chunked",
+                   "X-Amz-Trailer": "x-amz-checksum-crc32", "X-Amz-Decoded-Content-Length": str(declared)}
+        raw = AwsChunkedWrapper(io.BytesIO(data), checksum_cls=Crc32Checksum,
+                                checksum_name="x-amz-checksum-crc32").read()
+        return _send(local_server, f"k?partNumber={number}&uploadId={upload}", raw, headers)
+
+    etags = {number: send(number, parts[number - 1], len(parts[number - 1])).headers["etag"] for number in (1, 2, 3, 5)}
+    refused = send(4, parts[3] + b"spill", 5 * MiB)
+    assert refused.status_code == 400 and b"<Code>IncompleteBody</Code>" in refused.content
+    etags[4] = send(4, parts[3], 5 * MiB).headers["etag"]
+    s3.complete_multipart_upload(Bucket="data", Key="k", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": number, "ETag": etags[number]} for number in range(1, 6)]})
+    assert s3.get_object(Bucket="data", Key="k")["Body"].read() == b"".join(parts)
+
+
 def test_a_chunk_signed_put_object_is_verified_chunk_by_chunk(local_server):
     local_server.client("s3").create_bucket(Bucket="data")
     secret = load_or_create(local_server.settings).secret_access_key
