@@ -108,15 +108,20 @@ class PartSlot:
         self._claim = folder / f"{number}.writing"
 
     def open(self):
-        handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644), "wb")
+        """``data``, open at the slot, under a shared lock; NoSuchUpload once the upload is completed or gone."""
+        gone = _no_such_upload(self.path.parent.name)
+        try:
+            handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644), "wb")
+        except FileNotFoundError:
+            raise gone from None
         try:
             fcntl.flock(handle, fcntl.LOCK_SH)
             if os.fstat(handle.fileno()).st_ino != os.stat(self.path).st_ino:  # completed since we opened it
-                raise FileNotFoundError(self.path)
+                raise gone
             handle.seek(self.offset)
         except FileNotFoundError:
             handle.close()
-            raise _no_such_upload(self.path.parent.name) from None
+            raise gone from None
         except BaseException:
             handle.close()
             raise
