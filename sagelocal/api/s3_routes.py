@@ -38,7 +38,7 @@ from sagelocal.storage.s3 import LocalS3
 _S3_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/s3/aws4_request")
 # S3's largest single PUT and largest part (5 GiB); other S3 bodies (the XML of DeleteObjects,
 # CompleteMultipartUpload: 10,000 parts) are small.
-MAX_OBJECT_BYTES = 5 * 1024 ** 3
+MAX_OBJECT_BYTES = multipart.MAX_PART_BYTES
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 # Query parameters that do not change which operation a request is.
 _PLAIN_QUERY = {"x-id", "list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after",

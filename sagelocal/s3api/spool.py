@@ -32,10 +32,9 @@ class Destination(Protocol):
     """Where one body's bytes are written."""
 
     path: Path  # the file the bytes are in
-    offset: int  # where in it the first byte is
 
     def open(self) -> BinaryIO:
-        """The file, open for writing at :attr:`offset`."""
+        """The file, open for writing where the body's first byte goes."""
 
     def too_large(self, size: int) -> Exception | None:
         """The error for a body that has reached ``size`` bytes; None while it may grow."""
@@ -46,8 +45,6 @@ class Destination(Protocol):
 
 class TempFile:
     """A new temp file of the bucket at ``bucket_path``, for a body of at most ``limit`` bytes."""
-
-    offset = 0
 
     def __init__(self, bucket_path: Path, limit: int):
         self.bucket_path, self.limit, self.path = bucket_path, limit, None
